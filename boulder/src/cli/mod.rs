@@ -1,0 +1,41 @@
+//! The `boulder` command line: parses arguments and renders results. Every
+//! subcommand lives in its own file and calls into the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "boulder",
+    version,
+    about = "Build stone packages from stone.yaml recipes, rootless"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the version of boulder.
+    Version,
+}
+
+/// Entry point of the `boulder` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: miette::Result<()> = match cli.command {
+        Command::Version => {
+            println!("boulder {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}

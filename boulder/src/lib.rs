@@ -1,0 +1,6 @@
+//! boulder: a rootless package build tool for `stone.yaml` recipes.
+//!
+//! Nothing in this library prints except the `cli` module; errors are typed
+//! and rendered by the binary as miette diagnostics.
+
+pub mod cli;

@@ -1,0 +1,7 @@
+//! moss-core: the moss package engine.
+//!
+//! Each module has one job; see `book/src/architecture.md` for the data flow.
+//! Nothing in this library prints: errors are typed (`thiserror`) and the
+//! binaries render them.
+
+pub mod cli;
