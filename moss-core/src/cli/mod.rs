@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod reference;
+
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
 pub struct Cli {

@@ -1,0 +1,26 @@
+//! The book's `moss` command-line reference is generated from the clap
+//! definitions; this test fails when the committed page is stale.
+//! Regenerate with `UPDATE_BOOK=1 cargo test -p moss-core --test cli_reference`.
+
+use clap::CommandFactory;
+
+#[test]
+fn moss_cli_reference_is_current() {
+    let page = moss_core::cli::reference::render_markdown(
+        "moss command-line reference",
+        moss_core::cli::Cli::command(),
+    );
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book/src/reference/cli-moss.md"
+    );
+    if std::env::var_os("UPDATE_BOOK").is_some() {
+        std::fs::write(path, &page).expect("write the reference page");
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == page,
+        "{path} is stale: run `UPDATE_BOOK=1 cargo test -p moss-core --test cli_reference`"
+    );
+}
