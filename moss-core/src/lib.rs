@@ -5,3 +5,7 @@
 //! binaries render them.
 
 pub mod cli;
+pub mod db;
+pub mod installation;
+pub mod store;
+pub mod tree;
