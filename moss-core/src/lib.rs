@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod db;
 pub mod installation;
+pub mod stone;
 pub mod store;
 pub mod tree;
