@@ -6,6 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod info;
+mod install;
+mod list;
+mod remove;
+mod state;
+mod verify;
+
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
 pub struct Cli {
@@ -21,6 +28,20 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of moss.
     Version,
+    /// Install local .stone files.
+    Install(install::Args),
+    /// Remove installed packages.
+    Remove(remove::Args),
+    /// List packages.
+    #[command(subcommand)]
+    List(list::Args),
+    /// Show package details.
+    Info(info::Args),
+    /// Check the store and the live tree.
+    Verify(verify::Args),
+    /// Inspect and manage states.
+    #[command(subcommand)]
+    State(state::Args),
 }
 
 /// Entry point of the `moss` binary.
@@ -31,6 +52,12 @@ pub fn main() -> ExitCode {
             println!("moss {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Install(args) => install::run(&cli.root, args),
+        Command::Remove(args) => remove::run(&cli.root, args),
+        Command::List(args) => list::run(&cli.root, args),
+        Command::Info(args) => info::run(&cli.root, args),
+        Command::Verify(args) => verify::run(&cli.root, args),
+        Command::State(args) => state::run(&cli.root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@
 //! verified against its digest before it is stored. All assets have one
 //! canonical mode, [`STORE_MODE`]; the tree never changes it.
 
+mod sink;
 mod variants;
 
 use std::fs::{self, File};
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::installation::fault::checkpoint;
 
+pub use sink::{AssetWriter, StoreSink};
 pub use variants::ModeVariants;
 
 /// The mode of every asset in the store.
