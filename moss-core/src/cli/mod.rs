@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod extract;
+mod inspect;
+mod pack;
+
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
 pub struct Cli {
@@ -21,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of moss.
     Version,
+    /// Show the metadata and layout of stone archives.
+    Inspect(inspect::Args),
+    /// Write the `/usr` tree of stone archives into a folder.
+    Extract(extract::Args),
+    /// Write a stone archive from a directory tree.
+    Pack(Box<pack::Args>),
 }
 
 /// Entry point of the `moss` binary.
@@ -31,6 +41,9 @@ pub fn main() -> ExitCode {
             println!("moss {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Extract(args) => extract::run(&args),
+        Command::Pack(args) => pack::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
