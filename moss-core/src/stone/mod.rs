@@ -15,6 +15,7 @@ mod content;
 mod dependency;
 mod error;
 pub mod extract;
+pub mod fuzz;
 mod header;
 mod index;
 mod layout;
