@@ -132,3 +132,137 @@ fn small_fixture_facts() {
         "/usr/share/defaults/pienapple"
     );
 }
+
+/// Runs the real `moss` binary.
+fn moss(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_moss"))
+        .args(args)
+        .output()
+        .expect("the moss binary runs")
+}
+
+#[test]
+fn cli_inspect_reports_facts_and_layout_lines() {
+    let Some(dir) = stones_dir("cli_inspect_reports_facts_and_layout_lines") else {
+        return;
+    };
+    for stem in FIXTURES {
+        let stone = dir.join(format!("{stem}.stone"));
+        let out = moss(&["inspect".as_ref(), stone.as_os_str()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let tsv = std::fs::read_to_string(dir.join(format!("{stem}.layout.tsv"))).unwrap();
+        // The layout section is the tail after the "Layout: N entries" line.
+        let (head, layout) = text.split_once(" entries\n").unwrap();
+        assert_eq!(layout, tsv, "{stem}");
+        let expected_count = tsv.lines().count();
+        assert!(
+            head.ends_with(&format!("Layout: {expected_count}")),
+            "{stem}"
+        );
+
+        let only = moss(&[
+            "inspect".as_ref(),
+            "--layout-tsv".as_ref(),
+            stone.as_os_str(),
+        ]);
+        assert_eq!(String::from_utf8(only.stdout).unwrap(), tsv, "{stem}");
+    }
+    let stone = dir.join("bash-completion-2.11-1-1-x86_64.stone");
+    let text = String::from_utf8(moss(&["inspect".as_ref(), stone.as_os_str()]).stdout).unwrap();
+    for fact in [
+        "Name          : bash-completion\n",
+        "Version       : 2.11\n",
+        "Release       : 1\n",
+        "Build release : 1\n",
+        "Architecture  : x86_64\n",
+        "Licenses      : GPL-2.0-or-later\n",
+        "Homepage      : https://github.com/scop/bash-completion\n",
+        "Source ID     : bash-completion\n",
+        "Summary       : Programmable completion functions for bash\n",
+        "Providers:\n    cmake(bash-completion)\n",
+        "Type: binary stone, 4 payloads\n",
+    ] {
+        assert!(text.contains(fact), "missing {fact:?} in\n{text}");
+    }
+    let stone = dir.join("italian-pizza-1-1-1-x86_64.stone");
+    let text = String::from_utf8(moss(&["inspect".as_ref(), stone.as_os_str()]).stdout).unwrap();
+    for fact in [
+        "Name          : italian-pizza\n",
+        "Version       : 1\n",
+        "Licenses      : Zlib\n",
+        "Homepage      : https://github.com/serpent-os\n",
+        "Summary       : A certain Italian pizza that hates pineapples\n",
+        "Description   : Me no like pineapples.\n",
+        "Conflicts:\n    name(pineapple)\n",
+    ] {
+        assert!(text.contains(fact), "missing {fact:?} in\n{text}");
+    }
+}
+
+#[test]
+fn cli_extract_bash_completion() {
+    let Some(dir) = stones_dir("cli_extract_bash_completion") else {
+        return;
+    };
+    let stone = dir.join("bash-completion-2.11-1-1-x86_64.stone");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = moss(&[
+        "extract".as_ref(),
+        stone.as_os_str(),
+        "-o".as_ref(),
+        out_dir.path().as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let usr = out_dir.path().join("bash-completion-2.11-1.x86_64/usr");
+    let reader = StoneReader::open_path(&stone).unwrap();
+    let (mut files, mut links) = (0, 0);
+    for entry in walkdir::WalkDir::new(&usr).min_depth(1) {
+        let entry = entry.unwrap();
+        let ft = entry.path_is_symlink();
+        if ft {
+            links += 1;
+        } else if entry.file_type().is_file() {
+            files += 1;
+        }
+    }
+    assert_eq!((files, links), (474, 271));
+    for entry in reader.layout() {
+        let path = usr.join(&entry.path);
+        match &entry.kind {
+            LayoutKind::Regular { digest } => {
+                assert_eq!(
+                    xxh3_128(&std::fs::read(&path).unwrap()),
+                    *digest,
+                    "{}",
+                    entry.path
+                );
+                let mode = std::os::unix::fs::PermissionsExt::mode(
+                    &std::fs::symlink_metadata(&path).unwrap().permissions(),
+                );
+                assert_eq!(mode, entry.mode, "{}", entry.path);
+            }
+            LayoutKind::Symlink { target } => {
+                assert_eq!(
+                    std::fs::read_link(&path).unwrap().to_str(),
+                    Some(target.as_str())
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Nothing but the package folder was written.
+    let names: Vec<_> = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["bash-completion-2.11-1.x86_64"]);
+}

@@ -12,6 +12,9 @@ mod list;
 mod remove;
 mod state;
 mod verify;
+mod extract;
+mod inspect;
+mod pack;
 
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
@@ -42,6 +45,12 @@ pub enum Command {
     /// Inspect and manage states.
     #[command(subcommand)]
     State(state::Args),
+    /// Show the metadata and layout of stone archives.
+    Inspect(inspect::Args),
+    /// Write the `/usr` tree of stone archives into a folder.
+    Extract(extract::Args),
+    /// Write a stone archive from a directory tree.
+    Pack(Box<pack::Args>),
 }
 
 /// Entry point of the `moss` binary.
@@ -58,6 +67,9 @@ pub fn main() -> ExitCode {
         Command::Info(args) => info::run(&cli.root, args),
         Command::Verify(args) => verify::run(&cli.root, args),
         Command::State(args) => state::run(&cli.root, args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Extract(args) => extract::run(&args),
+        Command::Pack(args) => pack::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

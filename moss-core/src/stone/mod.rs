@@ -14,6 +14,8 @@ mod codec;
 mod content;
 mod dependency;
 mod error;
+pub mod extract;
+pub mod fuzz;
 mod header;
 mod index;
 mod layout;
@@ -22,11 +24,14 @@ mod package;
 mod path;
 mod payload;
 mod reader;
+mod tree;
+pub mod writer;
 
 pub use attributes::{decode_attributes, encode_attributes, Attribute};
 pub use content::{ContentSink, UnpackStats};
 pub use dependency::{Dependency, DependencyKind, Provider};
 pub use error::{PayloadId, Result, StoneError};
+pub use extract::{extract, ExtractStats};
 pub use header::{FileType, Header, HEADER_LEN, INTEGRITY, MAGIC};
 pub use index::{decode_index, encode_index, IndexEntry, INDEX_RECORD_LEN};
 pub use layout::{decode_layout, encode_layout, LayoutEntry, LayoutKind, LAYOUT_FIXED_LEN};
@@ -35,6 +40,8 @@ pub use package::Meta;
 pub use path::check_layout_path;
 pub use payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
 pub use reader::{ContentPayload, Payload, StoneReader, METADATA_PLAIN_LIMIT};
+pub use tree::{scan_tree, Tree};
+pub use writer::{Content, ContentSource, StoneWriter, WriteOptions, DEFAULT_LEVEL};
 
 /// xxh3-128 of zero bytes: the digest of every empty file.
 pub const EMPTY_DIGEST: u128 = 0x99aa06d3014798d86001c324468d497f;

@@ -73,8 +73,10 @@ impl<R: Read + Seek> StoneReader<R> {
         let mut head = [0u8; HEADER_LEN];
         read_exact(&mut source, &mut head, "the file header", file_len)?;
         let header = Header::decode(&head)?;
+        // First pass: walk the payload headers only, so a truncated or
+        // inconsistent file is refused before any body is read or allocated.
         let mut offset = HEADER_LEN as u64;
-        let mut payloads = Vec::new();
+        let mut located = Vec::with_capacity(usize::from(header.num_payloads));
         for index in 0..usize::from(header.num_payloads) {
             let mut raw = [0u8; PAYLOAD_HEADER_LEN];
             read_exact(
@@ -97,19 +99,27 @@ impl<R: Read + Seek> StoneReader<R> {
                     available,
                 });
             }
+            skip(&mut source, ph.stored_size)?;
+            located.push((id, ph, offset));
+            offset += ph.stored_size;
+        }
+        // Second pass: decode the metadata payloads.
+        let mut payloads = Vec::with_capacity(located.len());
+        for (id, ph, offset) in located {
             let known_kind = !matches!(ph.kind, PayloadKind::Unknown(_));
             let known_compression = !matches!(ph.compression, Compression::Unknown(_));
             let payload = if !known_kind || !known_compression {
-                skip(&mut source, ph.stored_size)?;
                 Payload::Skipped(ph)
             } else if ph.kind == PayloadKind::Content {
-                skip(&mut source, ph.stored_size)?;
                 Payload::Content(ContentPayload {
                     id,
                     header: ph,
                     offset,
                 })
             } else {
+                source
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(|e| StoneError::io(format!("seeking to the {id}"), e))?;
                 let body = read_body(&mut source, &ph, id)?;
                 match ph.kind {
                     PayloadKind::Meta => Payload::Meta(decode_meta(&body, ph.num_records, id)?),
@@ -120,7 +130,6 @@ impl<R: Read + Seek> StoneReader<R> {
                     _ => Payload::Attributes(decode_attributes(&body, ph.num_records, id)?),
                 }
             };
-            offset += ph.stored_size;
             payloads.push(payload);
         }
         Ok(StoneReader {
