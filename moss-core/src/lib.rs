@@ -4,4 +4,12 @@
 //! Nothing in this library prints: errors are typed (`thiserror`) and the
 //! binaries render them.
 
+pub mod blit;
 pub mod cli;
+pub mod db;
+pub mod installation;
+pub mod state;
+pub mod stone;
+pub mod store;
+pub mod transaction;
+pub mod tree;

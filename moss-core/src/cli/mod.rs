@@ -7,6 +7,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod reference;
+mod info;
+mod install;
+mod list;
+mod remove;
+mod state;
+mod verify;
+mod extract;
+mod inspect;
+mod pack;
 
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
@@ -23,6 +32,26 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of moss.
     Version,
+    /// Install local .stone files.
+    Install(install::Args),
+    /// Remove installed packages.
+    Remove(remove::Args),
+    /// List packages.
+    #[command(subcommand)]
+    List(list::Args),
+    /// Show package details.
+    Info(info::Args),
+    /// Check the store and the live tree.
+    Verify(verify::Args),
+    /// Inspect and manage states.
+    #[command(subcommand)]
+    State(state::Args),
+    /// Show the metadata and layout of stone archives.
+    Inspect(inspect::Args),
+    /// Write the `/usr` tree of stone archives into a folder.
+    Extract(extract::Args),
+    /// Write a stone archive from a directory tree.
+    Pack(Box<pack::Args>),
 }
 
 /// Entry point of the `moss` binary.
@@ -33,6 +62,15 @@ pub fn main() -> ExitCode {
             println!("moss {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Install(args) => install::run(&cli.root, args),
+        Command::Remove(args) => remove::run(&cli.root, args),
+        Command::List(args) => list::run(&cli.root, args),
+        Command::Info(args) => info::run(&cli.root, args),
+        Command::Verify(args) => verify::run(&cli.root, args),
+        Command::State(args) => state::run(&cli.root, args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Extract(args) => extract::run(&args),
+        Command::Pack(args) => pack::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,132 @@
+//! Thin wrappers over the `*at` syscalls the blit uses.
+
+use std::ffi::{CStr, CString, OsStr};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// `FICLONE` ioctl request number (`_IOW(0x94, 9, int)`).
+const FICLONE: libc::c_ulong = 0x4004_9409;
+
+/// Paths and names here never hold NUL (the tree refuses them); an empty
+/// string makes the syscall fail cleanly instead of panicking.
+pub(super) fn cstring(s: &OsStr) -> CString {
+    CString::new(s.as_bytes()).unwrap_or_default()
+}
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn raw(dir: Option<BorrowedFd<'_>>) -> libc::c_int {
+    dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd())
+}
+
+/// Opens a directory without following a final symlink.
+pub(super) fn open_dir(dir: Option<BorrowedFd<'_>>, name: &CStr) -> io::Result<OwnedFd> {
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: plain syscall; on success we own the returned descriptor.
+    let fd = check(unsafe { libc::openat(raw(dir), name.as_ptr(), flags) })?;
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub(super) fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
+pub(super) fn fchmodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe { libc::fchmodat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t, 0) })
+        .map(drop)
+}
+
+pub(super) fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }).map(drop)
+}
+
+/// Hardlinks `from` (relative to `from_dir`, or the cwd) as `name` in `dir`.
+pub(super) fn linkat(
+    from_dir: Option<BorrowedFd<'_>>,
+    from: &CStr,
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+) -> io::Result<()> {
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe {
+        libc::linkat(
+            raw(from_dir),
+            from.as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            0,
+        )
+    })
+    .map(drop)
+}
+
+fn create(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<File> {
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: plain syscall; on success we own the returned descriptor.
+    let fd = check(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags,
+            (mode & 0o777) as libc::c_uint,
+        )
+    })?;
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+fn fix_mode(file: &File, mode: u32, umask: u32) -> io::Result<()> {
+    if mode & umask != 0 || mode & 0o7000 != 0 {
+        // SAFETY: fchmod on a descriptor we own (a fresh inode of our own).
+        check(unsafe { libc::fchmod(file.as_raw_fd(), mode as libc::mode_t) })?;
+    }
+    Ok(())
+}
+
+/// A fresh empty file (never a shared inode).
+pub(super) fn create_empty(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    mode: u32,
+    umask: u32,
+) -> io::Result<()> {
+    let file = create(dir, name, mode)?;
+    fix_mode(&file, mode, umask)
+}
+
+/// A private copy of `source` as `name` in `dir`: reflink when possible.
+pub(super) fn copy_into(
+    source: &Path,
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    mode: u32,
+) -> io::Result<()> {
+    let mut src = File::open(source)?;
+    let mut dst = create(dir, name, 0o600)?;
+    // SAFETY: both descriptors are open for the duration of the call.
+    let rc = unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) };
+    if rc != 0 {
+        io::copy(&mut src, &mut dst)?;
+    }
+    // SAFETY: fchmod on our own fresh inode.
+    check(unsafe { libc::fchmod(dst.as_raw_fd(), mode as libc::mode_t) }).map(drop)
+}
+
+/// The process umask (read by setting and restoring it).
+pub(super) fn current_umask() -> u32 {
+    // SAFETY: umask cannot fail.
+    let old = unsafe { libc::umask(0o022) };
+    unsafe { libc::umask(old) };
+    old as u32
+}

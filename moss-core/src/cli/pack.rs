@@ -1,0 +1,98 @@
+//! `moss pack DIR -o FILE`: writes a Binary stone of the tree in DIR, which
+//! stands for `/usr` (`DIR/bin/x` is installed as `/usr/bin/x`).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use miette::{IntoDiagnostic, WrapErr};
+
+use crate::stone::{
+    scan_tree, Dependency, Meta, Provider, StoneWriter, WriteOptions, DEFAULT_LEVEL,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory that becomes `/usr`.
+    pub dir: PathBuf,
+    /// The stone to write.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value = "1")]
+    pub version: String,
+    #[arg(long, default_value_t = 1)]
+    pub release: u64,
+    #[arg(long, default_value_t = 1)]
+    pub build_release: u64,
+    #[arg(long, default_value = std::env::consts::ARCH)]
+    pub architecture: String,
+    #[arg(long, default_value = "")]
+    pub summary: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long, default_value = "")]
+    pub homepage: String,
+    /// Defaults to the package name.
+    #[arg(long)]
+    pub source_id: Option<String>,
+    /// An SPDX licence; repeat for several.
+    #[arg(long = "license")]
+    pub licenses: Vec<String>,
+    /// `kind(name)`, e.g. `soname(libc.so.6(x86_64))`; a bare name means `name(x)`.
+    #[arg(long = "depends")]
+    pub depends: Vec<Dependency>,
+    #[arg(long = "provides")]
+    pub provides: Vec<Provider>,
+    #[arg(long = "conflicts")]
+    pub conflicts: Vec<Provider>,
+    /// zstd level.
+    #[arg(long, default_value_t = DEFAULT_LEVEL)]
+    pub level: i32,
+    /// zstd worker threads (default: one per CPU).
+    #[arg(long)]
+    pub threads: Option<u32>,
+}
+
+pub fn run(args: &Args) -> miette::Result<()> {
+    let meta = Meta {
+        name: args.name.clone(),
+        version: args.version.clone(),
+        source_release: args.release,
+        build_release: args.build_release,
+        architecture: args.architecture.clone(),
+        summary: args.summary.clone(),
+        description: args.description.clone(),
+        source_id: args.source_id.clone().unwrap_or_else(|| args.name.clone()),
+        homepage: args.homepage.clone(),
+        licenses: args.licenses.clone(),
+        depends: args.depends.clone(),
+        provides: args.provides.clone(),
+        conflicts: args.conflicts.clone(),
+        ..Meta::default()
+    };
+    let tree = scan_tree(&args.dir)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", args.dir.display()))?;
+    let mut options = WriteOptions {
+        level: args.level,
+        ..WriteOptions::default()
+    };
+    if let Some(threads) = args.threads {
+        options.threads = threads;
+    }
+    let file = File::create(&args.output)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot create {}", args.output.display()))?;
+    StoneWriter::new(options)
+        .write_binary(
+            BufWriter::with_capacity(1 << 20, file),
+            &meta,
+            &tree.layout,
+            tree.contents,
+        )
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", args.output.display()))?;
+    Ok(())
+}

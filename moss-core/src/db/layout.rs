@@ -1,0 +1,168 @@
+//! Layout records (the files of each cached package) in the `layout` database.
+
+use std::collections::HashSet;
+
+use super::{Database, DbError};
+use crate::installation::fault::checkpoint;
+use crate::store::Digest;
+
+/// What a layout entry is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LayoutKind {
+    Regular(Digest),
+    /// The link text.
+    Symlink(String),
+    Directory,
+    CharacterDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    Unknown,
+}
+
+/// One file a package installs. `path` is relative to `/usr`, without a leading slash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayoutRecord {
+    pub uid: u32,
+    pub gid: u32,
+    /// Full `st_mode`, file-type bits included.
+    pub mode: u32,
+    pub tag: u32,
+    pub kind: LayoutKind,
+    pub path: String,
+}
+
+impl LayoutKind {
+    fn type_name(&self) -> &'static str {
+        match self {
+            LayoutKind::Regular(_) => "regular",
+            LayoutKind::Symlink(_) => "symlink",
+            LayoutKind::Directory => "directory",
+            LayoutKind::CharacterDevice => "character-device",
+            LayoutKind::BlockDevice => "block-device",
+            LayoutKind::Fifo => "fifo",
+            LayoutKind::Socket => "socket",
+            LayoutKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// (entry_type, entry_value1, entry_value2) as the original moss stores them.
+fn encode(rec: &LayoutRecord) -> (&'static str, String, Option<&str>) {
+    match &rec.kind {
+        LayoutKind::Regular(d) => ("regular", d.to_string(), Some(&rec.path)),
+        LayoutKind::Symlink(t) => ("symlink", t.clone(), Some(&rec.path)),
+        other => (other.type_name(), rec.path.clone(), None),
+    }
+}
+
+fn decode(kind: &str, v1: Option<String>, v2: Option<String>) -> Option<(LayoutKind, String)> {
+    let simple = |k| v1.clone().map(|p| (k, p));
+    match kind {
+        "regular" => Some((LayoutKind::Regular(v1?.parse().ok()?), v2?)),
+        "symlink" => Some((LayoutKind::Symlink(v1?), v2?)),
+        "directory" => simple(LayoutKind::Directory),
+        "character-device" => simple(LayoutKind::CharacterDevice),
+        "block-device" => simple(LayoutKind::BlockDevice),
+        "fifo" => simple(LayoutKind::Fifo),
+        "socket" => simple(LayoutKind::Socket),
+        _ => simple(LayoutKind::Unknown),
+    }
+}
+
+impl Database {
+    /// Stores the layouts of packages in one transaction, replacing any
+    /// earlier rows of the same packages.
+    pub fn add_layouts(&mut self, packages: &[(&str, &[LayoutRecord])]) -> Result<(), DbError> {
+        let db = &self.layout;
+        let err = db.err();
+        let tx = db.conn.unchecked_transaction().map_err(&err)?;
+        {
+            let mut delete = tx
+                .prepare_cached("DELETE FROM layout WHERE package_id = ?1")
+                .map_err(&err)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO layout (package_id, uid, gid, mode, tag, entry_type, \
+                     entry_value1, entry_value2) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(&err)?;
+            for (id, records) in packages {
+                delete.execute([id]).map_err(&err)?;
+                for rec in records.iter() {
+                    let (kind, v1, v2) = encode(rec);
+                    insert
+                        .execute(rusqlite::params![
+                            id, rec.uid, rec.gid, rec.mode, rec.tag, kind, v1, v2
+                        ])
+                        .map_err(&err)?;
+                }
+                checkpoint();
+            }
+        }
+        tx.commit().map_err(&err)?;
+        checkpoint();
+        Ok(())
+    }
+
+    /// The layout of one package, in insertion order.
+    pub fn layouts(&self, package: &str) -> Result<Vec<LayoutRecord>, DbError> {
+        let db = &self.layout;
+        let err = db.err();
+        let mut stmt = db
+            .conn
+            .prepare_cached(
+                "SELECT uid, gid, mode, tag, entry_type, entry_value1, entry_value2 \
+                 FROM layout WHERE package_id = ?1 ORDER BY id",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([package]).map_err(&err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(&err)? {
+            let kind: String = row.get(4).map_err(&err)?;
+            let (kind, path) = decode(&kind, row.get(5).map_err(&err)?, row.get(6).map_err(&err)?)
+                .ok_or_else(|| db.malformed(format!("layout row of {package} ({kind})")))?;
+            out.push(LayoutRecord {
+                uid: row.get(0).map_err(&err)?,
+                gid: row.get(1).map_err(&err)?,
+                mode: row.get(2).map_err(&err)?,
+                tag: row.get(3).map_err(&err)?,
+                kind,
+                path,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether any layout row of the package exists.
+    pub fn has_layouts(&self, package: &str) -> Result<bool, DbError> {
+        let db = &self.layout;
+        db.conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM layout WHERE package_id = ?1)",
+                [package],
+                |r| r.get(0),
+            )
+            .map_err(db.err())
+    }
+
+    /// Every digest some cached package's layout refers to.
+    pub fn referenced_digests(&self) -> Result<HashSet<Digest>, DbError> {
+        let db = &self.layout;
+        let err = db.err();
+        let mut stmt = db
+            .conn
+            .prepare("SELECT DISTINCT entry_value1 FROM layout WHERE entry_type = 'regular'")
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut out = HashSet::new();
+        while let Some(row) = rows.next().map_err(&err)? {
+            let text: String = row.get(0).map_err(&err)?;
+            let digest = text
+                .parse()
+                .map_err(|_| db.malformed(format!("digest {text:?}")))?;
+            out.insert(digest);
+        }
+        Ok(out)
+    }
+}

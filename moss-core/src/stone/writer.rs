@@ -1,0 +1,401 @@
+//! Writes stones: Binary packages (Meta, Layout, Index, Content) and
+//! Repository / BuildManifest stones made of Meta payloads.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3Default};
+
+use super::error::{Result, StoneError};
+use super::header::{FileType, Header};
+use super::index::{encode_index, IndexEntry};
+use super::layout::{encode_layout, LayoutEntry, LayoutKind};
+use super::meta::encode_meta;
+use super::package::Meta;
+use super::path::check_layout_path;
+use super::payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
+
+/// Our default zstd level: fast enough that packing is never the slow part
+/// of a local build (the original uses 18 with a 2 GiB window; see the book).
+pub const DEFAULT_LEVEL: i32 = 3;
+
+/// How to compress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// zstd level (1..=22; negative levels are zstd's fast modes).
+    pub level: i32,
+    /// zstd worker threads for the Content payload; 0 or 1 compresses on the
+    /// calling thread.
+    pub threads: u32,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            level: DEFAULT_LEVEL,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        }
+    }
+}
+
+/// Where the bytes of one unique file come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentSource {
+    Path(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// One file content: its xxh3-128 digest, size and source. The writer
+/// re-hashes the source while compressing and fails if it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub digest: u128,
+    pub size: u64,
+    pub source: ContentSource,
+}
+
+impl Content {
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Content {
+            digest: xxh3_128(&bytes),
+            size: bytes.len() as u64,
+            source: ContentSource::Bytes(bytes),
+        }
+    }
+
+    /// Hashes the file at `path` (streaming).
+    pub fn from_path(path: PathBuf) -> Result<Self> {
+        let file = File::open(&path)
+            .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))?;
+        let mut hasher = Xxh3Default::new();
+        let size = hash_stream(file, &mut hasher)
+            .map_err(|e| StoneError::io(format!("reading {}", path.display()), e))?;
+        Ok(Content {
+            digest: hasher.digest128(),
+            size,
+            source: ContentSource::Path(path),
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &self.source {
+            ContentSource::Path(p) => p.display().to_string(),
+            ContentSource::Bytes(_) => "memory".to_string(),
+        }
+    }
+}
+
+fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default) -> io::Result<u64> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes stones with the given compression options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoneWriter {
+    pub options: WriteOptions,
+}
+
+impl StoneWriter {
+    pub fn new(options: WriteOptions) -> Self {
+        StoneWriter { options }
+    }
+
+    /// Writes a Binary stone: Meta, Layout (if any entries), then Index and
+    /// Content (if any regular files). Contents are deduplicated by digest and
+    /// stored largest first (ties keep their first-seen order); only contents
+    /// the layout refers to are stored. Every layout path must pass
+    /// [`check_layout_path`]. Returns the output.
+    pub fn write_binary<W: Write + Seek>(
+        &self,
+        mut out: W,
+        meta: &Meta,
+        layout: &[LayoutEntry],
+        contents: Vec<Content>,
+    ) -> Result<W> {
+        for entry in layout {
+            check_layout_path(&entry.path)?;
+        }
+        let unique = plan_contents(layout, contents)?;
+        let mut index = Vec::with_capacity(unique.len());
+        let mut offset = 0u64;
+        for c in &unique {
+            index.push(IndexEntry {
+                start: offset,
+                end: offset + c.size,
+                digest: c.digest,
+            });
+            offset += c.size;
+        }
+        let has_layout = !layout.is_empty();
+        let has_content = !unique.is_empty();
+        let num_payloads = 1 + u16::from(has_layout) + 2 * u16::from(has_content);
+        write_all(
+            &mut out,
+            &Header {
+                num_payloads,
+                file_type: FileType::Binary,
+            }
+            .encode(),
+        )?;
+        let records = meta.to_records();
+        self.write_payload(
+            &mut out,
+            PayloadKind::Meta,
+            records.len(),
+            &encode_meta(&records),
+        )?;
+        if has_layout {
+            let body = encode_layout(layout).map_err(|path| StoneError::UnsafePath {
+                path,
+                reason: "a path or link target is longer than 65535 bytes",
+            })?;
+            self.write_payload(&mut out, PayloadKind::Layout, layout.len(), &body)?;
+        }
+        if has_content {
+            self.write_payload(
+                &mut out,
+                PayloadKind::Index,
+                index.len(),
+                &encode_index(&index),
+            )?;
+            self.write_content(&mut out, &unique, offset)?;
+        }
+        out.flush()
+            .map_err(|e| StoneError::io("flushing the stone", e))?;
+        Ok(out)
+    }
+
+    /// Writes a stone of one Meta payload per package: a `Repository` index
+    /// or a `BuildManifest`. Packages are written in the given order.
+    pub fn write_metas<W: Write>(
+        &self,
+        mut out: W,
+        file_type: FileType,
+        metas: &[Meta],
+    ) -> Result<W> {
+        let num_payloads = u16::try_from(metas.len()).map_err(|_| StoneError::InvalidField {
+            field: "packages",
+            reason: format!(
+                "{} packages do not fit in one stone (max 65535)",
+                metas.len()
+            ),
+        })?;
+        write_all(
+            &mut out,
+            &Header {
+                num_payloads,
+                file_type,
+            }
+            .encode(),
+        )?;
+        for meta in metas {
+            let records = meta.to_records();
+            self.write_payload(
+                &mut out,
+                PayloadKind::Meta,
+                records.len(),
+                &encode_meta(&records),
+            )?;
+        }
+        out.flush()
+            .map_err(|e| StoneError::io("flushing the stone", e))?;
+        Ok(out)
+    }
+
+    /// One in-memory payload as a single zstd frame.
+    fn write_payload<W: Write>(
+        &self,
+        out: &mut W,
+        kind: PayloadKind,
+        records: usize,
+        body: &[u8],
+    ) -> Result<()> {
+        let stored = zstd::bulk::compress(body, self.options.level)
+            .map_err(|e| StoneError::io(format!("compressing the {kind} payload"), e))?;
+        let header = PayloadHeader {
+            stored_size: stored.len() as u64,
+            plain_size: body.len() as u64,
+            checksum: xxh3_64(&stored),
+            num_records: u32::try_from(records).map_err(|_| StoneError::InvalidField {
+                field: "records",
+                reason: format!("{records} records do not fit in one payload"),
+            })?,
+            version: 1,
+            kind,
+            compression: Compression::Zstd,
+        };
+        write_all(out, &header.encode())?;
+        write_all(out, &stored)
+    }
+
+    /// Streams every unique content through one zstd frame, then goes back
+    /// to fill in the payload header (sizes and checksum are known only then).
+    fn write_content<W: Write + Seek>(
+        &self,
+        out: &mut W,
+        unique: &[Content],
+        total: u64,
+    ) -> Result<()> {
+        let header_at = out
+            .stream_position()
+            .map_err(|e| StoneError::io("finding the content payload offset", e))?;
+        write_all(out, &[0u8; PAYLOAD_HEADER_LEN])?;
+        let counter = CountingWriter {
+            inner: &mut *out,
+            hasher: Xxh3Default::new(),
+            written: 0,
+        };
+        let enc_err = |e| StoneError::io("compressing the content payload", e);
+        let mut encoder =
+            zstd::stream::write::Encoder::new(counter, self.options.level).map_err(enc_err)?;
+        if self.options.threads > 1 {
+            encoder.multithread(self.options.threads).map_err(enc_err)?;
+        }
+        encoder.set_pledged_src_size(Some(total)).map_err(enc_err)?;
+        encoder.include_checksum(false).map_err(enc_err)?;
+        let mut buf = vec![0u8; 1 << 20];
+        for content in unique {
+            copy_verified(content, &mut encoder, &mut buf)?;
+        }
+        let counter = encoder.finish().map_err(enc_err)?;
+        let header = PayloadHeader {
+            stored_size: counter.written,
+            plain_size: total,
+            checksum: counter.hasher.digest(),
+            num_records: 0,
+            version: 1,
+            kind: PayloadKind::Content,
+            compression: Compression::Zstd,
+        };
+        let end = header_at + PAYLOAD_HEADER_LEN as u64 + counter.written;
+        let seek_err = |e| StoneError::io("patching the content payload header", e);
+        out.seek(SeekFrom::Start(header_at)).map_err(seek_err)?;
+        write_all(out, &header.encode())?;
+        out.seek(SeekFrom::Start(end)).map_err(seek_err)?;
+        Ok(())
+    }
+}
+
+/// Keeps the referenced contents, one per digest, largest first.
+fn plan_contents(layout: &[LayoutEntry], contents: Vec<Content>) -> Result<Vec<Content>> {
+    let mut by_digest: HashMap<u128, Content> = HashMap::new();
+    let mut order = Vec::new();
+    for c in contents {
+        if let std::collections::hash_map::Entry::Vacant(slot) = by_digest.entry(c.digest) {
+            order.push(c.digest);
+            slot.insert(c);
+        }
+    }
+    let mut used = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in layout {
+        if let LayoutKind::Regular { digest } = entry.kind {
+            if !by_digest.contains_key(&digest) {
+                return Err(StoneError::MissingContent {
+                    path: entry.path.clone(),
+                    digest,
+                });
+            }
+            seen.insert(digest);
+        }
+    }
+    for digest in order {
+        if seen.contains(&digest) {
+            if let Some(c) = by_digest.remove(&digest) {
+                used.push(c);
+            }
+        }
+    }
+    // Stable: equal sizes keep the order in which contents were supplied.
+    used.sort_by_key(|c| std::cmp::Reverse(c.size));
+    Ok(used)
+}
+
+/// Copies one content into the encoder, checking its size and digest.
+fn copy_verified(content: &Content, out: &mut impl Write, buf: &mut [u8]) -> Result<()> {
+    let changed = |reason: String| StoneError::ContentChanged {
+        digest: content.digest,
+        source_desc: content.describe(),
+        reason,
+    };
+    let mut hasher = Xxh3Default::new();
+    let mut total = 0u64;
+    let write_err = |e| StoneError::io("compressing the content payload", e);
+    match &content.source {
+        ContentSource::Bytes(bytes) => {
+            hasher.update(bytes);
+            total = bytes.len() as u64;
+            out.write_all(bytes).map_err(write_err)?;
+        }
+        ContentSource::Path(path) => {
+            let mut file = File::open(path)
+                .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))?;
+            // Never read past the announced size: the pledged total must hold.
+            let mut limited = (&mut file).take(content.size);
+            loop {
+                let n = match limited.read(buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(StoneError::io(format!("reading {}", path.display()), e)),
+                };
+                hasher.update(&buf[..n]);
+                total += n as u64;
+                out.write_all(&buf[..n]).map_err(write_err)?;
+            }
+            let mut probe = [0u8; 1];
+            if total == content.size && file.read(&mut probe).is_ok_and(|n| n > 0) {
+                return Err(changed("it grew".into()));
+            }
+        }
+    }
+    if total != content.size {
+        return Err(changed(format!(
+            "expected {} bytes, read {total}",
+            content.size
+        )));
+    }
+    if hasher.digest128() != content.digest {
+        return Err(changed("its digest differs".into()));
+    }
+    Ok(())
+}
+
+fn write_all<W: Write>(out: &mut W, bytes: &[u8]) -> Result<()> {
+    out.write_all(bytes)
+        .map_err(|e| StoneError::io("writing the stone", e))
+}
+
+/// Counts and checksums the compressed bytes on their way to the output.
+struct CountingWriter<'a, W> {
+    inner: &'a mut W,
+    hasher: Xxh3Default,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,245 @@
+//! The content store: one file per unique content, named by its xxh3-128
+//! digest (lowercase hex without leading zeros, sharded `2/2/2` when the name
+//! has at least 10 characters — the original moss's naming).
+//!
+//! Assets are written to a temporary name and renamed into place, so a crash
+//! never leaves a half-written asset under a digest name; every asset is
+//! verified against its digest before it is stored. All assets have one
+//! canonical mode, [`STORE_MODE`]; the tree never changes it.
+
+mod sink;
+mod variants;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::installation::fault::checkpoint;
+
+pub use sink::{AssetWriter, StoreSink};
+pub use variants::ModeVariants;
+
+/// The mode of every asset in the store.
+pub const STORE_MODE: u32 = 0o644;
+
+/// xxh3-128 digest of a file's content.
+pub type Digest = u128;
+
+/// Errors of the content store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("content for asset {expected:032x} hashes to {actual:032x}")]
+    DigestMismatch { expected: Digest, actual: Digest },
+    #[error("store I/O on {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What [`Store::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    Written,
+    AlreadyPresent,
+}
+
+/// Hash content the way layouts and the index name it.
+pub fn digest_of(bytes: &[u8]) -> Digest {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// The asset's path relative to the store directory.
+pub fn relative_path(digest: Digest) -> PathBuf {
+    let name = format!("{digest:x}");
+    if name.len() >= 10 {
+        [&name[0..2], &name[2..4], &name[4..6], &name[..]]
+            .iter()
+            .collect()
+    } else {
+        PathBuf::from(name)
+    }
+}
+
+/// The content store at one directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self, digest: Digest) -> PathBuf {
+        self.dir.join(relative_path(digest))
+    }
+
+    pub fn contains(&self, digest: Digest) -> bool {
+        self.path(digest).is_file()
+    }
+
+    /// Stores `bytes` under `digest` after checking that they hash to it.
+    /// An asset that is already present is left alone.
+    pub fn insert(&self, digest: Digest, bytes: &[u8]) -> Result<Inserted, StoreError> {
+        let actual = digest_of(bytes);
+        if actual != digest {
+            return Err(StoreError::DigestMismatch {
+                expected: digest,
+                actual,
+            });
+        }
+        let path = self.path(digest);
+        if path.is_file() {
+            return Ok(Inserted::AlreadyPresent);
+        }
+        let parent = path.parent().unwrap_or(&self.dir);
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        let tmp = parent.join(format!(
+            ".{digest:x}.{}.{}.tmp",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        checkpoint();
+        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+        file.set_permissions(fs::Permissions::from_mode(STORE_MODE))
+            .map_err(io_err(&tmp))?;
+        file.write_all(bytes).map_err(io_err(&tmp))?;
+        drop(file);
+        checkpoint();
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        checkpoint();
+        Ok(Inserted::Written)
+    }
+
+    /// Re-hashes one asset. `Ok(false)` when it is missing or its content is wrong.
+    pub fn verify(&self, digest: Digest) -> Result<bool, StoreError> {
+        let path = self.path(digest);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(io_err(&path))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hasher.digest128() == digest)
+    }
+
+    /// Deletes one asset; returns the bytes freed (0 when it was absent).
+    pub fn remove(&self, digest: Digest) -> Result<u64, StoreError> {
+        let path = self.path(digest);
+        let size = match fs::symlink_metadata(&path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        fs::remove_file(&path).map_err(io_err(&path))?;
+        // Drop now-empty shard directories; failure just means they are not empty.
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == self.dir || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(size)
+    }
+
+    /// Every asset in the store with its size. Temporary files are not listed.
+    pub fn list(&self) -> Result<Vec<(Digest, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(1) {
+            let entry = entry.map_err(|e| StoreError::Io {
+                path: self.dir.clone(),
+                source: e.into(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if let Ok(digest) = Digest::from_str_radix(&name, 16) {
+                if self.path(digest) == entry.path() {
+                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    out.push((digest, size));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes temporary files a killed writer left behind.
+    pub fn clean_temporaries(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(1) {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && name.starts_with('.') && name.ends_with(".tmp") {
+                fs::remove_file(entry.path()).map_err(io_err(entry.path()))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_matches_the_original_store() {
+        let d: Digest = 0x99aa06d3014798d86001c324468d497f;
+        assert_eq!(
+            relative_path(d),
+            PathBuf::from("99/aa/06/99aa06d3014798d86001c324468d497f")
+        );
+        assert_eq!(relative_path(0xabc), PathBuf::from("abc"));
+        assert_eq!(
+            relative_path(0x12_3456_789a),
+            PathBuf::from("12/34/56/123456789a")
+        );
+        assert_eq!(relative_path(0x1_2345_6789), PathBuf::from("123456789"));
+    }
+
+    #[test]
+    fn insert_verifies_and_skips_existing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("v2"));
+        let body = b"hello";
+        let d = digest_of(body);
+        assert!(matches!(
+            store.insert(d ^ 1, body),
+            Err(StoreError::DigestMismatch { .. })
+        ));
+        assert_eq!(store.insert(d, body).unwrap(), Inserted::Written);
+        assert_eq!(store.insert(d, body).unwrap(), Inserted::AlreadyPresent);
+        assert!(store.verify(d).unwrap());
+        let mode = fs::metadata(store.path(d)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, STORE_MODE);
+        assert_eq!(store.list().unwrap(), vec![(d, 5)]);
+        fs::write(store.path(d), b"evil!").unwrap();
+        assert!(!store.verify(d).unwrap());
+        assert_eq!(store.remove(d).unwrap(), 5);
+        assert!(store.list().unwrap().is_empty());
+    }
+}

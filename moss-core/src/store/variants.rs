@@ -1,0 +1,105 @@
+//! Store files materialised at a mode other than [`super::STORE_MODE`].
+//!
+//! A tree never changes the mode of a store inode (that would leak into every
+//! state sharing it). When a layout asks for another mode, the content is
+//! copied once (reflink when the filesystem can) to
+//! `.moss/assets/modes/<octal mode>/<asset path>` with that mode, and trees
+//! hardlink the copy. A variant no tree links any more (link count 1) is
+//! garbage and [`ModeVariants::prune_unlinked`] deletes it.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{relative_path, Digest, Store};
+
+/// `FICLONE` ioctl request number (`_IOW(0x94, 9, int)`).
+const FICLONE: libc::c_ulong = 0x4004_9409;
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The directory of mode variants.
+#[derive(Debug, Clone)]
+pub struct ModeVariants {
+    dir: PathBuf,
+}
+
+impl ModeVariants {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    /// Path of the variant of `digest` at permission bits `perm`.
+    pub fn path(&self, digest: Digest, perm: u32) -> PathBuf {
+        self.dir
+            .join(format!("{:o}", perm & 0o7777))
+            .join(relative_path(digest))
+    }
+
+    /// Makes sure the variant exists and returns its path.
+    pub fn ensure(&self, store: &Store, digest: Digest, perm: u32) -> io::Result<PathBuf> {
+        let path = self.path(digest, perm);
+        if path.is_file() {
+            return Ok(path);
+        }
+        let parent = path.parent().unwrap_or(&self.dir);
+        fs::create_dir_all(parent)?;
+        let tmp = parent.join(format!(
+            ".{digest:x}.{}.{}.tmp",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| {
+            copy_file(&store.path(digest), &tmp)?;
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(perm & 0o7777))?;
+            // Two blit threads may race here; both copies are identical, last rename wins.
+            fs::rename(&tmp, &path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.map(|()| path)
+    }
+
+    /// Deletes variants that no tree links any more; returns (files, bytes).
+    pub fn prune_unlinked(&self) -> io::Result<(usize, u64)> {
+        let (mut files, mut bytes) = (0, 0);
+        if !self.dir.exists() {
+            return Ok((0, 0));
+        }
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(1) {
+            let entry = entry?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let meta = entry.metadata()?;
+            let name = entry.file_name().to_string_lossy();
+            if meta.nlink() <= 1 || name.ends_with(".tmp") {
+                fs::remove_file(entry.path())?;
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+        Ok((files, bytes))
+    }
+}
+
+/// Copies `from` to a new file `to`: a reflink when the filesystem supports
+/// it, otherwise an in-kernel copy.
+pub(crate) fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
+    let mut src = File::open(from)?;
+    let mut dst = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)?;
+    // SAFETY: both descriptors are open for the duration of the call.
+    let rc = unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) };
+    if rc != 0 {
+        io::copy(&mut src, &mut dst)?;
+    }
+    Ok(())
+}

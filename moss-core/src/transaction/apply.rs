@@ -1,0 +1,276 @@
+//! The mutations: install, remove, activate.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::stones::{cache_stone, read_stone};
+use super::{Engine, EngineError, TransactionReport};
+use crate::blit::BlitStats;
+use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
+use crate::installation::fault::checkpoint;
+use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
+use crate::tree::{PackageLayouts, Tree};
+
+fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> EngineError + 'a {
+    move |source| EngineError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The packages of a prospective state.
+#[derive(Default)]
+struct Plan {
+    metas: Vec<PackageMeta>,
+    layouts: Vec<Vec<LayoutRecord>>,
+    selections: Vec<Selection>,
+}
+
+impl Plan {
+    fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
+        self.selections.push(Selection {
+            package_id: meta.id.clone(),
+            explicit,
+            reason: None,
+        });
+        self.metas.push(meta);
+        self.layouts.push(layouts);
+    }
+
+    fn tree(&self) -> Result<Tree, EngineError> {
+        let packages: Vec<PackageLayouts<'_>> = self
+            .metas
+            .iter()
+            .zip(&self.layouts)
+            .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+            .collect();
+        Ok(Tree::build(&packages)?)
+    }
+}
+
+impl Engine {
+    /// Installs local stones (replacing installed packages of the same name).
+    pub fn install(&mut self, paths: &[PathBuf]) -> Result<TransactionReport, EngineError> {
+        let mut stones = Vec::new();
+        let mut seen = HashSet::new();
+        for path in paths {
+            let stone = read_stone(path)?;
+            if seen.insert(stone.meta.id.clone()) {
+                stones.push(stone);
+            }
+        }
+        let (active, current) = self.active_selections()?;
+        let new_ids: HashSet<&str> = stones.iter().map(|s| s.meta.id.as_str()).collect();
+        let new_names: HashSet<&str> = stones.iter().map(|s| s.meta.name.as_str()).collect();
+        let mut plan = Plan::default();
+        for sel in current {
+            if new_ids.contains(sel.package_id.as_str()) {
+                continue;
+            }
+            let meta = self.cached_meta(&sel.package_id)?;
+            if new_names.contains(meta.name.as_str()) {
+                continue;
+            }
+            let layouts = self.db.layouts(&sel.package_id)?;
+            plan.push(meta, layouts, sel.explicit);
+        }
+        for stone in &stones {
+            for rec in &stone.layouts {
+                if let LayoutKind::Regular(digest) = rec.kind {
+                    if !stone.contents.contains(&digest) && !self.store.contains(digest) {
+                        return Err(EngineError::MissingContent {
+                            path: stone.path.clone(),
+                            file: rec.path.clone(),
+                            digest,
+                        });
+                    }
+                }
+            }
+            plan.push(stone.meta.clone(), stone.layouts.clone(), true);
+        }
+        // Everything is checked before the first write.
+        let tree = plan.tree()?;
+        self.check_live(active)?;
+        let (mut assets, mut bytes) = (0, 0);
+        for stone in &stones {
+            let (a, b) = cache_stone(stone, &self.store, &mut self.db)?;
+            assets += a;
+            bytes += b;
+        }
+        let mut report = self.commit_tree("Install", &tree, &plan.selections, active)?;
+        report.assets_written = assets;
+        report.bytes_written = bytes;
+        Ok(report)
+    }
+
+    /// Removes installed packages by name.
+    pub fn remove(&mut self, names: &[String]) -> Result<TransactionReport, EngineError> {
+        let (active, current) = self.active_selections()?;
+        let mut plan = Plan::default();
+        let mut found = HashSet::new();
+        for sel in current {
+            let meta = self.cached_meta(&sel.package_id)?;
+            if names.contains(&meta.name) {
+                found.insert(meta.name);
+                continue;
+            }
+            let layouts = self.db.layouts(&sel.package_id)?;
+            plan.push(meta, layouts, sel.explicit);
+        }
+        if let Some(missing) = names.iter().find(|n| !found.contains(*n)) {
+            return Err(EngineError::NotInstalled(missing.clone()));
+        }
+        let tree = plan.tree()?;
+        self.check_live(active)?;
+        self.commit_tree("Remove", &tree, &plan.selections, active)
+    }
+
+    /// Makes an existing state live again.
+    pub fn activate(&mut self, target: i64) -> Result<TransactionReport, EngineError> {
+        let (active, _) = self.active_selections()?;
+        if active == Some(target) {
+            return Err(EngineError::AlreadyActive(target));
+        }
+        let state = self.state(target)?;
+        self.check_live(active)?;
+        let archive_dir = self.inst.archive_dir(target);
+        let archive = archive_dir.join("usr");
+        let mut blit = BlitStats::default();
+        if read_state_id(&archive).ok().flatten() != Some(target) {
+            // The archived tree is gone (or damaged): build it again from the database.
+            let mut plan = Plan::default();
+            for sel in &state.selections {
+                let meta = self.cached_meta(&sel.package_id)?;
+                let layouts = self.db.layouts(&sel.package_id)?;
+                plan.push(meta, layouts, sel.explicit);
+            }
+            let tree = plan.tree()?;
+            let staging = self.inst.staging_dir();
+            remove_tree(&staging).map_err(io("removing", &staging))?;
+            fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
+            let usr = staging.join("usr");
+            blit = self.blitter().blit(&tree, &usr)?;
+            write_state_id(&usr, target)?;
+            remove_tree(&archive_dir).map_err(io("removing", &archive_dir))?;
+            fs::create_dir_all(&archive_dir).map_err(io("creating", &archive_dir))?;
+            fs::rename(&usr, &archive).map_err(io("moving", &archive))?;
+        }
+        let journal = Journal {
+            new_state: target,
+            old_state: active,
+            new_state_created: false,
+        };
+        self.db.begin_activation(target, active)?;
+        let result = self.swap_and_archive(&archive, &journal);
+        if result.is_err() {
+            let _ = state::recover(&self.inst, &mut self.db, &self.store);
+        }
+        result?;
+        let _ = fs::remove_dir(&archive_dir);
+        Ok(TransactionReport {
+            state: target,
+            previous: active,
+            blit,
+            assets_written: 0,
+            bytes_written: 0,
+        })
+    }
+
+    pub(super) fn cached_meta(&self, id: &str) -> Result<PackageMeta, EngineError> {
+        self.db.package(id)?.ok_or_else(|| {
+            EngineError::State(state::StateError::Inconsistent(format!(
+                "package {id} is selected but not in the install database"
+            )))
+        })
+    }
+
+    /// The live tree must be the one the database calls active.
+    fn check_live(&self, active: Option<i64>) -> Result<(), EngineError> {
+        let usr = self.inst.usr();
+        let live = read_state_id(&usr)?;
+        if live == active {
+            if active.is_none() && fs::read_dir(&usr).is_ok_and(|mut d| d.next().is_some()) {
+                return Err(state::StateError::Inconsistent(format!(
+                    "{} exists, is not empty and is not managed by moss",
+                    usr.display()
+                ))
+                .into());
+            }
+            return Ok(());
+        }
+        Err(state::StateError::Inconsistent(format!(
+            "{} holds state {live:?} but the database says {active:?} is active",
+            usr.display()
+        ))
+        .into())
+    }
+
+    /// Records a new state for `tree` and makes it live.
+    pub(super) fn commit_tree(
+        &mut self,
+        summary: &str,
+        tree: &Tree,
+        selections: &[Selection],
+        old: Option<i64>,
+    ) -> Result<TransactionReport, EngineError> {
+        let id = self.db.begin_new_state(summary, None, selections, old)?;
+        let journal = Journal {
+            new_state: id,
+            old_state: old,
+            new_state_created: true,
+        };
+        let result = self.stage_and_swap(tree, &journal);
+        if result.is_err() {
+            // Puts the root back to exactly the old (or, past the swap, the new) state.
+            let _ = state::recover(&self.inst, &mut self.db, &self.store);
+        }
+        let blit = result?;
+        let staging = self.inst.staging_dir();
+        remove_tree(&staging).map_err(io("removing", &staging))?;
+        Ok(TransactionReport {
+            state: id,
+            previous: old,
+            blit,
+            assets_written: 0,
+            bytes_written: 0,
+        })
+    }
+
+    fn stage_and_swap(&mut self, tree: &Tree, journal: &Journal) -> Result<BlitStats, EngineError> {
+        let staging = self.inst.staging_dir();
+        remove_tree(&staging).map_err(io("removing", &staging))?;
+        fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
+        checkpoint();
+        let usr = staging.join("usr");
+        let stats = self.blitter().blit(tree, &usr)?;
+        write_state_id(&usr, journal.new_state)?;
+        checkpoint();
+        self.swap_and_archive(&usr, journal)?;
+        Ok(stats)
+    }
+
+    /// Exchanges `source` with `ROOT/usr`, archives the old tree, commits.
+    fn swap_and_archive(&mut self, source: &Path, journal: &Journal) -> Result<(), EngineError> {
+        let usr = self.inst.usr();
+        let exchanged = exchange_or_rename(source, &usr).map_err(io("swapping in", &usr))?;
+        checkpoint();
+        if exchanged {
+            match journal.old_state {
+                Some(old) => {
+                    let archive = self.inst.archive_dir(old);
+                    remove_tree(&archive).map_err(io("removing", &archive))?;
+                    fs::create_dir_all(&archive).map_err(io("creating", &archive))?;
+                    checkpoint();
+                    let to = archive.join("usr");
+                    fs::rename(source, &to).map_err(io("archiving", &to))?;
+                }
+                None => remove_tree(source).map_err(io("removing", source))?,
+            }
+            checkpoint();
+        }
+        self.db.commit_journal(journal)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Local `.stone` files: reading one into the engine's types, and caching it
+//! (contents into the store, metadata and layout into the databases).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::EngineError;
+use crate::db::{Database, LayoutKind, LayoutRecord, PackageMeta};
+use crate::stone::{self, FileType, StoneReader};
+use crate::store::{Store, StoreSink};
+
+/// A stone read from disk, not cached yet.
+#[derive(Debug)]
+pub struct LocalStone {
+    pub path: PathBuf,
+    pub meta: PackageMeta,
+    pub layouts: Vec<LayoutRecord>,
+    /// Digests the stone's index carries content for.
+    pub contents: HashSet<u128>,
+}
+
+fn stone_err(path: &Path) -> impl FnOnce(stone::StoneError) -> EngineError + '_ {
+    move |source| EngineError::Stone {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn convert_layout(entry: &stone::LayoutEntry) -> LayoutRecord {
+    let kind = match &entry.kind {
+        stone::LayoutKind::Regular { digest } => LayoutKind::Regular(*digest),
+        stone::LayoutKind::Symlink { target } => LayoutKind::Symlink(target.clone()),
+        stone::LayoutKind::Directory => LayoutKind::Directory,
+        stone::LayoutKind::CharDevice => LayoutKind::CharacterDevice,
+        stone::LayoutKind::BlockDevice => LayoutKind::BlockDevice,
+        stone::LayoutKind::Fifo => LayoutKind::Fifo,
+        stone::LayoutKind::Socket => LayoutKind::Socket,
+        stone::LayoutKind::Unknown { .. } => LayoutKind::Unknown,
+    };
+    LayoutRecord {
+        uid: entry.uid,
+        gid: entry.gid,
+        mode: entry.mode,
+        tag: entry.tag,
+        kind,
+        path: entry.path.clone(),
+    }
+}
+
+fn convert_meta(id: String, meta: &stone::Meta) -> PackageMeta {
+    let strings = |v: &[stone::Provider]| v.iter().map(|p| p.to_string()).collect();
+    PackageMeta {
+        id,
+        name: meta.name.clone(),
+        version: meta.version.clone(),
+        source_release: meta.source_release,
+        build_release: meta.build_release,
+        architecture: meta.architecture.clone(),
+        summary: meta.summary.clone(),
+        description: meta.description.clone(),
+        source_id: meta.source_id.clone(),
+        homepage: meta.homepage.clone(),
+        licenses: meta.licenses.clone(),
+        dependencies: meta.depends.iter().map(|d| d.to_string()).collect(),
+        providers: strings(&meta.provides),
+        conflicts: strings(&meta.conflicts),
+    }
+}
+
+/// Reads a binary stone's metadata and layout (not its content).
+pub fn read_stone(path: &Path) -> Result<LocalStone, EngineError> {
+    let reader = StoneReader::open_path(path).map_err(stone_err(path))?;
+    if reader.header().file_type != FileType::Binary {
+        return Err(EngineError::NotAPackage {
+            path: path.to_path_buf(),
+        });
+    }
+    let meta = reader.meta().map_err(stone_err(path))?;
+    let id = sha256_file(path).map_err(|source| EngineError::Io {
+        op: "hashing",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(LocalStone {
+        path: path.to_path_buf(),
+        meta: convert_meta(id, &meta),
+        layouts: reader.layout().iter().map(convert_layout).collect(),
+        contents: reader.index().iter().map(|e| e.digest).collect(),
+    })
+}
+
+/// Unpacks the stone's content into the store and records its metadata and
+/// layout. Returns (assets written, bytes written).
+pub fn cache_stone(
+    stone: &LocalStone,
+    store: &Store,
+    db: &mut Database,
+) -> Result<(u64, u64), EngineError> {
+    let mut reader = StoneReader::open_path(&stone.path).map_err(stone_err(&stone.path))?;
+    let mut sink = StoreSink {
+        store,
+        written: 0,
+        bytes: 0,
+    };
+    if reader.content().is_some() {
+        reader
+            .unpack_content(&mut sink)
+            .map_err(stone_err(&stone.path))?;
+    }
+    db.add_layouts(&[(stone.meta.id.as_str(), &stone.layouts)])?;
+    db.add_packages(std::slice::from_ref(&stone.meta))?;
+    Ok((sink.written, sink.bytes))
+}

@@ -1,0 +1,348 @@
+//! Building and checking a [`Tree`] (see the module documentation).
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError};
+use crate::db::{LayoutKind, LayoutRecord};
+
+/// Symlink chains longer than this are treated as leading nowhere.
+const MAX_LINK_DEPTH: u32 = 40;
+
+/// Whether a layout path is a plain relative path below `/usr`.
+pub(crate) fn is_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// Joins a symlink's text to the directory holding it, lexically, staying
+/// inside `/usr`. `None` when the target leaves `/usr`.
+fn lexical_join(parent: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    let rest = if let Some(abs) = target.strip_prefix('/') {
+        let inside = abs.strip_prefix("usr")?;
+        if !(inside.is_empty() || inside.starts_with('/')) {
+            return None;
+        }
+        inside
+    } else {
+        parts.extend(parent.split('/').filter(|c| !c.is_empty()));
+        target
+    };
+    for c in rest.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn parent_of(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Follows the symlinks packages declare, assuming each leads to a directory
+/// (checked once the final tree is known).
+struct Resolver<'a> {
+    symlinks: HashMap<&'a str, &'a str>,
+}
+
+/// A symlink an entry's path went through, and where it led.
+struct UsedLink<'a> {
+    link: &'a str,
+    resolved: String,
+}
+
+impl<'a> Resolver<'a> {
+    fn resolve(
+        &self,
+        path: &str,
+        follow_last: bool,
+        depth: u32,
+        used: &mut Vec<UsedLink<'a>>,
+    ) -> Result<String, &'a str> {
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        let mut out = String::new();
+        for (i, c) in comps.iter().enumerate() {
+            if !out.is_empty() {
+                out.push('/');
+            }
+            out.push_str(c);
+            if i + 1 == comps.len() && !follow_last {
+                break;
+            }
+            if let Some((&link, &target)) = self.symlinks.get_key_value(out.as_str()) {
+                if depth >= MAX_LINK_DEPTH {
+                    return Err(link);
+                }
+                let joined = lexical_join(parent_of(&out), target).ok_or(link)?;
+                let resolved = self.resolve(&joined, true, depth + 1, used)?;
+                used.push(UsedLink {
+                    link,
+                    resolved: resolved.clone(),
+                });
+                out = resolved;
+            }
+        }
+        Ok(out)
+    }
+}
+
+struct Entry<'a> {
+    package: u32,
+    record: &'a LayoutRecord,
+    path: String,
+    used: Vec<UsedLink<'a>>,
+}
+
+/// Why two records at one path cannot both be placed, or `None` when they agree.
+fn disagreement(a: &LayoutRecord, b: &LayoutRecord) -> Option<String> {
+    let (pa, pb) = (a.mode & 0o7777, b.mode & 0o7777);
+    let modes = || (pa != pb).then(|| format!("modes {pa:o} and {pb:o}"));
+    match (&a.kind, &b.kind) {
+        (LayoutKind::Regular(x), LayoutKind::Regular(y)) if x != y => {
+            Some(format!("different contents {x:032x} and {y:032x}"))
+        }
+        (LayoutKind::Symlink(x), LayoutKind::Symlink(y)) if x != y => {
+            Some(format!("symlinks to {x:?} and {y:?}"))
+        }
+        (LayoutKind::Symlink(_), LayoutKind::Symlink(_)) => None,
+        (x, y) if std::mem::discriminant(x) == std::mem::discriminant(y) => modes(),
+        (x, y) => Some(format!("{} and {}", kind_name(x), kind_name(y))),
+    }
+}
+
+fn kind_name(kind: &LayoutKind) -> &'static str {
+    match kind {
+        LayoutKind::Regular(_) => "a regular file",
+        LayoutKind::Symlink(_) => "a symlink",
+        LayoutKind::Directory => "a directory",
+        _ => "a special file",
+    }
+}
+
+pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> {
+    let names: Vec<String> = packages.iter().map(|p| p.meta.display_id()).collect();
+    let mut problems = Vec::new();
+
+    // Unsafe paths are reported and left out of everything else.
+    let mut records: Vec<(u32, &LayoutRecord)> = Vec::new();
+    for (index, package) in packages.iter().enumerate() {
+        for record in package.layouts {
+            if is_safe_path(&record.path) {
+                records.push((index as u32, record));
+            } else {
+                problems.push(Problem::UnsafePath {
+                    package: names[index].clone(),
+                    path: record.path.clone(),
+                });
+            }
+        }
+    }
+
+    let mut symlinks = HashMap::new();
+    let mut link_owner = HashMap::new();
+    for &(package, record) in &records {
+        if let LayoutKind::Symlink(target) = &record.kind {
+            symlinks
+                .entry(record.path.as_str())
+                .or_insert(target.as_str());
+            link_owner.entry(record.path.as_str()).or_insert(package);
+        }
+    }
+    let resolver = Resolver { symlinks };
+
+    // Where each entry really lands.
+    let mut entries = Vec::with_capacity(records.len());
+    for &(package, record) in &records {
+        let mut used = Vec::new();
+        match resolver.resolve(&record.path, false, 0, &mut used) {
+            Ok(path) => entries.push(Entry {
+                package,
+                record,
+                path,
+                used,
+            }),
+            Err(link) => problems.push(Problem::BeneathSymlink {
+                path: record.path.clone(),
+                package: names[package as usize].clone(),
+                link: link.to_string(),
+                link_package: names[link_owner[link] as usize].clone(),
+            }),
+        }
+    }
+
+    // One record per final path; different records at one path clash.
+    let mut at_path: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        match at_path.get(entry.path.as_str()) {
+            None => {
+                at_path.insert(entry.path.as_str(), index);
+            }
+            Some(&first) => {
+                let first = &entries[first];
+                if let Some(detail) = disagreement(first.record, entry.record) {
+                    problems.push(Problem::Clash {
+                        path: entry.path.clone(),
+                        first: names[first.package as usize].clone(),
+                        second: names[entry.package as usize].clone(),
+                        detail,
+                    });
+                }
+            }
+        }
+    }
+
+    // Parents must be directories; the ones nobody lists are implied.
+    let mut implied: HashSet<&str> = HashSet::new();
+    implied.insert("");
+    for entry in &entries {
+        let mut end = 0;
+        while let Some(offset) = entry.path[end..].find('/') {
+            end += offset;
+            let ancestor = &entry.path[..end];
+            end += 1;
+            match at_path.get(ancestor) {
+                Some(&i) if !matches!(entries[i].record.kind, LayoutKind::Directory) => {
+                    problems.push(Problem::BeneathFile {
+                        path: entry.record.path.clone(),
+                        package: names[entry.package as usize].clone(),
+                        file: ancestor.to_string(),
+                        file_package: names[entries[i].package as usize].clone(),
+                    });
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    implied.insert(ancestor);
+                }
+            }
+        }
+    }
+
+    // A symlink an entry went through must lead to a directory.
+    let is_dir = |path: &str| {
+        implied.contains(path)
+            || at_path
+                .get(path)
+                .is_some_and(|&i| matches!(entries[i].record.kind, LayoutKind::Directory))
+    };
+    for entry in &entries {
+        if let Some(bad) = entry.used.iter().find(|u| !is_dir(&u.resolved)) {
+            problems.push(Problem::BeneathSymlink {
+                path: entry.record.path.clone(),
+                package: names[entry.package as usize].clone(),
+                link: bad.link.to_string(),
+                link_package: names[link_owner[bad.link] as usize].clone(),
+            });
+        }
+    }
+
+    // Declared conflicts against every provider of every other package.
+    let mut providers: HashMap<String, u32> = HashMap::new();
+    for (index, package) in packages.iter().enumerate() {
+        for provider in package.meta.all_providers() {
+            providers.entry(provider).or_insert(index as u32);
+        }
+    }
+    for (index, package) in packages.iter().enumerate() {
+        for conflict in &package.meta.conflicts {
+            if let Some(&other) = providers.get(conflict) {
+                if other as usize != index {
+                    problems.push(Problem::Declared {
+                        package: names[index].clone(),
+                        other: names[other as usize].clone(),
+                        provider: conflict.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(TreeError { problems });
+    }
+    Ok(assemble(&entries, &at_path, &implied))
+}
+
+/// Lays the checked entries out as nodes, parents before children.
+fn assemble(
+    entries: &[Entry<'_>],
+    at_path: &HashMap<&str, usize>,
+    implied: &HashSet<&str>,
+) -> Tree {
+    let depth = |p: &str| {
+        if p.is_empty() {
+            0
+        } else {
+            p.matches('/').count() + 1
+        }
+    };
+    let mut order: Vec<(&str, Option<usize>)> = implied
+        .iter()
+        .filter(|p| !at_path.contains_key(**p))
+        .map(|p| (*p, None))
+        .chain(at_path.iter().map(|(p, i)| (*p, Some(*i))))
+        .collect();
+    order.sort_unstable_by(|a, b| depth(a.0).cmp(&depth(b.0)).then(a.0.cmp(b.0)));
+
+    let mut index_of: HashMap<&str, u32> = HashMap::with_capacity(order.len());
+    let mut nodes: Vec<Node> = Vec::with_capacity(order.len());
+    for (path, entry) in order {
+        let kind = match entry.map(|i| &entries[i]) {
+            None => NodeKind::Directory {
+                mode: 0o755,
+                children: Vec::new(),
+            },
+            Some(e) => {
+                let mode = e.record.mode & 0o7777;
+                match &e.record.kind {
+                    LayoutKind::Directory => NodeKind::Directory {
+                        mode,
+                        children: Vec::new(),
+                    },
+                    LayoutKind::Regular(digest) => NodeKind::File {
+                        digest: *digest,
+                        mode,
+                    },
+                    LayoutKind::Symlink(target) => NodeKind::Symlink {
+                        target: target.as_str().into(),
+                    },
+                    _ => NodeKind::Special {
+                        mode: e.record.mode,
+                    },
+                }
+            }
+        };
+        let me = nodes.len() as u32;
+        let parent = if path.is_empty() {
+            0
+        } else {
+            index_of[parent_of(path)]
+        };
+        if me != 0 {
+            if let NodeKind::Directory { children, .. } = &mut nodes[parent as usize].kind {
+                children.push(me);
+            }
+        }
+        index_of.insert(path, me);
+        nodes.push(Node {
+            path: path.into(),
+            parent,
+            kind,
+            package: entry.map(|i| entries[i].package),
+        });
+    }
+    Tree { nodes }
+}
+
+#[cfg(test)]
+pub(super) fn join_for_tests(parent: &str, target: &str) -> Option<String> {
+    lexical_join(parent, target)
+}

@@ -1,0 +1,94 @@
+//! The `/usr` tree of a state, computed in memory from the selected packages'
+//! layouts and checked as a whole before anything is written.
+//!
+//! Parent directories nobody lists are implied (mode 0755). A symlink that
+//! resolves to a directory inside `/usr` acts as that directory: entries
+//! packages place beneath it move to the real directory. Every problem is
+//! collected — unsafe paths, two packages placing different things at one
+//! path, entries beneath a file or beneath a symlink that leads nowhere in
+//! `/usr`, and declared `Conflicts` — and reported together.
+
+mod build;
+mod problem;
+
+use crate::db::{LayoutRecord, PackageMeta};
+use crate::store::Digest;
+
+pub use problem::{Problem, TreeError};
+
+/// One package's contribution to a tree.
+#[derive(Debug, Clone, Copy)]
+pub struct PackageLayouts<'a> {
+    pub meta: &'a PackageMeta,
+    pub layouts: &'a [LayoutRecord],
+}
+
+/// What a node of the tree is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Directory {
+        mode: u32,
+        children: Vec<u32>,
+    },
+    /// `mode` holds the permission bits only.
+    File {
+        digest: Digest,
+        mode: u32,
+    },
+    Symlink {
+        target: Box<str>,
+    },
+    /// Devices, fifos and sockets: kept in the tree, not materialised.
+    Special {
+        mode: u32,
+    },
+}
+
+/// A node: its path relative to `/usr` (empty for `/usr` itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub path: Box<str>,
+    pub parent: u32,
+    pub kind: NodeKind,
+    /// Index of the package that placed it; `None` for implied directories.
+    pub package: Option<u32>,
+}
+
+impl Node {
+    /// The last path component.
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or("")
+    }
+}
+
+/// A checked tree. Node 0 is `/usr`; every directory lists its children.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// Builds and checks the tree of the given packages.
+    pub fn build(packages: &[PackageLayouts<'_>]) -> Result<Self, TreeError> {
+        build::build(packages)
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn root(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+}
+
+#[cfg(test)]
+mod tests;

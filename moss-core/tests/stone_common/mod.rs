@@ -1,0 +1,47 @@
+//! Helpers shared by the stone test files.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+
+use moss_core::stone::{ContentSink, IndexEntry};
+
+/// `../shared/fixtures/stones` beside the workspace, or `None` (after saying
+/// the test is skipped) when it is absent.
+pub fn stones_dir(test: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/stones"
+    ));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("SKIPPED {test}: ../shared/fixtures is absent");
+        None
+    }
+}
+
+/// The three fixture stones, by file stem.
+pub const FIXTURES: [&str; 3] = [
+    "bash-completion-2.11-1-1-x86_64",
+    "italian-pizza-1-1-1-x86_64",
+    "pineapple-1-1-1-x86_64",
+];
+
+/// Collects unpacked contents in memory, keyed by digest.
+#[derive(Default)]
+pub struct MemorySink {
+    pub files: BTreeMap<u128, Vec<u8>>,
+}
+
+impl ContentSink for MemorySink {
+    type Output = Vec<u8>;
+    fn open(&mut self, _entry: &IndexEntry) -> io::Result<Option<Vec<u8>>> {
+        Ok(Some(Vec::new()))
+    }
+    fn commit(&mut self, entry: &IndexEntry, output: Vec<u8>) -> io::Result<()> {
+        self.files.insert(entry.digest, output);
+        Ok(())
+    }
+}

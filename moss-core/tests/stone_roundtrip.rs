@@ -1,0 +1,287 @@
+//! Acceptance 3 of issue 2: random trees survive pack → read → extract, and
+//! rewriting the bash-completion fixture with our writer keeps its meaning.
+
+mod stone_common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Cursor;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use moss_core::stone::{
+    extract, scan_tree, Content, FileType, Meta, StoneReader, StoneWriter, WriteOptions,
+};
+use proptest::prelude::*;
+use stone_common::{stones_dir, MemorySink};
+
+/// What a file system entry looks like, for comparing two trees.
+#[derive(Debug, PartialEq, Eq)]
+enum Node {
+    File { mode: u32, bytes: Vec<u8> },
+    Dir { mode: u32 },
+    Link { target: PathBuf },
+}
+
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = entry.unwrap();
+        let md = fs::symlink_metadata(entry.path()).unwrap();
+        let mode = md.permissions().mode();
+        let node = if md.file_type().is_symlink() {
+            Node::Link {
+                target: fs::read_link(entry.path()).unwrap(),
+            }
+        } else if md.is_dir() {
+            Node::Dir { mode }
+        } else {
+            Node::File {
+                mode,
+                bytes: fs::read(entry.path()).unwrap(),
+            }
+        };
+        out.insert(entry.path().strip_prefix(root).unwrap().to_path_buf(), node);
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Spec {
+    /// Contents come from a small pool so duplicates are common.
+    File {
+        content: usize,
+        mode: u32,
+    },
+    EmptyDir {
+        mode: u32,
+    },
+    Link {
+        target: String,
+    },
+}
+
+fn content_pool() -> Vec<Vec<u8>> {
+    vec![
+        Vec::new(),
+        b"hello\n".to_vec(),
+        (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect(),
+        vec![0u8; 4096],
+        b"#!/bin/sh\necho odd\n".to_vec(),
+    ]
+}
+
+fn spec() -> impl Strategy<Value = (Vec<String>, Spec)> {
+    let component = prop::sample::select(vec!["a", "b", "lib", "x y", ".hidden", "ü", "deep"]);
+    let path = prop::collection::vec(component.prop_map(String::from), 1..9);
+    let file_mode = prop::sample::select(vec![
+        0o644u32, 0o755, 0o600, 0o444, 0o4755, 0o2755, 0o700, 0o640,
+    ]);
+    let dir_mode = prop::sample::select(vec![0o755u32, 0o700, 0o1777, 0o2755, 0o750]);
+    let target = prop::sample::select(vec![
+        "a",
+        "../b",
+        "/usr/lib/x",
+        "lib/a",
+        "no/such/thing",
+        ".",
+    ]);
+    let kind = prop_oneof![
+        3 => (0..5usize, file_mode).prop_map(|(content, mode)| Spec::File { content, mode }),
+        1 => dir_mode.prop_map(|mode| Spec::EmptyDir { mode }),
+        1 => target.prop_map(|t| Spec::Link { target: t.to_string() }),
+    ];
+    (path, kind)
+}
+
+/// Creates the entries that fit (a later entry under an earlier file is skipped).
+fn build(root: &Path, specs: &[(Vec<String>, Spec)]) {
+    let pool = content_pool();
+    let mut dir_modes = Vec::new();
+    for (components, spec) in specs {
+        let path = components.iter().fold(root.to_path_buf(), |p, c| p.join(c));
+        if fs::symlink_metadata(&path).is_ok()
+            || fs::create_dir_all(path.parent().unwrap()).is_err()
+        {
+            continue;
+        }
+        match spec {
+            Spec::File { content, mode } => {
+                fs::write(&path, &pool[*content]).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
+            }
+            Spec::EmptyDir { mode } => {
+                fs::create_dir(&path).unwrap();
+                dir_modes.push((path, *mode));
+            }
+            Spec::Link { target } => symlink(target, &path).unwrap(),
+        }
+    }
+    for (path, mode) in dir_modes {
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+fn meta(name: &str) -> Meta {
+    Meta {
+        name: name.into(),
+        version: "1.0".into(),
+        source_release: 3,
+        build_release: 1,
+        architecture: "x86_64".into(),
+        summary: "s".into(),
+        description: "d".into(),
+        source_id: name.into(),
+        homepage: "https://example.org".into(),
+        licenses: vec!["MPL-2.0".into()],
+        depends: vec!["soname(libc.so.6(x86_64))".parse().unwrap()],
+        provides: vec!["binary(t)".parse().unwrap()],
+        conflicts: vec!["name(other)".parse().unwrap()],
+        ..Meta::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_trees_round_trip(specs in prop::collection::vec(spec(), 0..40), level in prop::sample::select(vec![1, 3, 9])) {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        fs::create_dir(&src).unwrap();
+        build(&src, &specs);
+        let tree = scan_tree(&src).unwrap();
+        let writer = StoneWriter::new(WriteOptions { level, threads: 1 });
+        let bytes = writer.write_binary(Cursor::new(Vec::new()), &meta("t"), &tree.layout, tree.contents.clone()).unwrap().into_inner();
+
+        let mut reader = StoneReader::new(Cursor::new(bytes)).unwrap();
+        prop_assert_eq!(reader.meta().unwrap(), meta("t"));
+        prop_assert_eq!(reader.layout(), tree.layout.as_slice());
+        let out = tmp.path().join("out/usr");
+        extract(&mut reader, &out).unwrap();
+        prop_assert_eq!(snapshot(&out), snapshot(&src));
+        // Sibling staging folder is gone: only `usr` is left.
+        prop_assert_eq!(fs::read_dir(tmp.path().join("out")).unwrap().count(), 1);
+    }
+}
+
+#[test]
+fn deep_paths_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let deep: PathBuf = (0..60).map(|i| format!("level{i}")).collect();
+    fs::create_dir_all(src.join(&deep)).unwrap();
+    fs::write(src.join(&deep).join("leaf"), b"deep").unwrap();
+    let tree = scan_tree(&src).unwrap();
+    let bytes = StoneWriter::default()
+        .write_binary(
+            Cursor::new(Vec::new()),
+            &meta("deep"),
+            &tree.layout,
+            tree.contents,
+        )
+        .unwrap()
+        .into_inner();
+    let mut reader = StoneReader::new(Cursor::new(bytes)).unwrap();
+    let out = tmp.path().join("out/usr");
+    extract(&mut reader, &out).unwrap();
+    assert_eq!(snapshot(&out), snapshot(&src));
+}
+
+#[test]
+fn contents_are_deduplicated_and_largest_first() {
+    let layout_of = |path: &str, c: &Content| moss_core::stone::LayoutEntry {
+        uid: 0,
+        gid: 0,
+        mode: 0o100644,
+        tag: 0,
+        kind: moss_core::stone::LayoutKind::Regular { digest: c.digest },
+        path: path.into(),
+    };
+    let small = Content::from_bytes(b"ab".to_vec());
+    let tie = Content::from_bytes(b"cd".to_vec());
+    let big = Content::from_bytes(b"a bigger one".to_vec());
+    let contents = vec![small.clone(), tie.clone(), big.clone(), small.clone()];
+    let layout = vec![
+        layout_of("s", &small),
+        layout_of("t", &tie),
+        layout_of("b", &big),
+        layout_of("s2", &small),
+    ];
+    let bytes = StoneWriter::default()
+        .write_binary(Cursor::new(Vec::new()), &meta("d"), &layout, contents)
+        .unwrap()
+        .into_inner();
+    let reader = StoneReader::new(Cursor::new(bytes)).unwrap();
+    let order: Vec<u128> = reader.index().iter().map(|e| e.digest).collect();
+    assert_eq!(order, [big.digest, small.digest, tie.digest]);
+    let ranges: Vec<(u64, u64)> = reader.index().iter().map(|e| (e.start, e.end)).collect();
+    assert_eq!(ranges, [(0, 12), (12, 14), (14, 16)]);
+}
+
+#[test]
+fn rewriting_bash_completion_keeps_its_meaning() {
+    let Some(dir) = stones_dir("rewriting_bash_completion_keeps_its_meaning") else {
+        return;
+    };
+    let mut original =
+        StoneReader::open_path(&dir.join("bash-completion-2.11-1-1-x86_64.stone")).unwrap();
+    let mut contents = MemorySink::default();
+    original.unpack_content(&mut contents).unwrap();
+    // Supply contents in the original index order: ties then stay in place.
+    let supplied: Vec<Content> = original
+        .index()
+        .iter()
+        .map(|e| Content::from_bytes(contents.files[&e.digest].clone()))
+        .collect();
+    let meta = original.meta().unwrap();
+    let bytes = StoneWriter::default()
+        .write_binary(Cursor::new(Vec::new()), &meta, original.layout(), supplied)
+        .unwrap()
+        .into_inner();
+    let mut rewritten = StoneReader::new(Cursor::new(bytes)).unwrap();
+    assert_eq!(rewritten.header().file_type, FileType::Binary);
+    assert_eq!(rewritten.meta().unwrap(), meta);
+    assert!(rewritten.layout() == original.layout(), "layout differs");
+    // The legacy writer did not order contents largest first, so ranges move;
+    // the index still names the same contents with the same lengths.
+    let by_digest = |index: &[moss_core::stone::IndexEntry]| {
+        let mut v: Vec<(u128, u64)> = index.iter().map(|e| (e.digest, e.len())).collect();
+        v.sort();
+        v
+    };
+    assert!(
+        by_digest(rewritten.index()) == by_digest(original.index()),
+        "index contents differ"
+    );
+    let sizes: Vec<u64> = rewritten.index().iter().map(|e| e.len()).collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "not largest first");
+    let mut again = MemorySink::default();
+    rewritten.unpack_content(&mut again).unwrap();
+    assert!(again.files == contents.files, "contents differ");
+}
+
+#[test]
+fn repository_and_manifest_stones_round_trip() {
+    let mut a = meta("alpha");
+    a.package_uri = Some("../pool/alpha.stone".into());
+    a.package_hash = Some("ab".repeat(32));
+    a.package_size = Some(1234);
+    let mut b = meta("beta");
+    b.build_depends = vec![
+        "pkgconfig(zlib)".parse().unwrap(),
+        "name(gcc)".parse().unwrap(),
+    ];
+    b.build_release = 0;
+    for file_type in [FileType::Repository, FileType::BuildManifest] {
+        let bytes = StoneWriter::default()
+            .write_metas(Vec::new(), file_type, &[a.clone(), b.clone()])
+            .unwrap();
+        let reader = StoneReader::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(reader.header().file_type, file_type);
+        let metas: Vec<Meta> = reader.metas().map(Result::unwrap).collect();
+        let mut b_sorted = b.clone();
+        b_sorted.build_depends.sort();
+        assert_eq!(metas, [a.clone(), b_sorted]);
+    }
+}
