@@ -5,3 +5,4 @@
 //! binaries render them.
 
 pub mod cli;
+pub mod sandbox;

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod sandbox;
+
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
 pub struct Cli {
@@ -21,19 +23,22 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of moss.
     Version,
+    /// Run a command in the rootless sandbox: `moss sandbox ROOT [OPTIONS] -- CMD...`.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Entry point of the `moss` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: miette::Result<()> = match cli.command {
+    let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("moss {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
             ExitCode::FAILURE
