@@ -558,13 +558,6 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
             _ => {}
         }
     }
-    let usr_bound_read_only = sandbox.mounts.iter().any(
-        |m| matches!(m, Mount::Bind { guest, writable: false, .. } if guest == Path::new("/usr")),
-    );
-    let usr = inside("/usr");
-    if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
-        mounts::bind(&usr, &usr, false)?;
-    }
     for mount in &sandbox.mounts {
         match mount {
             Mount::Bind {
@@ -587,6 +580,14 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
                 mounts::tmpfs(&target, "mode=0755")?;
             }
         }
+    }
+    // Last, so the bind of /usr onto itself carries the user's mounts under it.
+    let usr_bound_read_only = sandbox.mounts.iter().any(
+        |m| matches!(m, Mount::Bind { guest, writable: false, .. } if guest == Path::new("/usr")),
+    );
+    let usr = inside("/usr");
+    if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
+        mounts::bind(&usr, &usr, false)?;
     }
     if sandbox.networking {
         network::copy_host_files(&inside("/etc"))?;
