@@ -8,6 +8,7 @@ pub mod blit;
 pub mod cli;
 pub mod db;
 pub mod installation;
+pub mod sandbox;
 pub mod state;
 pub mod stone;
 pub mod store;

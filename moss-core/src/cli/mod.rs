@@ -6,16 +6,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod reference;
+mod extract;
 mod info;
+mod inspect;
 mod install;
 mod list;
+mod pack;
+pub mod reference;
 mod remove;
+pub mod sandbox;
 mod state;
 mod verify;
-mod extract;
-mod inspect;
-mod pack;
 
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
@@ -52,28 +53,31 @@ pub enum Command {
     Extract(extract::Args),
     /// Write a stone archive from a directory tree.
     Pack(Box<pack::Args>),
+    /// Run a command in the rootless sandbox: `moss sandbox ROOT [OPTIONS] -- CMD...`.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Entry point of the `moss` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: miette::Result<()> = match cli.command {
+    let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("moss {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Install(args) => install::run(&cli.root, args),
-        Command::Remove(args) => remove::run(&cli.root, args),
-        Command::List(args) => list::run(&cli.root, args),
-        Command::Info(args) => info::run(&cli.root, args),
-        Command::Verify(args) => verify::run(&cli.root, args),
-        Command::State(args) => state::run(&cli.root, args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Extract(args) => extract::run(&args),
-        Command::Pack(args) => pack::run(&args),
+        Command::Install(args) => install::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Remove(args) => remove::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::List(args) => list::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Info(args) => info::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => verify::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::State(args) => state::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Inspect(args) => inspect::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Extract(args) => extract::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Pack(args) => pack::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
             ExitCode::FAILURE

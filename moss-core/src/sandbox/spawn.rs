@@ -1,0 +1,679 @@
+//! Starting a sandbox. Three processes:
+//!
+//! 1. the *helper*, forked from the caller, unshares the user namespace,
+//!    waits for the caller to write its id map, unshares the other
+//!    namespaces and relays signals to
+//! 2. *PID 1* of the new PID namespace, which builds the file system,
+//!    pivots into it, then reaps orphans and relays signals to
+//! 3. the *command*, which drops privileges and executes (or calls a closure).
+//!
+//! `fork` (not a raw `clone`) is used so glibc's fork handlers run and the
+//! children may allocate even when the caller is multi-threaded. Every
+//! child dies with its parent (`PR_SET_PDEATHSIG`), and the kernel kills the
+//! whole PID namespace when PID 1 ends.
+
+use std::ffi::{CString, OsString};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::unistd::{fork, ForkResult, Pid};
+
+use super::channel::{monotonic_ns, Mark, Message, Reporter};
+use super::error::{userns_fix, Result, SandboxError, SetupStep};
+use super::idmap::IdMapping;
+use super::step::{at, Step, StepError};
+use super::{
+    dev, harden, init, mounts, network, Mount, Sandbox, SetupTimings, Stdio, DEFAULT_PATH,
+};
+
+pub(crate) enum Payload<'a> {
+    Exec(Vec<OsString>),
+    Closure(Box<dyn FnOnce() -> i32 + 'a>),
+}
+
+/// A running sandbox.
+#[derive(Debug)]
+pub struct SandboxChild {
+    pid: Pid,
+    result: File,
+    status: Option<ExitStatus>,
+    timings: SetupTimings,
+    id_mapping: IdMapping,
+    pub stdin: Option<File>,
+    pub stdout: Option<File>,
+    pub stderr: Option<File>,
+}
+
+/// The result of [`Sandbox::output`](super::Sandbox::output).
+#[derive(Debug, Clone)]
+pub struct SandboxOutput {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Everything the three processes need, prepared before the first fork.
+struct Plan<'a> {
+    sandbox: &'a Sandbox,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    search_path: Vec<Vec<u8>>,
+}
+
+/// The sandbox ends of the stdio redirections (`None`: inherit).
+struct ChildStdio([Option<OwnedFd>; 3]);
+
+pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxChild> {
+    sandbox.validate()?;
+    let mapping = sandbox.id_mapping.clone().unwrap_or_else(IdMapping::detect);
+    let (argv, closure) = match payload {
+        Payload::Exec(argv) => (argv, None),
+        Payload::Closure(f) => (Vec::new(), Some(f)),
+    };
+    if closure.is_none() && argv.is_empty() {
+        return Err(SandboxError::Config("no command given".into()));
+    }
+    let plan = Plan::new(sandbox, argv)?;
+    let (mut parent_stdio, child_stdio) = stdio_pipes(sandbox.stdio)?;
+    let pipe =
+        || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e));
+    let (setup_r, setup_w) = pipe()?;
+    let (go_r, go_w) = pipe()?;
+    let (result_r, result_w) = pipe()?;
+    let start = monotonic_ns();
+    let caller = Pid::this();
+
+    // SAFETY: the child only runs code prepared for it and never returns.
+    match unsafe { fork() }.map_err(|e| SandboxError::io("fork the sandbox helper", e))? {
+        ForkResult::Child => {
+            drop((setup_r, go_w, result_r, parent_stdio));
+            let reporter = Reporter::new(setup_w);
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                helper(
+                    &plan,
+                    caller,
+                    reporter,
+                    go_r,
+                    result_w,
+                    child_stdio,
+                    closure,
+                )
+            }))
+            .unwrap_or(101);
+            // SAFETY: leave without running the caller's atexit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop((setup_w, go_r, result_w, child_stdio));
+            let mut started = SandboxChild {
+                pid: child,
+                result: File::from(result_r),
+                status: None,
+                timings: SetupTimings::default(),
+                id_mapping: mapping.clone(),
+                stdin: parent_stdio[0].take_file(),
+                stdout: parent_stdio[1].take_file(),
+                stderr: parent_stdio[2].take_file(),
+            };
+            started.follow_setup(setup_r, go_w, &mapping, start)?;
+            Ok(started)
+        }
+    }
+}
+
+impl<'a> Plan<'a> {
+    fn new(sandbox: &'a Sandbox, argv: Vec<OsString>) -> Result<Self> {
+        let cstring = |bytes: Vec<u8>| {
+            CString::new(bytes).map_err(|_| {
+                SandboxError::Config("a NUL byte in the command or environment".into())
+            })
+        };
+        let mut env: Vec<(OsString, OsString)> = if sandbox.env_clear {
+            Vec::new()
+        } else {
+            std::env::vars_os().collect()
+        };
+        for (key, value) in &sandbox.env {
+            env.retain(|(k, _)| k != key);
+            if let Some(value) = value {
+                env.push((key.clone(), value.clone()));
+            }
+        }
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_bytes().to_vec())
+            .unwrap_or_else(|| DEFAULT_PATH.as_bytes().to_vec());
+        let search_path = path
+            .split(|b| *b == b':')
+            .filter(|d| !d.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
+        let envp = env
+            .into_iter()
+            .map(|(k, v)| {
+                let mut kv = k.into_vec();
+                kv.push(b'=');
+                kv.extend(v.into_vec());
+                cstring(kv)
+            })
+            .collect::<Result<_>>()?;
+        let argv = argv
+            .into_iter()
+            .map(|a| cstring(a.into_vec()))
+            .collect::<Result<_>>()?;
+        Ok(Plan {
+            sandbox,
+            argv,
+            envp,
+            search_path,
+        })
+    }
+}
+
+/// The caller's end of one stdio redirection.
+enum ParentEnd {
+    None,
+    Fd(OwnedFd),
+}
+
+impl ParentEnd {
+    fn take_file(&mut self) -> Option<File> {
+        match std::mem::replace(self, ParentEnd::None) {
+            ParentEnd::Fd(fd) => Some(File::from(fd)),
+            ParentEnd::None => None,
+        }
+    }
+}
+
+fn stdio_pipes(stdio: [Stdio; 3]) -> Result<([ParentEnd; 3], ChildStdio)> {
+    let mut parent = [ParentEnd::None, ParentEnd::None, ParentEnd::None];
+    let mut child: [Option<OwnedFd>; 3] = [None, None, None];
+    for (n, how) in stdio.into_iter().enumerate() {
+        match how {
+            Stdio::Inherit => {}
+            Stdio::Null => {
+                let null = File::options()
+                    .read(n == 0)
+                    .write(n != 0)
+                    .open("/dev/null")
+                    .map_err(|e| SandboxError::io("open /dev/null", e))?;
+                child[n] = Some(null.into());
+            }
+            Stdio::Piped => {
+                let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+                    .map_err(|e| SandboxError::io("create a pipe", e))?;
+                let (mine, theirs) = if n == 0 { (w, r) } else { (r, w) };
+                parent[n] = ParentEnd::Fd(mine);
+                child[n] = Some(theirs);
+            }
+        }
+    }
+    Ok((parent, ChildStdio(child)))
+}
+
+impl SandboxChild {
+    /// Read the setup channel until the command runs; write the id map when asked.
+    fn follow_setup(
+        &mut self,
+        setup: OwnedFd,
+        go: OwnedFd,
+        mapping: &IdMapping,
+        start: u64,
+    ) -> Result<()> {
+        let mut go = Some(File::from(go));
+        let mut failure: Option<SandboxError> = None;
+        let mut executed = false;
+        let since = |ns: u64| Duration::from_nanos(ns.saturating_sub(start));
+        for line in BufReader::new(File::from(setup)).lines() {
+            let line = line.map_err(|e| SandboxError::io("read the sandbox setup channel", e))?;
+            match Message::decode(&line) {
+                Some(Message::ReadyForIdMap) => match mapping.apply(self.pid) {
+                    Ok(applied) => {
+                        self.id_mapping = applied;
+                        if let Some(mut go) = go.take() {
+                            go.write_all(&[1])
+                                .map_err(|e| SandboxError::io("signal the sandbox helper", e))?;
+                        }
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        break;
+                    }
+                },
+                Some(Message::UserNsFailed(errno)) => {
+                    failure.get_or_insert(SandboxError::UserNamespacesUnavailable {
+                        errno,
+                        fix: userns_fix(errno),
+                    });
+                }
+                Some(Message::NamespacesFailed(errno)) => {
+                    failure.get_or_insert(SandboxError::Namespaces { errno });
+                }
+                Some(Message::Timing(mark, ns)) => {
+                    let t = since(ns);
+                    match mark {
+                        Mark::Mapped => self.timings.mapped = t,
+                        Mark::Mounted => self.timings.mounted = t,
+                        Mark::Pivoted => self.timings.pivoted = t,
+                        Mark::Exec => {
+                            self.timings.exec = t;
+                            executed = true;
+                        }
+                    }
+                }
+                Some(Message::Failed {
+                    step,
+                    errno,
+                    detail,
+                }) => {
+                    failure.get_or_insert(SandboxError::Setup {
+                        step,
+                        detail,
+                        errno,
+                    });
+                }
+                None => {}
+            }
+        }
+        drop(go);
+        if let Some(failure) = failure {
+            let _ = kill(self.pid, Signal::SIGKILL);
+            let _ = self.wait();
+            return Err(failure);
+        }
+        if !executed {
+            let status = self.wait()?;
+            return Err(SandboxError::DiedDuringSetup {
+                status: status.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The host PID of the sandbox's outer helper; signals sent to it reach the command.
+    pub fn id(&self) -> u32 {
+        self.pid.as_raw() as u32
+    }
+
+    /// Send `signal` to the command (through the helper and PID 1).
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        kill(self.pid, signal).map_err(|e| SandboxError::io("signal the sandbox", e))
+    }
+
+    pub fn timings(&self) -> &SetupTimings {
+        &self.timings
+    }
+
+    /// The id mapping actually in effect.
+    pub fn id_mapping(&self) -> &IdMapping {
+        &self.id_mapping
+    }
+
+    /// Wait for the command to end; returns its exit status.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        drop(self.stdin.take());
+        let mut raw = 0;
+        loop {
+            // SAFETY: waitpid writes into a valid int.
+            let rc = unsafe { libc::waitpid(self.pid.as_raw(), &mut raw, 0) };
+            if rc >= 0 {
+                break;
+            }
+            let errno = Errno::last();
+            if errno != Errno::EINTR {
+                return Err(SandboxError::io("wait for the sandbox", errno));
+            }
+        }
+        // PID 1 sends the command's own status; without it the helper's tells.
+        let mut word = [0u8; 4];
+        let status = match self.result.read_exact(&mut word) {
+            Ok(()) => ExitStatus::from_raw(i32::from_ne_bytes(word)),
+            Err(_) => ExitStatus::from_raw(raw),
+        };
+        self.status = Some(status);
+        Ok(status)
+    }
+
+    /// Wait, passing SIGINT, SIGTERM, SIGHUP and SIGQUIT that reach the
+    /// calling thread on to the command (they are blocked in this thread
+    /// meanwhile, so they do not end the caller).
+    pub fn wait_forwarding_signals(&mut self) -> Result<ExitStatus> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use nix::sys::signalfd::{SfdFlags, SignalFd};
+        let mut set = SigSet::empty();
+        for s in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
+            set.add(s);
+        }
+        // SAFETY: pidfd_open takes a pid and flags; the result is checked.
+        let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid.as_raw(), 0) } as RawFd;
+        if raw < 0 {
+            return self.wait();
+        }
+        // SAFETY: a fresh descriptor owned from here on.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let old = set
+            .thread_swap_mask(SigmaskHow::SIG_BLOCK)
+            .map_err(|e| SandboxError::io("block signals", e))?;
+        let forwarded = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK);
+        if let Ok(signals) = &forwarded {
+            loop {
+                let mut fds = [
+                    PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+                ];
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(Errno::EINTR) => continue,
+                    Err(_) => break,
+                    Ok(_) => {}
+                }
+                if fds[0].any().unwrap_or(true) {
+                    break;
+                }
+                while let Ok(Some(info)) = signals.read_signal() {
+                    if let Ok(signal) = Signal::try_from(info.ssi_signo as i32) {
+                        let _ = kill(self.pid, signal);
+                    }
+                }
+            }
+        }
+        let _ = old.thread_set_mask();
+        self.wait()
+    }
+
+    /// Wait, collecting the piped stdout and stderr.
+    pub fn wait_with_output(mut self) -> Result<SandboxOutput> {
+        drop(self.stdin.take());
+        let stderr = self.stderr.take().map(|mut e| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = e.read_to_end(&mut buf);
+                buf
+            })
+        });
+        let mut stdout = Vec::new();
+        if let Some(mut out) = self.stdout.take() {
+            out.read_to_end(&mut stdout)
+                .map_err(|e| SandboxError::io("read the sandbox's stdout", e))?;
+        }
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let status = self.wait()?;
+        Ok(SandboxOutput {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl Drop for SandboxChild {
+    /// A sandbox nobody waits for is killed, not left behind.
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = kill(self.pid, Signal::SIGKILL);
+            let _ = self.wait();
+        }
+    }
+}
+
+/// Close every descriptor except stdio and `keep`, so no host file leaks in.
+fn close_other_fds(keep: &mut [RawFd]) {
+    keep.sort_unstable();
+    let mut from: u32 = 3;
+    for &fd in keep.iter().filter(|fd| **fd >= 3) {
+        if (fd as u32) > from {
+            // SAFETY: closing descriptors this process no longer needs.
+            unsafe { libc::syscall(libc::SYS_close_range, from, fd as u32 - 1, 0) };
+        }
+        from = fd as u32 + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0) };
+}
+
+fn die_with_parent() {
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+}
+
+/// Process 1 of 3: the helper outside the new PID namespace. Returns its exit code.
+fn helper(
+    plan: &Plan<'_>,
+    caller: Pid,
+    reporter: Reporter,
+    go: OwnedFd,
+    result: OwnedFd,
+    stdio: ChildStdio,
+    closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
+) -> i32 {
+    let mut keep: Vec<RawFd> = vec![reporter.raw_fd(), go.as_raw_fd(), result.as_raw_fd()];
+    keep.extend(stdio.0.iter().flatten().map(|fd| fd.as_raw_fd()));
+    close_other_fds(&mut keep);
+    die_with_parent();
+    if nix::unistd::getppid() != caller {
+        return 1;
+    }
+    if let Err(errno) = unshare(CloneFlags::CLONE_NEWUSER) {
+        reporter.send(&Message::UserNsFailed(errno));
+        return 1;
+    }
+    reporter.send(&Message::ReadyForIdMap);
+    let mut byte = [0u8];
+    if File::from(go).read_exact(&mut byte).is_err() {
+        return 1;
+    }
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWUTS;
+    if !plan.sandbox.networking {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    if let Err(errno) = unshare(flags) {
+        reporter.send(&Message::NamespacesFailed(errno));
+        return 1;
+    }
+    reporter.mark(Mark::Mapped);
+    init::block_relayed_signals();
+    // SAFETY: this process is single-threaded; the child never returns.
+    match unsafe { fork() } {
+        Err(errno) => {
+            reporter.fail(SetupStep::Fork, errno, "PID 1");
+            1
+        }
+        Ok(ForkResult::Child) => pid_one(plan, reporter, result, stdio, closure),
+        Ok(ForkResult::Parent { child }) => {
+            drop((reporter, result, stdio));
+            init::exit_code_of(init::relay_until_exit(child, false))
+        }
+    }
+}
+
+/// Process 2 of 3: PID 1 of the sandbox. Returns its exit code.
+fn pid_one(
+    plan: &Plan<'_>,
+    reporter: Reporter,
+    result: OwnedFd,
+    stdio: ChildStdio,
+    closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
+) -> i32 {
+    die_with_parent();
+    if let Err(e) = build_root(plan.sandbox, &reporter) {
+        reporter.fail(e.step, e.errno, e.detail);
+        return 1;
+    }
+    reporter.mark(Mark::Pivoted);
+    // SAFETY: single-threaded; the child never returns.
+    match unsafe { fork() } {
+        Err(errno) => {
+            reporter.fail(SetupStep::Fork, errno, "the command");
+            1
+        }
+        Ok(ForkResult::Child) => {
+            drop(result);
+            let e = command(plan, &reporter, stdio, closure);
+            reporter.fail(e.step, e.errno, e.detail);
+            127
+        }
+        Ok(ForkResult::Parent { child }) => {
+            drop((reporter, stdio));
+            let status = init::relay_until_exit(child, true);
+            let _ = File::from(result).write_all(&status.to_ne_bytes());
+            0
+        }
+    }
+}
+
+/// Build the sandbox's file system and pivot into it (runs as PID 1).
+fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
+    let root = sandbox.root();
+    let inside = |guest: &str| mounts::guest_path(root, Path::new(guest));
+    mounts::make_private()?;
+    mounts::bind(root, root, true)?;
+    for (guest, options) in [("/proc", None), ("/dev", None), ("/tmp", Some("mode=1777"))] {
+        let target = inside(guest);
+        mounts::ensure_mount_point(&target, true)?;
+        match (guest, options) {
+            ("/proc", _) => mounts::proc(&target)?,
+            ("/dev", _) => dev::populate(&target)?,
+            (_, Some(options)) => mounts::tmpfs(&target, options)?,
+            _ => {}
+        }
+    }
+    for mount in &sandbox.mounts {
+        match mount {
+            Mount::Bind {
+                host,
+                guest,
+                writable,
+            } => {
+                let meta = std::fs::metadata(host).map_err(|e| StepError {
+                    step: SetupStep::BindMount,
+                    errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                    detail: format!("{} (host side of {})", host.display(), guest.display()),
+                })?;
+                let target = mounts::guest_path(root, guest);
+                mounts::ensure_mount_point(&target, meta.is_dir())?;
+                mounts::bind(host, &target, *writable)?;
+            }
+            Mount::Tmpfs { guest } => {
+                let target = mounts::guest_path(root, guest);
+                mounts::ensure_mount_point(&target, true)?;
+                mounts::tmpfs(&target, "mode=0755")?;
+            }
+        }
+    }
+    // Last, so the bind of /usr onto itself carries the user's mounts under it.
+    let usr_bound_read_only = sandbox.mounts.iter().any(
+        |m| matches!(m, Mount::Bind { guest, writable: false, .. } if guest == Path::new("/usr")),
+    );
+    let usr = inside("/usr");
+    if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
+        mounts::bind(&usr, &usr, false)?;
+    }
+    if sandbox.networking {
+        network::copy_host_files(&inside("/etc"))?;
+    } else {
+        network::loopback_up()?;
+    }
+    nix::unistd::sethostname(&sandbox.hostname)
+        .map_err(at(SetupStep::SetHostname, Path::new(&sandbox.hostname)))?;
+    reporter.mark(Mark::Mounted);
+    if sandbox.read_only_root {
+        mounts::remount_read_only(root)?;
+    }
+    mounts::pivot(root)
+}
+
+/// Process 3 of 3: becomes the command. Returns only on failure.
+fn command(
+    plan: &Plan<'_>,
+    reporter: &Reporter,
+    stdio: ChildStdio,
+    closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
+) -> StepError {
+    init::reset_signals();
+    for (n, fd) in stdio.0.into_iter().enumerate() {
+        let Some(fd) = fd else { continue };
+        let n = n as RawFd;
+        // SAFETY: dup2/fcntl on descriptors this process owns.
+        let rc = unsafe {
+            if fd.as_raw_fd() == n {
+                // Already in place: only keep it open across execve.
+                libc::fcntl(
+                    std::mem::ManuallyDrop::new(fd).as_raw_fd(),
+                    libc::F_SETFD,
+                    0,
+                )
+            } else {
+                libc::dup2(fd.as_raw_fd(), n)
+            }
+        };
+        if rc < 0 {
+            return at(SetupStep::RedirectStdio, Path::new("/dev/stdin"))(Errno::last());
+        }
+    }
+    if let Err(e) = nix::unistd::chdir(&plan.sandbox.workdir) {
+        return at(SetupStep::ChangeDirectory, &plan.sandbox.workdir)(e);
+    }
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    if let Err(e) = harden::drop_capabilities().and_then(|()| harden::no_new_privileges()) {
+        return e;
+    }
+    reporter.mark(Mark::Exec);
+    if let Some(f) = closure {
+        let fd = reporter.raw_fd();
+        // SAFETY: the reporter is not used after this point.
+        unsafe { libc::close(fd) };
+        let code = f();
+        // SAFETY: leave without unwinding into the caller's copy of the stack.
+        unsafe { libc::_exit(code) }
+    }
+    exec(plan)
+}
+
+/// `execve` the command, searching the sandbox's PATH for a bare name.
+fn exec(plan: &Plan<'_>) -> StepError {
+    let name = plan.argv[0].as_bytes();
+    let failed = |errno| StepError {
+        step: SetupStep::Execute,
+        errno,
+        detail: String::from_utf8_lossy(name).into_owned(),
+    };
+    if name.contains(&b'/') {
+        return failed(nix::unistd::execve(&plan.argv[0], &plan.argv, &plan.envp).unwrap_err());
+    }
+    let mut best = Errno::ENOENT;
+    for dir in &plan.search_path {
+        let mut full = dir.clone();
+        full.push(b'/');
+        full.extend_from_slice(name);
+        let Ok(full) = CString::new(full) else {
+            continue;
+        };
+        let errno = nix::unistd::execve(&full, &plan.argv, &plan.envp).unwrap_err();
+        // Like execvp: report "permission denied" over "not found".
+        if errno != Errno::ENOENT && errno != Errno::ENOTDIR {
+            best = errno;
+        }
+    }
+    failed(best)
+}

@@ -1,0 +1,357 @@
+//! The sandbox against real namespaces. Every test builds a root in a
+//! temporary directory whose `/usr` is the host's `/usr` bound read-only (the
+//! host has a merged `/usr`), and passes as root and as an unprivileged user.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::symlink;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+
+use moss_core::sandbox::{Sandbox, SandboxError, SandboxOutput, SetupStep, Stdio};
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use tempfile::TempDir;
+
+/// A root with an empty `/usr` (filled by the bind) and the merged-usr links.
+fn host_usr_root() -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("sandbox-root")
+        .tempdir()
+        .expect("create a temporary root");
+    fs::create_dir(dir.path().join("usr")).expect("mkdir usr");
+    fs::create_dir(dir.path().join("etc")).expect("mkdir etc");
+    for link in ["bin", "lib", "lib64", "sbin"] {
+        symlink(format!("usr/{link}"), dir.path().join(link)).expect("symlink");
+    }
+    dir
+}
+
+fn sandbox(root: &TempDir) -> Sandbox {
+    Sandbox::new(root.path())
+        .bind_ro("/usr", "/usr")
+        .env_clear()
+        .env("PATH", "/usr/bin:/usr/sbin")
+}
+
+fn sh(sandbox: &Sandbox, script: &str) -> SandboxOutput {
+    sandbox
+        .output(["/usr/bin/sh", "-c", script])
+        .unwrap_or_else(|e| panic!("sandbox failed to start: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn id_u_prints_zero() {
+    let root = host_usr_root();
+    let out = sandbox(&root).output(["id", "-u"]).expect("run id");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "0\n");
+}
+
+#[test]
+fn host_home_and_checkout_are_not_visible() {
+    let checkout = env!("CARGO_MANIFEST_DIR");
+    assert!(
+        Path::new(checkout).is_dir(),
+        "the checkout must exist on the host"
+    );
+    let root = host_usr_root();
+    let out = sh(
+        &sandbox(&root),
+        &format!(
+            "for p in /home {checkout} /root /work; do test -e $p && echo visible: $p; done; ls /"
+        ),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("visible"), "{stdout}");
+    assert!(
+        stdout.contains("usr") && stdout.contains("proc"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usr_and_root_are_read_only() {
+    let root = host_usr_root();
+    let out = sh(
+        &sandbox(&root),
+        "touch /usr/bin/x; echo usr=$?; touch /new-file; echo root=$?; touch /tmp/ok; echo tmp=$?",
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stdout.contains("usr=1") && stdout.contains("root=1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tmp=0"), "{stdout} {stderr}");
+    assert_eq!(
+        stderr.matches("Read-only file system").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(!Path::new("/usr/bin/x").exists());
+    assert!(!root.path().join("new-file").exists());
+}
+
+#[test]
+fn read_only_usr_applies_to_a_root_with_its_own_usr() {
+    let root = host_usr_root();
+    fs::create_dir_all(root.path().join("usr/share")).expect("mkdir");
+    // /usr is part of the root here: no bind; the root itself is writable.
+    let out = Sandbox::new(root.path())
+        .bind_ro("/usr/bin", "/usr/bin")
+        .bind_ro("/usr/lib", "/usr/lib")
+        .bind_ro("/usr/lib64", "/usr/lib64")
+        .read_only_root(false)
+        .output([
+            "/usr/bin/sh",
+            "-c",
+            "touch /usr/share/x; echo usr=$?; touch /top; echo top=$?",
+        ])
+        .expect("run");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("usr=1") && stdout.contains("top=0"),
+        "{stdout}"
+    );
+    assert!(!root.path().join("usr/share/x").exists());
+    assert!(root.path().join("top").exists());
+}
+
+#[test]
+fn host_loopback_port_is_unreachable_but_private_loopback_is_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen on the host");
+    let port = listener.local_addr().expect("address").port();
+    let root = host_usr_root();
+    let out = sandbox(&root)
+        .output([
+            "/usr/bin/bash",
+            "-c",
+            &format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected"),
+        ])
+        .expect("run bash");
+    assert!(!out.status.success());
+    assert!(!text(&out.stdout).contains("connected"));
+
+    let host_port = port;
+    let status = sandbox(&root)
+        .run_fn(move || {
+            if TcpStream::connect(("127.0.0.1", host_port)).is_ok() {
+                return 10;
+            }
+            let Ok(inner) = TcpListener::bind("127.0.0.1:0") else {
+                return 11;
+            };
+            let Ok(addr) = inner.local_addr() else {
+                return 12;
+            };
+            match TcpStream::connect(addr) {
+                Ok(_) => 0,
+                Err(_) => 13,
+            }
+        })
+        .expect("run the closure");
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+#[test]
+fn networking_shares_the_host_network_and_dns_files() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen on the host");
+    let port = listener.local_addr().expect("address").port();
+    let root = host_usr_root();
+    let out = sandbox(&root)
+        .networking(true)
+        .output([
+            "/usr/bin/bash",
+            "-c",
+            &format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected"),
+        ])
+        .expect("run bash");
+    assert_eq!(text(&out.stdout), "connected\n", "{}", text(&out.stderr));
+    if let Ok(hosts) = fs::read("/etc/hosts") {
+        assert_eq!(fs::read(root.path().join("etc/hosts")).ok(), Some(hosts));
+    }
+}
+
+#[test]
+fn only_the_sandbox_processes_are_visible() {
+    let root = host_usr_root();
+    let out = sh(
+        &sandbox(&root),
+        "ps -e -o pid=; echo; ls /proc | grep -c '^[0-9]*$'",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let (ps, count) = stdout.split_once("\n\n").expect("two sections");
+    let pids: Vec<u32> = ps
+        .split_whitespace()
+        .map(|p| p.parse().expect("a pid"))
+        .collect();
+    // PID 1 (the sandbox's init), the shell and ps: nothing from the host.
+    assert!(pids.contains(&1), "{pids:?}");
+    assert!(pids.len() <= 4 && pids.iter().all(|p| *p < 20), "{pids:?}");
+    let in_proc: usize = count.trim().parse().expect("a count");
+    assert!((2..=4).contains(&in_proc), "{in_proc}");
+}
+
+#[test]
+fn pid_one_reaps_orphans() {
+    let root = host_usr_root();
+    let out = sh(
+        &sandbox(&root),
+        "sh -c 'sleep 0.1 & exit 0'; sleep 0.4; ps -e -o stat=,comm=",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !stdout.lines().any(|l| l.trim_start().starts_with('Z')),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn writable_bind_is_writable_and_its_files_reach_the_host() {
+    let root = host_usr_root();
+    let build = tempfile::tempdir().expect("tempdir");
+    let out = sh(
+        &sandbox(&root)
+            .bind_rw(build.path(), "/mason/build")
+            .workdir("/mason/build"),
+        "echo payload > out && pwd",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "/mason/build\n");
+    assert_eq!(
+        fs::read_to_string(build.path().join("out")).expect("read"),
+        "payload\n"
+    );
+}
+
+#[test]
+fn exit_status_and_signals_are_propagated() {
+    let root = host_usr_root();
+    let sb = sandbox(&root);
+    assert_eq!(sb.run(["sh", "-c", "exit 7"]).expect("run").code(), Some(7));
+    assert_eq!(sb.run(["true"]).expect("run").code(), Some(0));
+    let killed = sb.run(["sh", "-c", "kill -TERM $$"]).expect("run");
+    assert_eq!(killed.signal(), Some(libc::SIGTERM), "{killed}");
+    assert_eq!(sb.run_fn(|| 5).expect("closure").code(), Some(5));
+}
+
+#[test]
+fn signals_sent_to_the_sandbox_reach_the_command() {
+    let root = host_usr_root();
+    let mut child = sandbox(&root)
+        .stdout(Stdio::Piped)
+        .spawn([
+            "/usr/bin/bash",
+            "-c",
+            "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .expect("spawn");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    assert_eq!(line, "ready\n");
+    child.signal(Signal::SIGTERM).expect("signal");
+    assert_eq!(child.wait().expect("wait").code(), Some(42));
+}
+
+#[test]
+fn two_sandboxes_run_at_the_same_time() {
+    let root = host_usr_root();
+    let sb = sandbox(&root).stdin(Stdio::Piped).stdout(Stdio::Piped);
+    // Both are started before either gets its input, so both run at once.
+    let script = "read word; echo $word $(cat /proc/sys/kernel/hostname) $$";
+    let mut a = sb
+        .clone()
+        .hostname("a")
+        .spawn(["sh", "-c", script])
+        .expect("spawn a");
+    let mut b = sb
+        .clone()
+        .hostname("b")
+        .spawn(["sh", "-c", script])
+        .expect("spawn b");
+    for (child, word) in [(&mut b, "bee"), (&mut a, "ay")] {
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{word}").expect("write");
+    }
+    let out_a = a.wait_with_output().expect("a");
+    let out_b = b.wait_with_output().expect("b");
+    assert_eq!(text(&out_a.stdout), "ay a 2\n");
+    assert_eq!(text(&out_b.stdout), "bee b 2\n");
+}
+
+#[test]
+fn setup_failures_name_the_step_path_and_errno() {
+    let root = host_usr_root();
+    match sandbox(&root).run(["no-such-command-here"]) {
+        Err(SandboxError::Setup {
+            step: SetupStep::Execute,
+            errno: Errno::ENOENT,
+            detail,
+        }) => assert_eq!(detail, "no-such-command-here"),
+        other => panic!("unexpected {other:?}"),
+    }
+    match sandbox(&root)
+        .bind_ro("/no/such/host/dir", "/x")
+        .run(["true"])
+    {
+        Err(SandboxError::Setup {
+            step: SetupStep::BindMount,
+            errno: Errno::ENOENT,
+            detail,
+        }) => assert!(detail.contains("/no/such/host/dir"), "{detail}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    match sandbox(&root).workdir("/missing").run(["true"]) {
+        Err(
+            e @ SandboxError::Setup {
+                step: SetupStep::ChangeDirectory,
+                ..
+            },
+        ) => assert!(e.to_string().contains("/missing"), "{e}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(
+        sandbox(&root).bind_ro("/usr", "../escape").run(["true"]),
+        Err(SandboxError::Config(_))
+    ));
+    assert!(matches!(
+        Sandbox::new(root.path().join("absent")).run(["true"]),
+        Err(SandboxError::Config(_))
+    ));
+}
+
+#[test]
+fn the_command_runs_with_reduced_privileges() {
+    let root = host_usr_root();
+    let out = sh(
+        &sandbox(&root).hostname("builder"),
+        "cat /proc/sys/kernel/hostname; grep -E '^(NoNewPrivs|CapBnd)' /proc/self/status; \
+         mount -t tmpfs none /tmp 2>/dev/null; echo mount=$?",
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("builder\n"), "{stdout}");
+    assert!(stdout.contains("NoNewPrivs:\t1"), "{stdout}");
+    let bounding = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:\t"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .expect("CapBnd line");
+    assert_eq!(
+        bounding & (1u64 << 21),
+        0,
+        "CAP_SYS_ADMIN (21) must be dropped: {stdout}"
+    );
+    assert!(
+        stdout.contains("mount=") && !stdout.contains("mount=0"),
+        "{stdout}"
+    );
+}
