@@ -479,3 +479,109 @@ fn hard_linked_programs_share_one_debug_file_and_final_digest() {
         ".debug_info"
     ));
 }
+
+#[test]
+fn emul32_library_goes_to_the_32bit_packages_with_the_386_isa() {
+    if tool_missing("emul32_library_goes_to_the_32bit_packages_with_the_386_isa") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let install = dir.path().join("install");
+    let lib32 = install.join("usr/lib32");
+    fs::create_dir_all(&lib32).expect("mkdir");
+    let source = dir.path().join("tiny.c");
+    fs::write(&source, "int tiny(int x) { return x + 1; }\n").expect("write");
+    // Freestanding, so no 32-bit C library is needed on the host.
+    run(Command::new("gcc")
+        .args([
+            "-m32",
+            "-g",
+            "-shared",
+            "-nostdlib",
+            "-fPIC",
+            "-Wl,--build-id",
+        ])
+        .arg("-Wl,-soname,libtiny.so.1")
+        .arg("-o")
+        .arg(lib32.join("libtiny.so.1"))
+        .arg(&source));
+    symlink("libtiny.so.1", lib32.join("libtiny.so")).expect("symlink");
+    let build_id = build_id_of(&lib32.join("libtiny.so.1"));
+    let hex: String = build_id.iter().map(|b| format!("{b:02x}")).collect();
+
+    let templates = default_templates("tiny");
+    let template_paths: Vec<PackagePaths> = templates.iter().map(|t| t.paths.clone()).collect();
+    let rules = Rules::in_recipe_order(&template_paths, &PackagePaths::new("tiny", &[]), &[])
+        .expect("rules");
+    let options = AnalysisOptions {
+        system_root: dir.path().join("sysroot"),
+        packages: templates
+            .into_iter()
+            .map(|t| (t.paths.name, t.settings))
+            .collect(),
+        ..AnalysisOptions::default()
+    };
+    let analysis = analyse(collect(&install, rules).expect("collect"), &options).expect("analyse");
+    assert_eq!(analysis.warnings, vec![]);
+    assert_eq!(
+        names(&analysis),
+        ["tiny-32bit", "tiny-32bit-dbginfo", "tiny-32bit-devel"]
+    );
+    let bit32 = package(&analysis, "tiny-32bit");
+    assert_eq!(paths(bit32), ["/usr/lib32/libtiny.so.1"]);
+    assert_eq!(
+        bit32.provides.iter().collect::<Vec<_>>(),
+        ["soname(libtiny.so.1(386))"]
+    );
+    assert_eq!(bit32.depends.iter().collect::<Vec<_>>(), ["name(tiny)"]);
+    assert_eq!(
+        paths(package(&analysis, "tiny-32bit-dbginfo")),
+        [format!(
+            "/usr/lib32/debug/.build-id/{}/{}.debug",
+            &hex[..2],
+            &hex[2..]
+        )]
+    );
+    let devel = package(&analysis, "tiny-32bit-devel");
+    assert_eq!(paths(devel), ["/usr/lib32/libtiny.so"]);
+    assert_eq!(
+        devel.depends.iter().collect::<Vec<_>>(),
+        ["name(tiny-32bit)", "name(tiny-devel)"]
+    );
+}
+
+#[test]
+fn corrupted_real_elf_files_never_panic_the_reader() {
+    if tool_missing("corrupted_real_elf_files_never_panic_the_reader") {
+        return;
+    }
+    let built = build_greet();
+    let original = fs::read(built.install.join("usr/bin/hello")).expect("read");
+    assert!(read_elf(&original).is_some());
+    // A fixed xorshift sequence: the same corruptions on every run.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..400 {
+        let mut bytes = original.clone();
+        // Corrupt the headers most of the time: that is where the offsets are.
+        let span = if round % 4 == 0 {
+            bytes.len()
+        } else {
+            256.min(bytes.len())
+        };
+        for _ in 0..(1 + next() % 8) {
+            let at = (next() as usize) % span;
+            bytes[at] = next() as u8;
+        }
+        if round % 10 == 0 {
+            bytes.truncate((next() as usize) % original.len());
+        }
+        let _ = read_elf(&bytes);
+        let _ = has_section(&bytes, ".debug_info");
+    }
+}

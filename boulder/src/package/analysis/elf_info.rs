@@ -52,9 +52,9 @@ fn read_class<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Option<ElfInfo
         for entry in table.dynamics() {
             let tag = entry.d_tag(endian);
             let value: u64 = entry.d_val(endian).into();
-            let Some(text) = usize::try_from(value)
+            let Some(text) = u32::try_from(value)
                 .ok()
-                .and_then(|offset| table.strings().get(offset as u32).ok())
+                .and_then(|offset| table.strings().get(offset).ok())
             else {
                 continue;
             };
@@ -102,4 +102,32 @@ pub fn has_section(data: &[u8], name: &str) -> bool {
     object::File::parse(data)
         .map(|file| file.section_by_name(name).is_some())
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_elf_and_truncated_input_is_not_elf() {
+        assert_eq!(read_elf(b""), None);
+        assert_eq!(read_elf(b"\x7fELF"), None);
+        assert_eq!(read_elf(b"\x7fELF\x02\x01\x01\x00"), None);
+        assert!(!has_section(b"not elf", ".debug_info"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_after_the_magic_never_panic(
+            class in 0u8..4,
+            data in 0u8..4,
+            rest in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+        ) {
+            let mut bytes = b"\x7fELF".to_vec();
+            bytes.extend([class, data, 1]);
+            bytes.extend(rest);
+            let _ = read_elf(&bytes);
+            let _ = has_section(&bytes, ".debug_info");
+        }
+    }
 }
