@@ -585,3 +585,93 @@ fn corrupted_real_elf_files_never_panic_the_reader() {
         let _ = has_section(&bytes, ".debug_info");
     }
 }
+
+#[test]
+fn run_paths_name_private_libraries_by_their_subdirectory() {
+    if tool_missing("run_paths_name_private_libraries_by_their_subdirectory") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let install = dir.path().join("install");
+    let private = install.join("usr/lib/greet");
+    let plugins = private.join("plugins");
+    fs::create_dir_all(&plugins).expect("mkdir");
+    let src = dir.path().join("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    fs::write(src.join("core.c"), "int greet_core(void) { return 7; }\n").expect("write");
+    fs::write(
+        src.join("plugin.c"),
+        "int greet_core(void);\nint plugin(void) { return greet_core() + 1; }\n",
+    )
+    .expect("write");
+    run(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-Wl,-soname,libgreet-core.so"])
+        .arg("-o")
+        .arg(private.join("libgreet-core.so"))
+        .arg(src.join("core.c")));
+    run(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-Wl,-rpath,$ORIGIN/.."])
+        .arg("-o")
+        .arg(plugins.join("libplugin.so"))
+        .arg(src.join("plugin.c"))
+        .arg("-L")
+        .arg(&private)
+        .arg("-lgreet-core"));
+
+    let mut rules = Rules::new();
+    rules.add("greet", "*").expect("rule");
+    rules
+        .add("greet-plugins", "/usr/lib/greet/plugins")
+        .expect("rule");
+    let options = AnalysisOptions {
+        system_root: dir.path().join("sysroot"),
+        strip: false,
+        debug: false,
+        ..AnalysisOptions::default()
+    };
+    let analysis = analyse(collect(&install, rules).expect("collect"), &options).expect("analyse");
+    let main = package(&analysis, "greet");
+    assert!(
+        main.provides
+            .contains("soname(greet/libgreet-core.so(x86_64))"),
+        "{:?}",
+        main.provides
+    );
+    let plugin = package(&analysis, "greet-plugins");
+    assert!(
+        plugin
+            .provides
+            .contains("soname(greet/plugins/libplugin.so(x86_64))"),
+        "{:?}",
+        plugin.provides
+    );
+    assert!(
+        plugin
+            .depends
+            .contains("soname(greet/libgreet-core.so(x86_64))"),
+        "{:?}",
+        plugin.depends
+    );
+}
+
+#[test]
+fn debug_files_are_never_written_through_a_symlink() {
+    if tool_missing("debug_files_are_never_written_through_a_symlink") {
+        return;
+    }
+    let built = build_greet();
+    let outside = built.sysroot.join("outside");
+    fs::create_dir_all(&outside).expect("mkdir");
+    symlink(&outside, built.install.join("usr/lib/debug")).expect("symlink");
+    let (rules, options) = rules_and_options(&built);
+    let analysis =
+        analyse(collect(&built.install, rules).expect("collect"), &options).expect("analyse");
+    assert_eq!(fs::read_dir(&outside).expect("read").count(), 0);
+    assert_eq!(analysis.warnings.len(), 3, "{:?}", analysis.warnings);
+    assert!(analysis.warnings[0]
+        .message
+        .contains("/usr/lib/debug is a symlink"));
+    // Stripping still happened.
+    let hello = fs::read(built.install.join("usr/bin/hello")).expect("read");
+    assert!(!has_section(&hello, ".debug_info"));
+}

@@ -133,30 +133,45 @@ fn add_sonames(file: &mut FileContext, info: &ElfInfo) {
 }
 
 fn split_and_strip(file: &mut FileContext, info: &ElfInfo) {
-    let tools = &file.options.tools;
     if file.options.debug {
-        if let Some(debug_path) = info
-            .build_id
-            .as_deref()
-            .and_then(|id| debug_file_path(id, info.is_64))
-        {
-            let debug_on_disk = file.install_root.join(debug_path.trim_start_matches('/'));
-            let mut have_debug_file = debug_on_disk.exists();
-            if !have_debug_file {
-                match debug_split::keep_debug(tools, &file.on_disk, &debug_on_disk) {
-                    Ok(()) => have_debug_file = true,
-                    Err(error) => file.warn(format!("debug info not split off: {error}")),
-                }
-            }
-            if have_debug_file {
-                file.generated.push(debug_path);
-                match debug_split::add_debuglink(tools, &file.on_disk, &debug_on_disk) {
-                    Ok(()) => file.modified = true,
-                    Err(error) => file.warn(format!("debug link not added: {error}")),
-                }
-            }
+        split_debug(file, info);
+    }
+    strip_if_wanted(file);
+}
+
+/// Copies the debug info of a file with a build-id into the build-id tree
+/// (unless an identical file did already) and links the file to it.
+fn split_debug(file: &mut FileContext, info: &ElfInfo) {
+    let tools = &file.options.tools;
+    let Some(debug_path) = info
+        .build_id
+        .as_deref()
+        .and_then(|id| debug_file_path(id, info.is_64))
+    else {
+        return;
+    };
+    if let Some(link) = symlink_on_the_way(file.install_root, &debug_path) {
+        file.warn(format!(
+            "debug info not split off: {link} is a symlink, and debug files are only written inside the install tree"
+        ));
+        return;
+    }
+    let debug_on_disk = file.install_root.join(debug_path.trim_start_matches('/'));
+    if !debug_on_disk.exists() {
+        if let Err(error) = debug_split::keep_debug(tools, &file.on_disk, &debug_on_disk) {
+            file.warn(format!("debug info not split off: {error}"));
+            return;
         }
     }
+    file.generated.push(debug_path);
+    match debug_split::add_debuglink(tools, &file.on_disk, &debug_on_disk) {
+        Ok(()) => file.modified = true,
+        Err(error) => file.warn(format!("debug link not added: {error}")),
+    }
+}
+
+fn strip_if_wanted(file: &mut FileContext) {
+    let tools = &file.options.tools;
     if file.options.strip {
         let parent = parent_of(file.path());
         let program_dir = parent.ends_with("/bin") || parent.ends_with("/sbin");
@@ -165,6 +180,24 @@ fn split_and_strip(file: &mut FileContext, info: &ElfInfo) {
             Err(error) => file.warn(format!("not stripped: {error}")),
         }
     }
+}
+
+/// The first directory of `path` (below `root`) that is a symlink, if any.
+fn symlink_on_the_way(root: &Path, path: &str) -> Option<String> {
+    let mut current = root.to_path_buf();
+    let mut shown = String::new();
+    let parent = parent_of(path);
+    for part in parent.split('/').filter(|p| !p.is_empty()) {
+        current.push(part);
+        shown.push('/');
+        shown.push_str(part);
+        match current.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(shown),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 fn parent_of(path: &str) -> String {
