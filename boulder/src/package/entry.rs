@@ -87,6 +87,12 @@ impl CollectedEntry {
         self.path.rsplit('/').next().unwrap_or(&self.path)
     }
 
+    /// The path relative to `/usr` as stone layouts record it
+    /// (`bin/hello`); `None` for paths outside `/usr`, which analysis drops.
+    pub fn usr_relative(&self) -> Option<&str> {
+        self.path.strip_prefix("/usr/")
+    }
+
     pub fn is_regular(&self) -> bool {
         matches!(self.kind, EntryKind::Regular { .. })
     }
@@ -136,5 +142,6 @@ mod tests {
         );
         assert_eq!(entry.mode & 0o170000, 0o120000);
         assert_eq!(entry.file_name(), "libfoo.so");
+        assert_eq!(entry.usr_relative(), Some("lib/libfoo.so"));
     }
 }
