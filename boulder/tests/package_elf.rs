@@ -675,3 +675,24 @@ fn debug_files_are_never_written_through_a_symlink() {
     let hello = fs::read(built.install.join("usr/bin/hello")).expect("read");
     assert!(!has_section(&hello, ".debug_info"));
 }
+
+#[test]
+fn sibling_providers_can_become_package_dependencies() {
+    if tool_missing("sibling_providers_can_become_package_dependencies") {
+        return;
+    }
+    let built = build_greet();
+    let (rules, mut options) = rules_and_options(&built);
+    options.debug = false;
+    options.strip = false;
+    options.name_sibling_providers = true;
+    let analysis =
+        analyse(collect(&built.install, rules).expect("collect"), &options).expect("analyse");
+    let hello = package(&analysis, "greet-hello");
+    assert!(hello.depends.contains("name(greet)"), "{:?}", hello.depends);
+    assert!(!hello.depends.contains("soname(libgreet.so.1(x86_64))"));
+    // Dependencies nothing in the build provides are unchanged.
+    assert!(hello.depends.contains("soname(libc.so.6(x86_64))"));
+    // The main package is no dependency of itself.
+    assert!(!package(&analysis, "greet").depends.contains("name(greet)"));
+}

@@ -33,7 +33,7 @@ use thiserror::Error;
 
 use super::collect::{CollectError, Collection};
 use super::entry::CollectedEntry;
-use super::relation::{Relation, RelationError};
+use super::relation::{Kind, Relation, RelationError};
 use context::{Decision, FileContext};
 pub use debug_split::Tools;
 pub use options::{AnalysisOptions, PackageSettings};
@@ -141,10 +141,14 @@ pub fn analyse(
         }
     }
 
+    buckets.retain(|_, bucket| !bucket.files.is_empty());
+    let siblings = options
+        .name_sibling_providers
+        .then(|| provider_owners(&buckets));
     let mut packages = Vec::new();
-    for (name, bucket) in buckets {
-        if bucket.files.is_empty() {
-            continue;
+    for (name, mut bucket) in buckets {
+        if let Some(owners) = &siblings {
+            bucket.depends = name_siblings(&name, bucket.depends, &bucket.provides, owners);
         }
         let mut files = bucket.files;
         for file in files.iter_mut() {
@@ -173,6 +177,36 @@ pub fn analyse(
         });
     }
     Ok(Analysis { packages, warnings })
+}
+
+/// Which package provides each provider (the first by name when several do).
+fn provider_owners(buckets: &BTreeMap<String, Bucket>) -> BTreeMap<Relation, String> {
+    let mut owners = BTreeMap::new();
+    for (name, bucket) in buckets {
+        for provider in &bucket.provides {
+            owners
+                .entry(provider.clone())
+                .or_insert_with(|| name.clone());
+        }
+    }
+    owners
+}
+
+/// Replaces dependencies that a sibling package provides with `name(sibling)`.
+fn name_siblings(
+    package: &str,
+    depends: BTreeSet<Relation>,
+    own: &BTreeSet<Relation>,
+    owners: &BTreeMap<Relation, String>,
+) -> BTreeSet<Relation> {
+    depends
+        .into_iter()
+        .filter(|dep| !own.contains(dep))
+        .map(|dep| match owners.get(&dep) {
+            Some(owner) if owner != package => Relation::new(Kind::Name, owner.clone()),
+            _ => dep,
+        })
+        .collect()
 }
 
 fn run_chain(file: &mut FileContext) -> Decision {

@@ -35,6 +35,11 @@ pub struct AnalysisOptions {
     pub system_root: PathBuf,
     /// Settings per package name; a package without an entry has none.
     pub packages: BTreeMap<String, PackageSettings>,
+    /// Turn a dependency that another package of this build provides into
+    /// `name(<that package>)`. Off by default: the original keeps such
+    /// dependencies as they are (`soname(...)`, …) and lets moss resolve them,
+    /// so manifests stay identical to the original's.
+    pub name_sibling_providers: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -47,6 +52,7 @@ impl Default for AnalysisOptions {
             tools: Tools::gnu(),
             system_root: PathBuf::from("/"),
             packages: BTreeMap::new(),
+            name_sibling_providers: false,
         }
     }
 }
