@@ -51,12 +51,24 @@ impl UpstreamCache {
     /// When several fail, the error lists each of them.
     pub fn fetch_all(&self, upstreams: &[Upstream]) -> Result<Vec<Fetched>, UpstreamError> {
         let agent = fetch_http::agent();
-        let results = map_bounded(upstreams, PARALLEL_FETCHES, |up| {
-            self.fetch_with(&agent, up)
-        });
+        // Upstreams sharing a cache entry (same hash, or same git URL) must
+        // not race on it: fetch the first of each in parallel, then the
+        // others, which find the entry ready.
+        let mut seen = std::collections::HashSet::new();
+        let (first, rest): (Vec<usize>, Vec<usize>) =
+            (0..upstreams.len()).partition(|&i| seen.insert(cache_key(&upstreams[i])));
+        let mut results: Vec<Option<Result<Fetched, UpstreamError>>> =
+            upstreams.iter().map(|_| None).collect();
+        let fetch_index = |&i: &usize| (i, self.fetch_with(&agent, &upstreams[i]));
+        for (i, result) in map_bounded(&first, PARALLEL_FETCHES, fetch_index) {
+            results[i] = Some(result);
+        }
+        for (i, result) in rest.iter().map(fetch_index) {
+            results[i] = Some(result);
+        }
         let mut fetched = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
-        for result in results {
+        for result in results.into_iter().flatten() {
             match result {
                 Ok(f) => fetched.push(f),
                 Err(e) => errors.push(e),
@@ -156,6 +168,14 @@ impl UpstreamCache {
         part.persist(&target)
             .map_err(|e| io("move the download to", &target)(e.error))?;
         Ok((target, false))
+    }
+}
+
+/// What two upstreams share in the cache, if anything.
+fn cache_key(up: &Upstream) -> String {
+    match up {
+        Upstream::Archive { hash, .. } => format!("sha256:{}", hash.trim().to_ascii_lowercase()),
+        Upstream::Git { url, .. } => format!("git:{url}"),
     }
 }
 
