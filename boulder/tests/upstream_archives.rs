@@ -486,6 +486,13 @@ fn server_down_missing_file_and_several_failures_are_clear_errors() {
         }
         other => panic!("expected HTTP 404, got {other:?}"),
     }
+    // TLS is wired in: https:// to a plain HTTP port fails the handshake.
+    let tls = server.url("x.tar.gz").replace("http://", "https://");
+    let err = cache.fetch(&Upstream::archive(&tls, &hash)).unwrap_err();
+    assert!(
+        matches!(&err, UpstreamError::Download { url, .. } if url == &tls),
+        "{err:?}"
+    );
     let down = server.url("gone.tar.gz");
     server.stop();
     let err = cache.fetch(&Upstream::archive(&down, &hash)).unwrap_err();
