@@ -35,6 +35,15 @@ impl Mirror {
         let path = git_dir.join(mirror_name(url));
         let mut from_cache = true;
         if !path.join("HEAD").exists() {
+            // Not a mirror (damaged by hand, or an old failure): start over.
+            if path.exists() {
+                fs::remove_dir_all(&path).map_err(|error| UpstreamError::Io {
+                    url: url.to_string(),
+                    action: "remove the damaged mirror",
+                    path: path.clone(),
+                    error,
+                })?;
+            }
             clone_mirror(git_dir, url, &path)?;
             from_cache = false;
         }

@@ -19,6 +19,7 @@ pub(crate) fn unpack(
         let mut entry = entry.map_err(|e| tree.corrupt(e))?;
         let raw = entry.path().map_err(|e| tree.corrupt(e))?.into_owned();
         let kind = entry.header().entry_type();
+        // Sparse files read back with their holes filled in.
         // Metadata-only entries (pax headers, GNU long names) are consumed by
         // the tar crate; a pax global header (as `git archive` writes) and
         // device nodes or fifos, which a build never needs and an
@@ -27,6 +28,7 @@ pub(crate) fn unpack(
             kind,
             EntryType::Regular
                 | EntryType::Continuous
+                | EntryType::GNUSparse
                 | EntryType::Directory
                 | EntryType::Symlink
                 | EntryType::Link
