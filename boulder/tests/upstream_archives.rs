@@ -653,3 +653,30 @@ fn corrupt_and_unknown_archives_are_clear_errors() {
         "{err:?}"
     );
 }
+
+#[test]
+fn read_only_directories_and_times_are_handled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    raw_entry(&mut b, "p/ro/", EntryType::Directory, 0o555, "", b"");
+    raw_entry(&mut b, "p/ro/file", EntryType::Regular, 0o444, "", b"x");
+    raw_entry(&mut b, "p/exe", EntryType::Regular, 0o4755, "", b"y");
+    let dest = extract_local(tmp.path(), "ro.tar", &b.into_inner().unwrap()).unwrap();
+    // Entries land inside a read-only directory; the directory keeps owner
+    // rwx so the build directory can be removed afterwards.
+    assert_eq!(fs::read(dest.join("ro/file")).unwrap(), b"x");
+    assert_eq!(mode(&dest.join("ro/file")), 0o444);
+    assert_eq!(mode(&dest.join("ro")), 0o755);
+    // Set-id bits are dropped.
+    assert_eq!(
+        fs::metadata(dest.join("exe")).unwrap().permissions().mode() & 0o7777,
+        0o755
+    );
+    let mtime = fs::metadata(dest.join("ro/file"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let expected = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    assert_eq!(mtime, expected);
+    fs::remove_dir_all(&dest).unwrap();
+}
