@@ -454,14 +454,29 @@ fn wrong_hash_names_the_upstream_and_leaves_the_cache_clean() {
 }
 
 #[test]
-fn a_corrupt_cache_entry_is_fetched_again() {
+fn a_corrupt_cache_entry_is_fetched_again_and_stale_parts_are_swept() {
     let tmp = tempfile::tempdir().unwrap();
     let tgz = gzip(&sample_tar());
     let hash = sha256(&tgz);
     let server = Server::start(HashMap::from([("hello.tar.gz".to_string(), tgz.clone())]));
     let up = Upstream::archive(server.url("hello.tar.gz"), &hash);
     let cache = UpstreamCache::new(tmp.path().join("cache"));
+    // A partial download left by a killed boulder two days ago, and a
+    // recent one (maybe another boulder downloading right now).
+    fs::create_dir_all(cache.fetched_dir()).unwrap();
+    let stale = cache.fetched_dir().join(".old.part");
+    let recent = cache.fetched_dir().join(".recent.part");
+    fs::write(&stale, b"half").unwrap();
+    fs::write(&recent, b"half").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 24 * 3600);
+    fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
     let first = cache.fetch(&up).unwrap();
+    assert!(!stale.exists() && recent.exists());
     fs::write(first.path(), b"bit rot").unwrap();
     let second = cache.fetch(&up).unwrap();
     assert!(!second.from_cache());

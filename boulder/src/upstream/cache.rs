@@ -4,6 +4,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::errors::UpstreamError;
 use super::model::Upstream;
@@ -134,6 +135,7 @@ impl UpstreamCache {
         };
         let fetched_dir = self.fetched_dir();
         fs::create_dir_all(&fetched_dir).map_err(io("create", &fetched_dir))?;
+        sweep_stale_parts(&fetched_dir);
         // The partial download lives beside the entries (same filesystem, so
         // the final rename is atomic) and is deleted on drop if anything fails.
         let part = tempfile::Builder::new()
@@ -210,6 +212,29 @@ fn reuse_entry(dir: &Path, target: &Path, expected: &str) -> Result<bool, Upstre
         }
     }
     Ok(false)
+}
+
+/// Partial downloads are removed when a fetch fails; only a killed boulder
+/// leaves one. Remove those a day old (no live download takes that long
+/// without writing).
+fn sweep_stale_parts(dir: &Path) {
+    const STALE: Duration = Duration::from_secs(24 * 60 * 60);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_part =
+            name.to_string_lossy().starts_with('.') && name.to_string_lossy().ends_with(".part");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
+        if is_part && old {
+            // Best effort: a file we cannot remove is harmless.
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Copy the download into the partial file, telling read and write apart.
