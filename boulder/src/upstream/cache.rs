@@ -1,0 +1,325 @@
+//! The upstream cache: verified archives keyed by sha256, git mirrors by URL.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::errors::UpstreamError;
+use super::model::Upstream;
+use super::parallel::map_bounded;
+use super::verify::{self, HashingWriter};
+use super::{extract, fetch_file, fetch_http, git};
+
+/// How many upstreams are fetched at once (as the original boulder does).
+const PARALLEL_FETCHES: usize = 8;
+
+/// The upstream store under a boulder cache directory.
+#[derive(Debug, Clone)]
+pub struct UpstreamCache {
+    root: PathBuf,
+}
+
+/// An upstream that is present and verified in the cache.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    upstream: Upstream,
+    path: PathBuf,
+    commit: Option<String>,
+    from_cache: bool,
+}
+
+impl UpstreamCache {
+    /// The store lives in `<cache_dir>/upstreams/{fetched,git}`.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        UpstreamCache {
+            root: cache_dir.into().join("upstreams"),
+        }
+    }
+
+    /// Directory of verified archives: `<sha256>/<name>` below it.
+    pub fn fetched_dir(&self) -> PathBuf {
+        self.root.join("fetched")
+    }
+
+    /// Directory of bare git mirrors.
+    pub fn git_dir(&self) -> PathBuf {
+        self.root.join("git")
+    }
+
+    /// Fetch every upstream, at most eight at a time, in recipe order.
+    /// When several fail, the error lists each of them.
+    pub fn fetch_all(&self, upstreams: &[Upstream]) -> Result<Vec<Fetched>, UpstreamError> {
+        let agent = fetch_http::agent();
+        // Upstreams sharing a cache entry (same hash, or same git URL) must
+        // not race on it: fetch the first of each in parallel, then the
+        // others, which find the entry ready.
+        let mut seen = std::collections::HashSet::new();
+        let (first, rest): (Vec<usize>, Vec<usize>) =
+            (0..upstreams.len()).partition(|&i| seen.insert(cache_key(&upstreams[i])));
+        let mut results: Vec<Option<Result<Fetched, UpstreamError>>> =
+            upstreams.iter().map(|_| None).collect();
+        let fetch_index = |&i: &usize| (i, self.fetch_with(&agent, &upstreams[i]));
+        for (i, result) in map_bounded(&first, PARALLEL_FETCHES, fetch_index) {
+            results[i] = Some(result);
+        }
+        for (i, result) in rest.iter().map(fetch_index) {
+            results[i] = Some(result);
+        }
+        let mut fetched = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(f) => fetched.push(f),
+                Err(e) => errors.push(e),
+            }
+        }
+        match UpstreamError::combine(errors) {
+            Some(error) => Err(error),
+            None => Ok(fetched),
+        }
+    }
+
+    /// Fetch one upstream (or reuse its verified cache entry).
+    pub fn fetch(&self, upstream: &Upstream) -> Result<Fetched, UpstreamError> {
+        self.fetch_with(&fetch_http::agent(), upstream)
+    }
+
+    fn fetch_with(&self, agent: &ureq::Agent, up: &Upstream) -> Result<Fetched, UpstreamError> {
+        match up {
+            Upstream::Archive { url, hash, .. } => {
+                let (path, from_cache) = self.fetch_archive(agent, url, hash, &up.name()?)?;
+                Ok(Fetched {
+                    upstream: up.clone(),
+                    path,
+                    commit: None,
+                    from_cache,
+                })
+            }
+            Upstream::Git { url, git_ref, .. } => {
+                let mirror = git::Mirror::update(&self.git_dir(), url, git_ref)?;
+                Ok(Fetched {
+                    upstream: up.clone(),
+                    path: mirror.path,
+                    commit: Some(mirror.commit),
+                    from_cache: mirror.from_cache,
+                })
+            }
+        }
+    }
+
+    /// Returns the cached file and whether it was already there.
+    fn fetch_archive(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        hash: &str,
+        name: &str,
+    ) -> Result<(PathBuf, bool), UpstreamError> {
+        let expected = verify::expected_hash(url, hash)?;
+        let entry_dir = self.fetched_dir().join(&expected);
+        let target = entry_dir.join(name);
+        if reuse_entry(&entry_dir, &target, &expected)? {
+            return Ok((target, true));
+        }
+
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |error| UpstreamError::Io {
+                url: url.to_string(),
+                action,
+                path,
+                error,
+            }
+        };
+        let fetched_dir = self.fetched_dir();
+        fs::create_dir_all(&fetched_dir).map_err(io("create", &fetched_dir))?;
+        sweep_stale_parts(&fetched_dir);
+        // The partial download lives beside the entries (same filesystem, so
+        // the final rename is atomic) and is deleted on drop if anything fails.
+        let part = tempfile::Builder::new()
+            .prefix(".")
+            .suffix(".part")
+            .tempfile_in(&fetched_dir)
+            .map_err(io("create a partial download in", &fetched_dir))?;
+        let part_path = part.path().to_path_buf();
+
+        let mut reader: Box<dyn Read + Send> = match fetch_file::local_path(url) {
+            Some(path) => Box::new(fetch_file::open(url, &path)?),
+            None if url.starts_with("http://") || url.starts_with("https://") => {
+                fetch_http::open(agent, url)?
+            }
+            None => {
+                let scheme = url.split("://").next().unwrap_or(url).to_string();
+                return Err(UpstreamError::UnsupportedScheme {
+                    url: url.to_string(),
+                    scheme,
+                });
+            }
+        };
+        let mut writer = HashingWriter::new(part.as_file());
+        copy_stream(url, &mut reader, &mut writer, &part_path)?;
+        let (file, actual) = writer.finish();
+        verify::check(url, &expected, &actual)?;
+        file.sync_all().map_err(io("write", &part_path))?;
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io("set permissions of", &part_path))?;
+
+        fs::create_dir_all(&entry_dir).map_err(io("create", &entry_dir))?;
+        part.persist(&target)
+            .map_err(|e| io("move the download to", &target)(e.error))?;
+        Ok((target, false))
+    }
+}
+
+/// What two upstreams share in the cache, if anything.
+fn cache_key(up: &Upstream) -> String {
+    match up {
+        Upstream::Archive { hash, .. } => format!("sha256:{}", hash.trim().to_ascii_lowercase()),
+        Upstream::Git { url, .. } => format!("git:{url}"),
+    }
+}
+
+/// Reuse `target` if it verifies, or a verified sibling with the same content
+/// under another name. A corrupt entry is removed so it gets fetched again.
+fn reuse_entry(dir: &Path, target: &Path, expected: &str) -> Result<bool, UpstreamError> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(false);
+    };
+    let mut candidates: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    // Look at the exact name first.
+    candidates.sort_by_key(|p| p != target);
+    for candidate in candidates {
+        if !candidate.is_file() {
+            continue;
+        }
+        match verify::hash_file(&candidate) {
+            Ok(actual) if actual == expected => {
+                if candidate == target {
+                    return Ok(true);
+                }
+                if fs::hard_link(&candidate, target).is_ok() || fs::copy(&candidate, target).is_ok()
+                {
+                    return Ok(true);
+                }
+            }
+            // Damaged or unreadable: drop it; a failed removal shows up later
+            // as an error when the fresh download is moved into place.
+            _ => {
+                let _ = fs::remove_file(&candidate);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Partial downloads are removed when a fetch fails; only a killed boulder
+/// leaves one. Remove those a day old (no live download takes that long
+/// without writing).
+fn sweep_stale_parts(dir: &Path) {
+    const STALE: Duration = Duration::from_secs(24 * 60 * 60);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_part =
+            name.to_string_lossy().starts_with('.') && name.to_string_lossy().ends_with(".part");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
+        if is_part && old {
+            // Best effort: a file we cannot remove is harmless.
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Copy the download into the partial file, telling read and write apart.
+fn copy_stream(
+    url: &str,
+    reader: &mut dyn Read,
+    writer: &mut impl Write,
+    part: &Path,
+) -> Result<(), UpstreamError> {
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => {
+                return writer
+                    .flush()
+                    .map_err(|error| write_error(url, part, error))
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(UpstreamError::Download {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        writer
+            .write_all(&buf[..n])
+            .map_err(|error| write_error(url, part, error))?;
+    }
+}
+
+fn write_error(url: &str, part: &Path, error: std::io::Error) -> UpstreamError {
+    UpstreamError::Io {
+        url: url.to_string(),
+        action: "write",
+        path: part.to_path_buf(),
+        error,
+    }
+}
+
+impl Fetched {
+    /// The upstream this came from.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// The verified file in the cache, or the git mirror.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// For git: the full commit id the ref resolved to.
+    pub fn commit(&self) -> Option<&str> {
+        self.commit.as_deref()
+    }
+
+    /// True when nothing had to be downloaded.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Place the upstream in `build_dir`: unpack an archive into its
+    /// `unpackdir`, copy a non-unpacked file as `<build_dir>/<name>`, or
+    /// check out the git commit into its `clonedir`. Returns the path made.
+    pub fn extract_into(&self, build_dir: &Path) -> Result<PathBuf, UpstreamError> {
+        let url = self.upstream.url();
+        match &self.upstream {
+            Upstream::Archive { unpack: false, .. } => {
+                let dest = build_dir.join(self.upstream.name()?);
+                extract::copy_file(url, &self.path, &dest)?;
+                Ok(dest)
+            }
+            Upstream::Archive { stripdirs, .. } => {
+                let dest = build_dir.join(self.upstream.target_dir()?);
+                let name = self.upstream.name()?;
+                extract::unpack(url, &self.path, &name, &dest, stripdirs.unwrap_or(1))?;
+                Ok(dest)
+            }
+            Upstream::Git { .. } => {
+                let dest = build_dir.join(self.upstream.target_dir()?);
+                let commit = self.commit.as_deref().unwrap_or_default();
+                git::checkout(url, &self.path, commit, &dest)?;
+                Ok(dest)
+            }
+        }
+    }
+}
