@@ -4,3 +4,4 @@
 //! and rendered by the binary as miette diagnostics.
 
 pub mod cli;
+pub mod suggest;
