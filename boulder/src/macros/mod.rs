@@ -17,7 +17,8 @@
 //! * [`ScriptContext::prologue`] (`%scriptBase`), [`ScriptContext::definitions`],
 //!   [`ScriptContext::actions`], [`ScriptContext::environment_exports`] for the
 //!   build shell and `.profile` generation.
-//! * [`tokenize`] for syntax-only checks, [`fuzz_expand`] for the fuzz target.
+//! * [`tokenize`] for syntax-only checks, [`fuzz_expand`] for the fuzz target,
+//!   [`render_reference`] for the book's macro reference.
 //!
 //! A phase script is assembled as `prologue + "\n" + environment + "\n" + "\n" +
 //! phase`, expanding environment and phase separately so each error span points
@@ -29,6 +30,7 @@ mod error;
 mod eval;
 mod library;
 mod model;
+mod reference;
 mod schema;
 mod syntax;
 mod tuning;
@@ -42,6 +44,7 @@ pub use model::{
     Action, CompilerKind, Definition, Flag, FlagSet, PackageTemplate, PathRule, Toolchain,
     TuningGroup, TuningOption,
 };
+pub use reference::{render_reference, REFERENCE_TARGET};
 pub use syntax::{tokenize, SyntaxError, Token, TokenKind};
 pub use tuning::{GroupState, ResolvedTuning, TuningRequest, TuningSetting};
 
