@@ -16,6 +16,7 @@ pub struct MacrosArgs {
     #[arg(long)]
     pub target: Option<String>,
     /// Extra data directory holding `macros/{arch,actions}`; repeatable, later wins.
+    /// `$XDG_DATA_HOME/boulder` is used first when it has a `macros/` directory.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
 }
@@ -72,7 +73,9 @@ pub fn run(args: MacrosArgs) -> Result<()> {
 pub fn run_doc(args: DocArgs) -> Result<()> {
     match args.what {
         DocCommand::Macros { output } => {
-            let library = load(&[])?;
+            // Only the embedded files: the book documents what boulder ships.
+            let library = MacroLibrary::embedded()
+                .map_err(|error| miette!("cannot load the macro files:\n{error}"))?;
             let text = render_reference(&library);
             match output {
                 Some(path) => std::fs::write(&path, text)

@@ -116,6 +116,16 @@ impl MacroLibrary {
         Self::from_layers(layers)
     }
 
+    /// The embedded files, then the user's data directory (see [`user_data_dir`]),
+    /// then `extra_dirs` (e.g. `--data-dir`), later winning.
+    pub fn with_user_and_extra_dirs(extra_dirs: &[PathBuf]) -> Result<Self, LoadError> {
+        let dirs: Vec<PathBuf> = user_data_dir()
+            .into_iter()
+            .chain(extra_dirs.iter().cloned())
+            .collect();
+        Self::with_data_dirs(&dirs)
+    }
+
     /// Builds a library from in-memory layers (earliest first).
     pub fn from_layers(layers: Vec<Vec<MacroSource>>) -> Result<Self, LoadError> {
         let mut problems = Vec::new();
@@ -183,6 +193,17 @@ impl MacroLibrary {
     pub fn tuning_groups(&self) -> impl Iterator<Item = &TuningGroup> {
         self.host_target().tuning_groups()
     }
+}
+
+/// `$XDG_DATA_HOME/boulder` (default `~/.local/share/boulder`) when it holds a
+/// `macros/` directory; the place for a packager's own macro files.
+pub fn user_data_dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/share"),
+    };
+    let dir = base.join("boulder");
+    dir.join("macros").is_dir().then_some(dir)
 }
 
 fn host_target(targets: &BTreeMap<String, TargetMacros>) -> String {

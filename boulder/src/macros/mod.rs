@@ -4,7 +4,8 @@
 //!
 //! * [`MacroLibrary`] — the macro files, embedded in the binary
 //!   ([`MacroLibrary::embedded`]) plus optional data directories
-//!   ([`MacroLibrary::with_data_dirs`]; `<dir>/macros/{arch,actions}`, later wins).
+//!   ([`MacroLibrary::with_data_dirs`]; `<dir>/macros/{arch,actions}`, later wins;
+//!   [`MacroLibrary::with_user_and_extra_dirs`] puts [`user_data_dir`] first).
 //!   Resolved per build target into [`TargetMacros`] (`library.target("x86_64")`).
 //!   Lookups on the library itself use the host target.
 //! * [`ScriptContext::new`]`(library, target, facts, tuning)` — resolves the
@@ -39,7 +40,7 @@ pub use builtins::{paths, PgoStage, RecipeFacts};
 pub use context::ScriptContext;
 pub use error::{LoadError, LoadProblem, MacroError, MacroErrorKind, TuningError, TuningErrorKind};
 pub use eval::{Expansion, Segment, MAX_DEPTH, MAX_STEPS};
-pub use library::{MacroLibrary, MacroSource, TargetMacros};
+pub use library::{user_data_dir, MacroLibrary, MacroSource, TargetMacros};
 pub use model::{
     Action, CompilerKind, Definition, Flag, FlagSet, PackageTemplate, PathRule, Toolchain,
     TuningGroup, TuningOption,
