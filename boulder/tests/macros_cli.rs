@@ -3,8 +3,11 @@
 use std::process::Command;
 
 fn boulder(args: &[&str]) -> (bool, String, String) {
+    // An empty XDG data home keeps a developer's own macro files out of the test.
+    let data_home = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_boulder"))
         .args(args)
+        .env("XDG_DATA_HOME", data_home.path())
         .output()
         .unwrap_or_else(|error| panic!("cannot run boulder: {error}"));
     (

@@ -99,6 +99,14 @@ impl MacroLibrary {
         Self::from_layers(vec![embedded_layer()])
     }
 
+    /// The embedded library, loaded once per process and shared (parsing the
+    /// YAML costs milliseconds; checking thousands of recipes should pay it once).
+    pub fn embedded_shared() -> Result<&'static MacroLibrary, &'static LoadError> {
+        static LIBRARY: std::sync::OnceLock<Result<MacroLibrary, LoadError>> =
+            std::sync::OnceLock::new();
+        LIBRARY.get_or_init(Self::embedded).as_ref()
+    }
+
     /// The embedded files, then `<dir>/macros/{arch,actions}` of every directory
     /// in order; later directories win.
     pub fn with_data_dirs(dirs: &[PathBuf]) -> Result<Self, LoadError> {

@@ -3,7 +3,8 @@
 //! # Public API
 //!
 //! * [`MacroLibrary`] — the macro files, embedded in the binary
-//!   ([`MacroLibrary::embedded`]) plus optional data directories
+//!   ([`MacroLibrary::embedded`], or [`MacroLibrary::embedded_shared`] to parse
+//!   them once per process) plus optional data directories
 //!   ([`MacroLibrary::with_data_dirs`]; `<dir>/macros/{arch,actions}`, later wins;
 //!   [`MacroLibrary::with_user_and_extra_dirs`] puts [`user_data_dir`] first).
 //!   Resolved per build target into [`TargetMacros`] (`library.target("x86_64")`).
@@ -54,7 +55,7 @@ pub use tuning::{GroupState, ResolvedTuning, TuningRequest, TuningSetting};
 pub fn fuzz_expand(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = tokenize(&text);
-    let Ok(library) = fuzz_library() else {
+    let Ok(library) = MacroLibrary::embedded_shared() else {
         return;
     };
     let facts = RecipeFacts {
@@ -69,12 +70,6 @@ pub fn fuzz_expand(data: &[u8]) {
             }
         }
     }
-}
-
-fn fuzz_library() -> Result<&'static MacroLibrary, &'static LoadError> {
-    static LIBRARY: std::sync::OnceLock<Result<MacroLibrary, LoadError>> =
-        std::sync::OnceLock::new();
-    LIBRARY.get_or_init(MacroLibrary::embedded).as_ref()
 }
 
 #[cfg(test)]
