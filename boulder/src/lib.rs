@@ -6,3 +6,5 @@
 pub mod cli;
 pub mod package;
 pub mod upstream;
+pub mod macros;
+pub mod suggest;

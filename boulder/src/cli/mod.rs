@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod macros;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "boulder",
@@ -20,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of boulder.
     Version,
+    /// List the macros (actions, definitions, tuning groups) or show one in full.
+    Macros(macros::MacrosArgs),
+    /// Generate documentation from boulder's own data (the book's reference chapters).
+    Doc(macros::DocArgs),
 }
 
 /// Entry point of the `boulder` binary.
@@ -30,6 +36,8 @@ pub fn main() -> ExitCode {
             println!("boulder {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Macros(args) => macros::run(args),
+        Command::Doc(args) => macros::run_doc(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,557 @@
+//! Tests of the embedded macro library (`macros/` at the workspace root).
+
+use boulder::macros::{CompilerKind, MacroLibrary, RecipeFacts, ScriptContext};
+
+fn facts() -> RecipeFacts {
+    RecipeFacts {
+        jobs: 4,
+        ..RecipeFacts::new("demo", "1.0", 1)
+    }
+}
+
+#[test]
+fn embedded_library_loads_with_all_targets() {
+    let library = MacroLibrary::embedded().unwrap_or_else(|error| panic!("{error}"));
+    let targets: Vec<&str> = library.targets().collect();
+    assert_eq!(targets, ["aarch64", "emul32/x86_64", "x86_64"]);
+}
+
+#[test]
+fn prologue_expands_for_every_target() {
+    let library = MacroLibrary::embedded().unwrap();
+    for target in ["x86_64", "emul32/x86_64", "aarch64"] {
+        let context = ScriptContext::new(&library, target, &facts(), &[]).unwrap();
+        let prologue = context
+            .prologue()
+            .unwrap_or_else(|e| panic!("{target}: {e:?}"));
+        let text = prologue.text();
+        assert!(text.starts_with("#!/usr/bin/env bash\n"), "{text}");
+        assert!(text.contains("export NINJA_STATUS=\"[%f/%t %es] \""));
+        assert!(!context.flags(CompilerKind::C).is_empty());
+    }
+}
+
+/// Every macro name the survey of real recipes found (macros.md, "What real recipes use").
+const SURVEY_ACTIONS: [&str; 45] = [
+    "autogen",
+    "bazel_build",
+    "bazel_fetch",
+    "cargo_build",
+    "cargo_fetch",
+    "cargo_install",
+    "cargo_test",
+    "ccache_stats",
+    "ccache_zero",
+    "cmake",
+    "cmake_build",
+    "cmake_install",
+    "cmake_kf6",
+    "cmake_qt6",
+    "cmake_test",
+    "configure",
+    "configure_with_bash",
+    "export_docbook_catalogs",
+    "gem_build",
+    "gem_install",
+    "go_mod",
+    "install_bin",
+    "install_dir",
+    "install_exe",
+    "install_file",
+    "make",
+    "make_install",
+    "meson",
+    "meson_build",
+    "meson_install",
+    "meson_test",
+    "ninja",
+    "ninja_install",
+    "ninja_test",
+    "patch",
+    "perl_setup",
+    "pyproject_build",
+    "pyproject_install",
+    "python_compile",
+    "python_install",
+    "python_setup",
+    "qmake_qt5",
+    "reconfigure",
+    "sysusers",
+    "tmpfiles",
+];
+
+const SURVEY_DEFINITIONS: [&str; 49] = [
+    "ar",
+    "bashcompletionsdir",
+    "bindir",
+    "build_platform",
+    "builddir",
+    "buildroot",
+    "cargo_profile",
+    "cargo_target_dir",
+    "cc",
+    "cflags",
+    "completionsdir",
+    "cxx",
+    "datadir",
+    "docdir",
+    "elvishcompletionsdir",
+    "fishcompletionsdir",
+    "host_platform",
+    "includedir",
+    "installroot",
+    "jobs",
+    "ld",
+    "ldflags",
+    "libdir",
+    "libexecdir",
+    "libsuffix",
+    "mandir",
+    "march",
+    "mtune",
+    "name",
+    "nm",
+    "objcopy",
+    "options_cargo_release",
+    "options_cmake_kf6",
+    "options_configure",
+    "pkgdir",
+    "prefix",
+    "ranlib",
+    "release",
+    "sbindir",
+    "sourcedir",
+    "sysconfdir",
+    "sysusersdir",
+    "target_triple",
+    "tmpfilesdir",
+    "udevrulesdir",
+    "vendordir",
+    "version",
+    "workdir",
+    "zshcompletionsdir",
+];
+
+/// Other names the reference lists (§3.6–3.8) that a compatible set provides.
+const REFERENCE_ACTIONS: [&str; 24] = [
+    "scriptBase",
+    "autogen_with_bash",
+    "reconfigure_with_bash",
+    "make_no_verbose",
+    "cmake_make",
+    "cmake_unity",
+    "meson_unity",
+    "cargo_set_environment",
+    "cargo_vendor",
+    "cargo_home_breaks_this_build",
+    "perl_module_setup",
+    "perl_module_build",
+    "perl_module_install",
+    "qt_user_facing_links",
+    "gtk_update_icon_cache",
+    "llvm_merge_s1",
+    "llvm_merge_s2",
+    "bolt_instr",
+    "bolt_merge",
+    "bolt_opt",
+    "bolt_perf",
+    "bolt_perf2bolt",
+    "export_docbook_catalogs",
+    "install_dir",
+];
+
+const REFERENCE_DEFINITIONS: [&str; 58] = [
+    "infodir",
+    "localedir",
+    "localstatedir",
+    "sharedstatedir",
+    "runstatedir",
+    "vendorID",
+    "objc",
+    "objcxx",
+    "cpp",
+    "objcpp",
+    "objcxxcpp",
+    "d",
+    "strip",
+    "path",
+    "ccachedir",
+    "gocachedir",
+    "gomodcachedir",
+    "cargocachedir",
+    "zigcachedir",
+    "sccachedir",
+    "pkgconfigpath",
+    "goamd64_arch",
+    "options_cmake",
+    "options_cmake_ninja",
+    "options_cmake_make",
+    "options_meson",
+    "ninja_common",
+    "options_cargo",
+    "bazel_profile",
+    "options_bazel",
+    "options_bazel_release",
+    "options_qmake_qt5",
+    "options_cmake_qt6",
+    "pgo_stage",
+    "pgo_dir",
+    "compiler_cache",
+    "scompiler_cache",
+    "sourcedateepoch",
+    "compiler_go_cache",
+    "compiler_go_mod_cache",
+    "compiler_cargo_cache",
+    "compiler_zig_cache",
+    "rustc_wrapper",
+    "compiler_c",
+    "compiler_cxx",
+    "compiler_ld",
+    "compiler_path",
+    "cxxflags",
+    "fflags",
+    "dflags",
+    "rustflags",
+    "valaflags",
+    "goflags",
+    "compiler_objcopy",
+    "compiler_strip",
+    "compiler_ar",
+    "compiler_nm",
+    "compiler_ranlib",
+];
+
+#[test]
+fn every_surveyed_and_reference_name_resolves_on_every_target() {
+    let library = MacroLibrary::embedded().unwrap();
+    for target in ["x86_64", "emul32/x86_64", "aarch64"] {
+        let context = ScriptContext::new(&library, target, &facts(), &[]).unwrap();
+        for name in SURVEY_ACTIONS.iter().chain(&REFERENCE_ACTIONS) {
+            assert!(
+                context.target().action(name).is_some(),
+                "{target}: action %{name}"
+            );
+            if let Err(errors) = context.expand(&format!("%{name}")) {
+                panic!("{target}: %{name}: {errors:?}");
+            }
+        }
+        for name in SURVEY_DEFINITIONS.iter().chain(&REFERENCE_DEFINITIONS) {
+            if let Err(errors) = context.expand(&format!("%({name})")) {
+                panic!("{target}: %({name}): {errors:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn definitions_have_the_documented_values() {
+    let library = MacroLibrary::embedded().unwrap();
+    let facts = RecipeFacts {
+        workdir: Some("/mason/build/x86_64/demo-1.0".into()),
+        ..facts()
+    };
+    let native = ScriptContext::new(&library, "x86_64", &facts, &[]).unwrap();
+    let emul32 = ScriptContext::new(&library, "emul32/x86_64", &facts, &[]).unwrap();
+    let value =
+        |context: &ScriptContext, name: &str| context.expand(&format!("%({name})")).unwrap().text();
+    let expected = [
+        ("libdir", "/usr/lib", "/usr/lib32"),
+        ("libexecdir", "/usr/lib/demo", "/usr/lib32/demo"),
+        ("libsuffix", "", "32"),
+        ("prefix", "/usr", "/usr"),
+        ("vendordir", "/usr/share/defaults", "/usr/share/defaults"),
+        ("installroot", "/mason/install", "/mason/install"),
+        ("pkgdir", "/mason/recipe/pkg", "/mason/recipe/pkg"),
+        ("sourcedir", "/mason/sourcedir", "/mason/sourcedir"),
+        (
+            "buildroot",
+            "/mason/build/x86_64",
+            "/mason/build/emul32/x86_64",
+        ),
+        (
+            "workdir",
+            "/mason/build/x86_64/demo-1.0",
+            "/mason/build/x86_64/demo-1.0",
+        ),
+        ("builddir", "aerynos-builddir", "aerynos-builddir"),
+        ("cc", "clang", "clang -m32"),
+        ("cxx", "clang++", "clang++ -m32"),
+        ("ld", "ld.lld", "ld.lld"),
+        (
+            "host_platform",
+            "x86_64-aerynos-linux",
+            "i686-aerynos-linux",
+        ),
+        (
+            "target_triple",
+            "x86_64-unknown-linux-gnu",
+            "i686-unknown-linux-gnu",
+        ),
+        (
+            "cargo_target_dir",
+            "target/x86_64-unknown-linux-gnu/release",
+            "target/i686-unknown-linux-gnu/release",
+        ),
+        ("march", "x86-64-v2", "i686"),
+        ("jobs", "4", "4"),
+        ("pgo_stage", "NONE", "NONE"),
+        (
+            "pgo_dir",
+            "/mason/build/x86_64-pgo",
+            "/mason/build/emul32/x86_64-pgo",
+        ),
+    ];
+    for (name, native_value, emul32_value) in expected {
+        assert_eq!(value(&native, name), native_value, "x86_64 %({name})");
+        assert_eq!(value(&emul32, name), emul32_value, "emul32 %({name})");
+    }
+}
+
+/// The default tuning of x86_64 with LLVM: every default group's flag strings,
+/// de-duplicated and sorted as whole strings like the original tool does.
+#[test]
+fn default_x86_64_flags() {
+    let library = MacroLibrary::embedded().unwrap();
+    let context = ScriptContext::new(&library, "x86_64", &facts(), &[]).unwrap();
+    let exports: std::collections::BTreeMap<_, _> =
+        context.environment_exports().unwrap().into_iter().collect();
+    assert_eq!(
+        exports["CFLAGS"],
+        "-D_FORTIFY_SOURCE=3 -O2 -fcf-protection=full -fexceptions -flto=thin \
+         -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+         -fstack-protector --param ssp-buffer-size=32 -g -gz=zstd \
+         -march=x86-64-v2 -mtune=ivybridge -mprefer-vector-width=128 -mtls-dialect=gnu2 \
+         -pipe -Wformat -Wformat-security -Wno-error -fPIC"
+    );
+    assert_eq!(
+        exports["LDFLAGS"],
+        "-Wl,--as-needed -Wl,--build-id=sha1 -Wl,--compress-debug-sections=zstd -Wl,--icf=safe \
+         -Wl,--undefined-version -Wl,-Bsymbolic-functions -Wl,-O2,--gc-sections \
+         -Wl,-z,pack-relative-relocs -Wl,-z,relro,-z,now -flto=thin"
+    );
+    assert_eq!(
+        exports["RUSTFLAGS"],
+        "-C debuginfo=2 -C force-frame-pointers=yes -C opt-level=3 -C codegen-units=1 \
+         -C strip=none -C target-cpu=x86-64-v2"
+    );
+    assert_eq!(
+        exports["GOFLAGS"],
+        "-ldflags=-linkmode=external -modcacherw -trimpath"
+    );
+
+    // GNU: LTO uses the job count, fat LTO objects and LTO errors apply.
+    let gnu = RecipeFacts {
+        toolchain: boulder::macros::Toolchain::Gnu,
+        ..facts()
+    };
+    let context = ScriptContext::new(&library, "x86_64", &gnu, &[]).unwrap();
+    let exports: std::collections::BTreeMap<_, _> =
+        context.environment_exports().unwrap().into_iter().collect();
+    assert!(
+        exports["CFLAGS"].contains("-flto=4"),
+        "{}",
+        exports["CFLAGS"]
+    );
+    assert!(exports["CFLAGS"].contains("-ffat-lto-objects"));
+    assert!(exports["CFLAGS"].contains("-Werror=odr -Werror=lto-type-mismatch"));
+    assert!(!exports["LDFLAGS"].contains("--icf"));
+}
+
+#[test]
+fn recipe_tuning_changes_flags() {
+    use boulder::macros::{TuningRequest, TuningSetting};
+    let library = MacroLibrary::embedded().unwrap();
+    // The tuning list of the llvm fixture.
+    let requests = [
+        TuningRequest::new("bolt", TuningSetting::Enable),
+        TuningRequest::new("fortify", TuningSetting::Disable),
+        TuningRequest::new("harden", TuningSetting::Disable),
+        TuningRequest::new("icf", TuningSetting::Option("all".into())),
+        TuningRequest::new("lto", TuningSetting::Disable),
+        TuningRequest::new("nosemantic", TuningSetting::Enable),
+        TuningRequest::new("optimize", TuningSetting::Option("speed".into())),
+        TuningRequest::new("polly", TuningSetting::Enable),
+        TuningRequest::new("symbolic", TuningSetting::Enable),
+    ];
+    let context = ScriptContext::new(&library, "x86_64", &facts(), &requests).unwrap();
+    let cflags = context.flags(CompilerKind::C);
+    assert!(cflags.contains("-O3 "), "{cflags}");
+    assert!(!cflags.contains("-O2"), "{cflags}");
+    assert!(!cflags.contains("FORTIFY"), "{cflags}");
+    assert!(cflags.contains("-fno-stack-protector"), "{cflags}");
+    assert!(!cflags.contains("-flto"), "{cflags}");
+    assert!(cflags.contains("-mllvm -polly"), "{cflags}");
+    assert!(cflags.contains("-fno-semantic-interposition"), "{cflags}");
+    let ldflags = context.flags(CompilerKind::Ld);
+    assert!(
+        ldflags.contains("-Wl,--icf=all") && ldflags.contains("-Wl,--emit-relocs"),
+        "{ldflags}"
+    );
+
+    let mold = RecipeFacts {
+        mold: true,
+        ..facts()
+    };
+    let context = ScriptContext::new(&library, "x86_64", &mold, &[]).unwrap();
+    assert!(context.flags(CompilerKind::C).ends_with(" -fuse-ld=mold"));
+    assert!(context
+        .flags(CompilerKind::Rust)
+        .ends_with(" -Clink-arg=-fuse-ld=mold"));
+}
+
+/// Expanding each action's example leaves no reference to a known macro behind
+/// (a `%s` of printf or `%f` of NINJA_STATUS in the *output* is shell text).
+#[test]
+fn every_action_example_expands_completely() {
+    use boulder::macros::{tokenize, TokenKind};
+    let library = MacroLibrary::embedded().unwrap();
+    for target in ["x86_64", "emul32/x86_64"] {
+        let context = ScriptContext::new(&library, target, &facts(), &[]).unwrap();
+        let mut examples = 0;
+        for action in context.target().actions() {
+            let script = match &action.example {
+                Some(example) => {
+                    examples += 1;
+                    example.clone()
+                }
+                None => format!("%{}", action.name),
+            };
+            let expansion = context
+                .expand(&script)
+                .unwrap_or_else(|errors| panic!("{target}: %{}: {errors:?}", action.name));
+            assert!(
+                action
+                    .dependencies
+                    .iter()
+                    .all(|dep| expansion.dependencies.contains(dep)),
+                "{}: dependencies not collected",
+                action.name
+            );
+            let text = expansion.text();
+            let (tokens, _) = tokenize(&text);
+            for token in tokens {
+                match &token.kind {
+                    TokenKind::Definition(name) | TokenKind::Builtin(name) => {
+                        panic!("{}: `%({name})` left in {text}", action.name)
+                    }
+                    TokenKind::Action(name) if context.target().action(name).is_some() => {
+                        panic!("{}: `%{name}` left in {text}", action.name)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Only the two actions boulder itself calls have no example.
+        let total = context.target().actions().count();
+        assert_eq!(examples, total - 2, "actions without an example");
+    }
+}
+
+#[test]
+fn breakpoint_inside_a_data_dir_action_keeps_the_outer_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let actions = dir.path().join("macros/actions");
+    std::fs::create_dir_all(&actions).unwrap();
+    std::fs::write(
+        actions.join("debug.yaml"),
+        "actions:\n    - inspect:\n        description: stop here\n        command: |\n            ls\n            %break_exit\n",
+    )
+    .unwrap();
+    let library = MacroLibrary::with_data_dirs(&[dir.path().to_path_buf()]).unwrap();
+    let context = ScriptContext::new(&library, "x86_64", &facts(), &[]).unwrap();
+    let expansion = context.expand("%make\n%inspect\n").unwrap();
+    assert_eq!(
+        expansion.segments[1],
+        boulder::macros::Segment::Breakpoint {
+            exit: true,
+            input_span: 6..14
+        }
+    );
+}
+
+#[test]
+fn data_dir_duplicates_across_files_are_errors_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let actions = dir.path().join("macros/actions");
+    std::fs::create_dir_all(&actions).unwrap();
+    let action = "actions:\n    - tool:\n        description: d\n        command: c\n";
+    std::fs::write(actions.join("b.yaml"), action).unwrap();
+    std::fs::write(actions.join("a.yaml"), action).unwrap();
+    let error = MacroLibrary::with_data_dirs(&[dir.path().to_path_buf()]).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("a.yaml") && message.contains("b.yaml"),
+        "{message}"
+    );
+    assert!(message.find("a.yaml") < message.find("b.yaml"), "{message}");
+
+    let missing = MacroLibrary::with_data_dirs(&[dir.path().join("nope")]).unwrap_err();
+    assert!(missing.to_string().contains("nope"), "{missing}");
+}
+
+fn fixtures() -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures"
+    ));
+    path.is_dir().then(|| path.to_path_buf())
+}
+
+/// The phases of the real recipes in the fixtures expand with no macro left.
+#[test]
+fn fixture_recipes_expand() {
+    use boulder::macros::{TuningRequest, TuningSetting};
+    let Some(fixtures) = fixtures() else {
+        println!("SKIPPED fixture_recipes_expand: ../shared/fixtures is absent");
+        return;
+    };
+    let library = MacroLibrary::embedded().unwrap();
+    for file in [
+        "llvm-stone.yml",
+        "boulder-stone.yml",
+        "italian-pizza.yml",
+        "pineapple.yml",
+    ] {
+        let text = std::fs::read_to_string(fixtures.join("recipes").join(file)).unwrap();
+        let recipe: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let mut requests = Vec::new();
+        for entry in recipe["tuning"].as_sequence().into_iter().flatten() {
+            let request = match entry {
+                serde_yaml::Value::String(group) => {
+                    TuningRequest::new(group, TuningSetting::Enable)
+                }
+                serde_yaml::Value::Mapping(map) => {
+                    let (key, value) = map.iter().next().unwrap();
+                    let group = key.as_str().unwrap();
+                    let setting = match value {
+                        serde_yaml::Value::Bool(true) => TuningSetting::Enable,
+                        serde_yaml::Value::Bool(false) => TuningSetting::Disable,
+                        other => TuningSetting::Option(other.as_str().unwrap().to_string()),
+                    };
+                    TuningRequest::new(group, setting)
+                }
+                other => panic!("{file}: tuning entry {other:?}"),
+            };
+            requests.push(request);
+        }
+        let context = ScriptContext::new(&library, "x86_64", &facts(), &requests)
+            .unwrap_or_else(|errors| panic!("{file}: {errors:?}"));
+        for phase in [
+            "environment",
+            "setup",
+            "build",
+            "install",
+            "check",
+            "workload",
+        ] {
+            let Some(script) = recipe[phase].as_str() else {
+                continue;
+            };
+            let expansion = context
+                .expand(script)
+                .unwrap_or_else(|errors| panic!("{file} {phase}: {errors:?}"));
+            let text = expansion.text();
+            assert!(!text.contains("%("), "{file} {phase}: {text}");
+        }
+    }
+}
