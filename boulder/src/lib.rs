@@ -4,4 +4,5 @@
 //! and rendered by the binary as miette diagnostics.
 
 pub mod cli;
+pub mod recipe;
 pub mod suggest;

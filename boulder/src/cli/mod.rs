@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod recipe;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "boulder",
@@ -20,19 +22,23 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of boulder.
     Version,
+    /// Check recipes or show their expanded scripts.
+    #[command(subcommand)]
+    Recipe(recipe::RecipeCommand),
 }
 
 /// Entry point of the `boulder` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: miette::Result<()> = match cli.command {
+    let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("boulder {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Recipe(command) => recipe::run(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
             ExitCode::FAILURE
