@@ -4,5 +4,6 @@
 //! and rendered by the binary as miette diagnostics.
 
 pub mod cli;
+pub mod macros;
 pub mod recipe;
 pub mod suggest;

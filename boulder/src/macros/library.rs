@@ -1,0 +1,550 @@
+//! Loading macro files into per-target macro sets.
+//!
+//! A library is built from *layers*: the files embedded in the binary first, then
+//! each extra data directory in the order given. Inside a layer, a target's set is
+//! `arch/base.yaml`, then `arch/<target>.yaml`, then every `actions/*.yaml` in
+//! sorted path order; a later layer overrides names of an earlier one. A name that
+//! two action files of one layer both define (or one file defines twice) is a
+//! load error naming both files, so no result depends on directory order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::error::{LoadError, LoadProblem};
+use super::model::{
+    Action, CompilerKind, Definition, Flag, FlagSet, PackageTemplate, PathRule, TuningGroup,
+    TuningOption,
+};
+use super::schema::{FlagSetDef, MacroFile, OneOrMany, PathDef};
+use super::syntax::MacroBody;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_macros.rs"));
+}
+
+/// One macro file handed to the loader.
+#[derive(Debug, Clone)]
+pub struct MacroSource {
+    /// Path relative to the `macros/` directory: `arch/base.yaml`, `actions/cmake.yaml`.
+    pub path: String,
+    /// How the file is named in messages (a full path, or `… (embedded)`).
+    pub label: String,
+    pub text: String,
+}
+
+/// The macros of one build target (`x86_64`, `emul32/x86_64`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct TargetMacros {
+    name: String,
+    actions: BTreeMap<String, Action>,
+    definitions: BTreeMap<String, Definition>,
+    flags: BTreeMap<String, Flag>,
+    tuning: BTreeMap<String, TuningGroup>,
+    packages: Vec<PackageTemplate>,
+    default_tuning_groups: Vec<String>,
+}
+
+impl TargetMacros {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.actions.get(name)
+    }
+    pub fn definition(&self, name: &str) -> Option<&Definition> {
+        self.definitions.get(name)
+    }
+    pub fn flag(&self, name: &str) -> Option<&Flag> {
+        self.flags.get(name)
+    }
+    pub fn tuning_group(&self, name: &str) -> Option<&TuningGroup> {
+        self.tuning.get(name)
+    }
+    /// Actions sorted by name.
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.actions.values()
+    }
+    /// Definitions sorted by name.
+    pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.definitions.values()
+    }
+    /// Flags sorted by name.
+    pub fn flags(&self) -> impl Iterator<Item = &Flag> {
+        self.flags.values()
+    }
+    /// Tuning groups sorted by name.
+    pub fn tuning_groups(&self) -> impl Iterator<Item = &TuningGroup> {
+        self.tuning.values()
+    }
+    /// Default subpackage templates in rule order (base first, then the target's).
+    pub fn packages(&self) -> &[PackageTemplate] {
+        &self.packages
+    }
+    /// Groups enabled unless a recipe mentions them.
+    pub fn default_tuning_groups(&self) -> &[String] {
+        &self.default_tuning_groups
+    }
+}
+
+/// All macro files, resolved into one [`TargetMacros`] per arch file.
+#[derive(Debug, Clone)]
+pub struct MacroLibrary {
+    targets: BTreeMap<String, TargetMacros>,
+    host: String,
+}
+
+impl MacroLibrary {
+    /// The macro files compiled into boulder.
+    pub fn embedded() -> Result<Self, LoadError> {
+        Self::from_layers(vec![embedded_layer()])
+    }
+
+    /// The embedded files, then `<dir>/macros/{arch,actions}` of every directory
+    /// in order; later directories win.
+    pub fn with_data_dirs(dirs: &[PathBuf]) -> Result<Self, LoadError> {
+        let mut layers = vec![embedded_layer()];
+        let mut problems = Vec::new();
+        for dir in dirs {
+            match read_data_dir(dir) {
+                Ok(layer) => layers.push(layer),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(LoadError { problems });
+        }
+        Self::from_layers(layers)
+    }
+
+    /// Builds a library from in-memory layers (earliest first).
+    pub fn from_layers(layers: Vec<Vec<MacroSource>>) -> Result<Self, LoadError> {
+        let mut problems = Vec::new();
+        let parsed: Vec<ParsedLayer> = layers
+            .into_iter()
+            .map(|layer| ParsedLayer::parse(layer, &mut problems))
+            .collect();
+        let target_names: Vec<String> = {
+            let mut names: Vec<String> = parsed
+                .iter()
+                .flat_map(|layer| layer.arch.keys().cloned())
+                .filter(|name| name != "base")
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        if target_names.is_empty() {
+            problems.push(LoadProblem::NoTargets);
+        }
+        let mut targets = BTreeMap::new();
+        for name in target_names {
+            let target = merge_target(&name, &parsed);
+            check_tuning_flags(&target, &mut problems);
+            targets.insert(name, target);
+        }
+        problems.dedup();
+        if !problems.is_empty() {
+            return Err(LoadError { problems });
+        }
+        let host = host_target(&targets);
+        Ok(Self { targets, host })
+    }
+
+    /// Target names, sorted (`aarch64`, `emul32/x86_64`, `x86_64`, ...).
+    pub fn targets(&self) -> impl Iterator<Item = &str> {
+        self.targets.keys().map(String::as_str)
+    }
+
+    pub fn target(&self, name: &str) -> Option<&TargetMacros> {
+        self.targets.get(name)
+    }
+
+    /// The native target of this machine (`x86_64` on x86-64), used by listings.
+    pub fn host_target(&self) -> &TargetMacros {
+        // `from_layers` refuses a library without targets, so the host exists.
+        &self.targets[&self.host]
+    }
+
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.host_target().action(name)
+    }
+    pub fn definition(&self, name: &str) -> Option<&Definition> {
+        self.host_target().definition(name)
+    }
+    pub fn tuning_group(&self, name: &str) -> Option<&TuningGroup> {
+        self.host_target().tuning_group(name)
+    }
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.host_target().actions()
+    }
+    pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.host_target().definitions()
+    }
+    pub fn tuning_groups(&self) -> impl Iterator<Item = &TuningGroup> {
+        self.host_target().tuning_groups()
+    }
+}
+
+fn host_target(targets: &BTreeMap<String, TargetMacros>) -> String {
+    let arch = std::env::consts::ARCH;
+    if targets.contains_key(arch) {
+        return arch.to_string();
+    }
+    targets
+        .keys()
+        .find(|name| !name.contains('/'))
+        .or_else(|| targets.keys().next())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn embedded_layer() -> Vec<MacroSource> {
+    embedded::EMBEDDED_MACROS
+        .iter()
+        .map(|(path, text)| MacroSource {
+            path: (*path).to_string(),
+            label: format!("macros/{path} (embedded)"),
+            text: (*text).to_string(),
+        })
+        .collect()
+}
+
+fn read_data_dir(dir: &Path) -> Result<Vec<MacroSource>, LoadProblem> {
+    let root = dir.join("macros");
+    let io = |path: &Path, error: std::io::Error| LoadProblem::Io {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    if !root.is_dir() {
+        return Err(LoadProblem::Io {
+            path: root.display().to_string(),
+            message: "not a directory (a data directory holds macros/arch and macros/actions)"
+                .to_string(),
+        });
+    }
+    let mut sources = Vec::new();
+    for sub in ["arch", "actions"] {
+        let base = root.join(sub);
+        if !base.is_dir() {
+            continue;
+        }
+        // Actions are flat; arch files may sit in subdirectories (`emul32/x86_64.yaml`).
+        let depth = if sub == "arch" { usize::MAX } else { 1 };
+        for entry in walkdir::WalkDir::new(&base)
+            .max_depth(depth)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|error| LoadProblem::Io {
+                path: base.display().to_string(),
+                message: error.to_string(),
+            })?;
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|ext| ext != "yaml") {
+                continue;
+            }
+            let relative = path.strip_prefix(&root).unwrap_or(path);
+            let text = std::fs::read_to_string(path).map_err(|error| io(path, error))?;
+            sources.push(MacroSource {
+                path: relative.to_string_lossy().replace('\\', "/"),
+                label: path.display().to_string(),
+                text,
+            });
+        }
+    }
+    Ok(sources)
+}
+
+/// The items of one file, converted and syntax-checked.
+#[derive(Default)]
+struct FileItems {
+    label: String,
+    actions: Vec<Action>,
+    definitions: Vec<Definition>,
+    flags: Vec<Flag>,
+    tuning: Vec<TuningGroup>,
+    packages: Vec<PackageTemplate>,
+    default_tuning_groups: Vec<String>,
+}
+
+struct ParsedLayer {
+    arch: BTreeMap<String, FileItems>,
+    actions: Vec<FileItems>,
+}
+
+impl ParsedLayer {
+    fn parse(mut sources: Vec<MacroSource>, problems: &mut Vec<LoadProblem>) -> Self {
+        sources.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut arch = BTreeMap::new();
+        let mut actions = Vec::new();
+        let mut layer_seen = HashMap::new();
+        for source in sources {
+            let file: MacroFile = if source.text.trim().is_empty() {
+                MacroFile::default()
+            } else {
+                match serde_yaml::from_str(&source.text) {
+                    Ok(file) => file,
+                    Err(error) => {
+                        problems.push(LoadProblem::Yaml {
+                            file: source.label.clone(),
+                            message: error.to_string(),
+                        });
+                        // Keep the file's place so one bad file gives one problem.
+                        MacroFile::default()
+                    }
+                }
+            };
+            let items = convert(&source.label, file, problems);
+            if let Some(key) = source
+                .path
+                .strip_prefix("arch/")
+                .and_then(|rest| rest.strip_suffix(".yaml"))
+            {
+                check_duplicates(&items, &mut HashMap::new(), problems);
+                arch.insert(key.to_string(), items);
+            } else if source.path.starts_with("actions/") {
+                check_duplicates(&items, &mut layer_seen, problems);
+                actions.push(items);
+            }
+        }
+        Self { arch, actions }
+    }
+}
+
+fn check_duplicates(
+    items: &FileItems,
+    seen: &mut HashMap<(&'static str, String), String>,
+    problems: &mut Vec<LoadProblem>,
+) {
+    let names = items
+        .actions
+        .iter()
+        .map(|a| ("action", &a.name))
+        .chain(items.definitions.iter().map(|d| ("definition", &d.name)))
+        .chain(items.flags.iter().map(|f| ("flag", &f.name)))
+        .chain(items.tuning.iter().map(|t| ("tuning group", &t.name)));
+    for (item, name) in names {
+        match seen.get(&(item, name.clone())) {
+            Some(first) => problems.push(LoadProblem::Duplicate {
+                item,
+                name: name.clone(),
+                first: first.clone(),
+                second: items.label.clone(),
+            }),
+            None => {
+                seen.insert((item, name.clone()), items.label.clone());
+            }
+        }
+    }
+}
+
+fn parse_body(
+    label: &str,
+    item: &'static str,
+    name: &str,
+    text: &str,
+    problems: &mut Vec<LoadProblem>,
+) -> MacroBody {
+    match MacroBody::parse(text) {
+        Ok(body) => body,
+        Err(errors) => {
+            for error in errors {
+                problems.push(LoadProblem::Syntax {
+                    file: label.to_string(),
+                    item,
+                    name: name.to_string(),
+                    macro_name: error.name,
+                    offset: error.span.start,
+                });
+            }
+            MacroBody::literal(text)
+        }
+    }
+}
+
+fn convert(label: &str, file: MacroFile, problems: &mut Vec<LoadProblem>) -> FileItems {
+    let mut items = FileItems {
+        label: label.to_string(),
+        default_tuning_groups: file.default_tuning_groups,
+        ..FileItems::default()
+    };
+    for (name, def) in file.actions.into_iter().flatten() {
+        let command = def.command.trim().to_string();
+        let body = parse_body(label, "action", &name, &command, problems);
+        items.actions.push(Action {
+            name,
+            description: def.description.trim().to_string(),
+            example: def.example.map(|e| e.trim().to_string()),
+            command,
+            dependencies: def.dependencies,
+            source: label.to_string(),
+            body,
+        });
+    }
+    for (name, value) in file.definitions.into_iter().flatten() {
+        let value = value.into_text().trim().to_string();
+        let body = parse_body(label, "definition", &name, &value, problems);
+        items.definitions.push(Definition {
+            name,
+            value,
+            source: label.to_string(),
+            body,
+        });
+    }
+    for (name, def) in file.flags.into_iter().flatten() {
+        items.flags.push(Flag {
+            root: flag_set(&def.root()),
+            gnu: def.gnu.as_ref().map(flag_set).unwrap_or_default(),
+            llvm: def.llvm.as_ref().map(flag_set).unwrap_or_default(),
+            name,
+            source: label.to_string(),
+        });
+    }
+    for (name, def) in file.tuning.into_iter().flatten() {
+        let options: Vec<TuningOption> = def
+            .options
+            .into_iter()
+            .flatten()
+            .map(|(name, option)| TuningOption {
+                name,
+                enabled: list(option.enabled),
+                disabled: list(option.disabled),
+            })
+            .collect();
+        if let Some(default) = &def.default {
+            if !options.iter().any(|option| &option.name == default) {
+                problems.push(LoadProblem::UnknownDefault {
+                    file: label.to_string(),
+                    group: name.clone(),
+                    option: default.clone(),
+                });
+            }
+        }
+        items.tuning.push(TuningGroup {
+            name,
+            enabled: list(def.enabled),
+            disabled: list(def.disabled),
+            default: def.default,
+            options,
+            source: label.to_string(),
+        });
+    }
+    for (name, def) in file.packages.into_iter().flatten() {
+        items.packages.push(PackageTemplate {
+            name,
+            summary: def.summary,
+            description: def.description,
+            paths: def.paths.into_iter().flat_map(path_rules).collect(),
+            rundeps: def.rundeps,
+            rundeps_exclude: def.rundeps_exclude,
+            provides_exclude: def.provides_exclude,
+            conflicts: def.conflicts,
+            source: label.to_string(),
+        });
+    }
+    items
+}
+
+fn list(value: Option<OneOrMany>) -> Vec<String> {
+    value.map(OneOrMany::into_vec).unwrap_or_default()
+}
+
+fn path_rules(def: PathDef) -> Vec<PathRule> {
+    match def {
+        PathDef::Glob(pattern) => vec![PathRule {
+            pattern,
+            kind: None,
+        }],
+        PathDef::Typed(map) => map
+            .into_iter()
+            .map(|(pattern, kind)| PathRule {
+                pattern,
+                kind: Some(kind),
+            })
+            .collect(),
+    }
+}
+
+fn flag_set(def: &FlagSetDef) -> FlagSet {
+    let mut set = FlagSet::default();
+    for kind in CompilerKind::ALL {
+        let value = match kind {
+            CompilerKind::C => &def.c,
+            CompilerKind::Cxx => &def.cxx,
+            CompilerKind::F => &def.f,
+            CompilerKind::D => &def.d,
+            CompilerKind::Rust => &def.rust,
+            CompilerKind::Vala => &def.vala,
+            CompilerKind::Go => &def.go,
+            CompilerKind::Ld => &def.ld,
+        };
+        set.set(kind, value.clone());
+    }
+    set
+}
+
+fn merge_target(name: &str, layers: &[ParsedLayer]) -> TargetMacros {
+    let mut target = TargetMacros {
+        name: name.to_string(),
+        ..TargetMacros::default()
+    };
+    for layer in layers {
+        let arch_files = [layer.arch.get("base"), layer.arch.get(name)];
+        for items in arch_files.into_iter().flatten() {
+            merge_items(&mut target, items);
+            for package in &items.packages {
+                match target.packages.iter_mut().find(|p| p.name == package.name) {
+                    Some(existing) => *existing = package.clone(),
+                    None => target.packages.push(package.clone()),
+                }
+            }
+            if !items.default_tuning_groups.is_empty() {
+                target.default_tuning_groups = items.default_tuning_groups.clone();
+            }
+        }
+        for items in &layer.actions {
+            merge_items(&mut target, items);
+        }
+    }
+    target
+}
+
+fn merge_items(target: &mut TargetMacros, items: &FileItems) {
+    for action in &items.actions {
+        target.actions.insert(action.name.clone(), action.clone());
+    }
+    for definition in &items.definitions {
+        target
+            .definitions
+            .insert(definition.name.clone(), definition.clone());
+    }
+    for flag in &items.flags {
+        target.flags.insert(flag.name.clone(), flag.clone());
+    }
+    for group in &items.tuning {
+        target.tuning.insert(group.name.clone(), group.clone());
+    }
+}
+
+fn check_tuning_flags(target: &TargetMacros, problems: &mut Vec<LoadProblem>) {
+    for group in target.tuning.values() {
+        let referenced = group.enabled.iter().chain(&group.disabled).chain(
+            group
+                .options
+                .iter()
+                .flat_map(|o| o.enabled.iter().chain(&o.disabled)),
+        );
+        for flag in referenced {
+            if !target.flags.contains_key(flag) {
+                let problem = LoadProblem::UnknownFlag {
+                    file: group.source.clone(),
+                    group: group.name.clone(),
+                    flag: flag.clone(),
+                    target: target.name.clone(),
+                };
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+    }
+}
