@@ -114,7 +114,7 @@ fn print_json(reports: &[CheckReport], errors: usize) {
         "errors": errors,
         "diagnostics": diagnostics,
     });
-    println!("{document:#}");
+    write_stdout(&format!("{document:#}\n"));
 }
 
 fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
@@ -151,16 +151,24 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             }
             miette::miette!("expansion failed")
         })?;
+    let mut out = String::new();
     for script in scripts {
-        println!(
-            "# ---- target {} · phase {} ----",
+        out.push_str(&format!(
+            "# ---- target {} · phase {} ----\n",
             script.target,
             script.phase.name()
-        );
-        print!("{}", script.text);
+        ));
+        out.push_str(&script.text);
         if !script.text.ends_with('\n') {
-            println!();
+            out.push('\n');
         }
     }
+    write_stdout(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -258,7 +258,7 @@ impl Default for Options {
 }
 
 /// A build target: the host architecture or its 32-bit companion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
     /// `x86_64` or `emul32/x86_64`.
     pub name: String,
