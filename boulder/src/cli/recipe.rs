@@ -33,6 +33,9 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +48,9 @@ pub struct ExpandArgs {
     /// Only this phase (setup, build, install, check, workload).
     #[arg(long)]
     pub phase: Option<String>,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
 }
 
 pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
@@ -56,7 +62,7 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
 
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
-    let engine = check::Engine::embedded().into_diagnostic()?;
+    let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     let mut reports = Vec::with_capacity(files.len());
     for file in &files {
         reports.push(engine.check_file(file).into_diagnostic()?);
@@ -126,7 +132,7 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             files.len()
         ));
     };
-    let engine = check::Engine::embedded().into_diagnostic()?;
+    let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     let report = engine.check_file(file).into_diagnostic()?;
     if !report.problems.is_empty() {
         for diagnostic in report.diagnostics() {

@@ -69,6 +69,13 @@ impl Engine {
         })
     }
 
+    /// An engine using the embedded macros plus `dirs` (later directories win).
+    pub fn with_data_dirs(dirs: &[PathBuf]) -> Result<Self, EngineError> {
+        Ok(Engine {
+            library: MacroLibrary::with_data_dirs(dirs)?,
+        })
+    }
+
     /// An engine using an already loaded library.
     pub fn new(library: MacroLibrary) -> Self {
         Engine { library }
@@ -87,22 +94,41 @@ impl Engine {
         let structural_failure = problems.iter().any(|p| p.code == "recipe::yaml");
         if !structural_failure {
             let mut found = Vec::new();
-            for unit in script_units(&recipe) {
-                match self.context(&recipe, &unit.target) {
-                    Ok(context) => {
-                        if let Err(errors) = context.expand(&unit.script.text) {
-                            found.extend(
-                                errors
-                                    .iter()
-                                    .map(|e| macro_problem(e, unit.script, unit.what)),
-                            );
-                        }
+            let units = script_units(&recipe);
+            let mut targets: Vec<&Target> = Vec::new();
+            let built = recipe.targets(HOST_ARCH);
+            for target in built.iter().chain(units.iter().map(|u| &u.target)) {
+                // Profiles for targets we have no macros for are never built: skip them.
+                let known = built.contains(target) || self.library.target(&target.name).is_some();
+                if known && !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+            for target in targets {
+                // Tuning is resolved once per target, even when there is no script.
+                let context = match self.context(&recipe, target, true) {
+                    Ok(context) => Some(context),
+                    Err(errors) => {
+                        found.extend(
+                            errors
+                                .iter()
+                                .map(|e| tuning_problem(e, &recipe, &target.name)),
+                        );
+                        // Keep checking the scripts without the recipe's tuning.
+                        self.context(&recipe, target, false).ok()
                     }
-                    Err(errors) => found.extend(
-                        errors
-                            .iter()
-                            .map(|e| tuning_problem(e, &recipe, &unit.target.name)),
-                    ),
+                };
+                let Some(context) = context else {
+                    continue;
+                };
+                for unit in units.iter().filter(|u| &u.target == target) {
+                    if let Err(errors) = context.expand(&unit.script.text) {
+                        found.extend(
+                            errors
+                                .iter()
+                                .map(|e| macro_problem(e, unit.script, unit.what)),
+                        );
+                    }
                 }
             }
             // The same script is expanded once per target; report each problem once.
@@ -157,7 +183,7 @@ impl Engine {
         };
         let mut scripts = Vec::new();
         for target in selected {
-            let context = self.context(recipe, target).map_err(|errors| {
+            let context = self.context(recipe, target, true).map_err(|errors| {
                 errors
                     .iter()
                     .map(|e| tuning_problem(e, recipe, &target.name))
@@ -184,9 +210,14 @@ impl Engine {
         &self,
         recipe: &Recipe,
         target: &Target,
+        with_tuning: bool,
     ) -> Result<ScriptContext<'_>, Vec<TuningError>> {
         let facts = facts(recipe, target);
-        let requests = tuning_requests(recipe);
+        let requests = if with_tuning {
+            tuning_requests(recipe)
+        } else {
+            Vec::new()
+        };
         ScriptContext::new(&self.library, &target.name, &facts, &requests)
     }
 }
@@ -375,8 +406,11 @@ fn macro_problem(error: &MacroError, script: &Script, what: &str) -> Problem {
         problem.help = Some(format!("did you mean `{shown}`?"));
     }
     problem.suggestion = error.suggestion.clone();
-    if matches!(error.kind, MacroErrorKind::Unterminated(_)) {
-        problem.help = Some("close it with `)`, or write `%%` for a literal `%`".into());
+    if let MacroErrorKind::Unterminated(name) = &error.kind {
+        problem.help = Some(format!(
+            "close it: `%({name})`, or write `%%` for a literal `%`"
+        ));
+        problem.suggestion = Some(name.clone());
     }
     if matches!(error.kind, MacroErrorKind::UndefinedAction(_)) && problem.help.is_none() {
         problem.help = Some(
