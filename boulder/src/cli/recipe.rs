@@ -15,6 +15,9 @@ pub enum RecipeCommand {
     Check(CheckArgs),
     /// Print the final phase scripts of a recipe, with every macro expanded.
     Expand(ExpandArgs),
+    /// Print the recipe reference page of the book (generated from the schema).
+    #[command(hide = true)]
+    Reference,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -57,6 +60,10 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
     match command {
         RecipeCommand::Check(args) => run_check(args),
         RecipeCommand::Expand(args) => run_expand(args),
+        RecipeCommand::Reference => {
+            write_stdout(&crate::recipe::reference::markdown());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
