@@ -76,3 +76,29 @@ pub fn load(path: &Path) -> Result<LoadedRecipe, LoadError> {
         problems,
     })
 }
+
+/// The fuzz target body: parses and checks arbitrary bytes as a recipe, and verifies that
+/// every reported span lies inside the text. Errors are expected; panics are bugs.
+pub fn fuzz_check(data: &[u8]) {
+    static ENGINE: std::sync::OnceLock<Option<check::Engine>> = std::sync::OnceLock::new();
+    let text = String::from_utf8_lossy(data).into_owned();
+    let engine = ENGINE.get_or_init(|| check::Engine::embedded().ok());
+    let problems = match engine {
+        Some(engine) => {
+            engine
+                .check_text(Path::new("fuzz.yaml"), Arc::new(text.clone()))
+                .problems
+        }
+        None => parse(&text).1,
+    };
+    for problem in &problems {
+        assert!(
+            problem.span.start <= problem.span.end && problem.span.end <= text.len(),
+            "span {:?} outside the text ({} bytes): {}",
+            problem.span,
+            text.len(),
+            problem.message
+        );
+        let _ = problem::line_column(&text, problem.span.start);
+    }
+}
