@@ -7,4 +7,5 @@ pub mod cli;
 pub mod package;
 pub mod upstream;
 pub mod macros;
+pub mod recipe;
 pub mod suggest;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod macros;
+pub mod recipe;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,21 +27,25 @@ pub enum Command {
     Macros(macros::MacrosArgs),
     /// Generate documentation from boulder's own data (the book's reference chapters).
     Doc(macros::DocArgs),
+    /// Check recipes or show their expanded scripts.
+    #[command(subcommand)]
+    Recipe(recipe::RecipeCommand),
 }
 
 /// Entry point of the `boulder` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: miette::Result<()> = match cli.command {
+    let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("boulder {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Macros(args) => macros::run(args),
         Command::Doc(args) => macros::run_doc(args),
+        Command::Recipe(command) => recipe::run(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
             ExitCode::FAILURE

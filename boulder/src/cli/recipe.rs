@@ -1,0 +1,187 @@
+//! `boulder recipe check|expand`: validate recipes and show their final scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use miette::IntoDiagnostic;
+
+use crate::recipe::check::{self, CheckReport};
+use crate::recipe::diagnostic::RecipeDiagnostic;
+
+#[derive(Debug, Subcommand)]
+pub enum RecipeCommand {
+    /// Validate recipes: every key, every upstream, every macro of every phase and target.
+    Check(CheckArgs),
+    /// Print the final phase scripts of a recipe, with every macro expanded.
+    Expand(ExpandArgs),
+    /// Print the recipe reference page of the book (generated from the schema).
+    #[command(hide = true)]
+    Reference,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum Format {
+    /// Rendered diagnostics, like rustc.
+    #[default]
+    Human,
+    /// One JSON document on stdout (file, line, column, message, suggestion) for CI.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Recipe files, or directories searched recursively for `stone.yaml`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpandArgs {
+    /// The recipe file (or a directory holding `stone.yaml`).
+    pub path: PathBuf,
+    /// Only this build target (`x86_64`, `emul32/x86_64`).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Only this phase (setup, build, install, check, workload).
+    #[arg(long)]
+    pub phase: Option<String>,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
+}
+
+pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
+    match command {
+        RecipeCommand::Check(args) => run_check(args),
+        RecipeCommand::Expand(args) => run_expand(args),
+        RecipeCommand::Reference => {
+            write_stdout(&crate::recipe::reference::markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
+    let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
+    let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    let mut reports = Vec::with_capacity(files.len());
+    for file in &files {
+        reports.push(engine.check_file(file).into_diagnostic()?);
+    }
+    let errors: usize = reports.iter().map(|r| r.problems.len()).sum();
+    match args.format {
+        Format::Human => print_human(&reports, errors),
+        Format::Json => print_json(&reports, errors),
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_human(reports: &[CheckReport], errors: usize) {
+    for report in reports {
+        for diagnostic in report.diagnostics() {
+            eprintln!("{:?}", miette::Report::new(diagnostic));
+        }
+    }
+    let failed = reports.iter().filter(|r| !r.problems.is_empty()).count();
+    if errors == 0 {
+        println!("checked {} recipe(s): all valid", reports.len());
+    } else {
+        println!(
+            "checked {} recipe(s): {errors} error(s) in {failed} recipe(s)",
+            reports.len()
+        );
+    }
+}
+
+fn print_json(reports: &[CheckReport], errors: usize) {
+    let diagnostics: Vec<serde_json::Value> = reports
+        .iter()
+        .flat_map(|report| report.diagnostics())
+        .map(|d: RecipeDiagnostic| {
+            serde_json::json!({
+                "file": d.file,
+                "line": d.line,
+                "column": d.column,
+                "code": d.problem.code,
+                "message": d.problem.message,
+                "label": d.problem.label,
+                "suggestion": d.problem.suggestion,
+                "help": d.problem.help,
+                "offset": d.problem.span.start,
+                "length": d.problem.span.end.saturating_sub(d.problem.span.start),
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "recipes": reports.len(),
+        "errors": errors,
+        "diagnostics": diagnostics,
+    });
+    write_stdout(&format!("{document:#}\n"));
+}
+
+fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
+    let files = crate::recipe::discover(std::slice::from_ref(&args.path)).into_diagnostic()?;
+    let [file] = files.as_slice() else {
+        return Err(miette::miette!(
+            "{} holds {} recipes; `expand` takes one",
+            args.path.display(),
+            files.len()
+        ));
+    };
+    let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    let report = engine.check_file(file).into_diagnostic()?;
+    if !report.problems.is_empty() {
+        for diagnostic in report.diagnostics() {
+            eprintln!("{:?}", miette::Report::new(diagnostic));
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let phase = match args.phase.as_deref() {
+        None => None,
+        Some(name) => Some(crate::recipe::Phase::from_name(name).ok_or_else(|| {
+            miette::miette!(
+                help = "phases: setup, build, install, check, workload",
+                "unknown phase `{name}`"
+            )
+        })?),
+    };
+    let scripts = engine
+        .expand(&report, args.target.as_deref(), phase)
+        .map_err(|problems| {
+            for diagnostic in report.diagnostics_for(problems) {
+                eprintln!("{:?}", miette::Report::new(diagnostic));
+            }
+            miette::miette!("expansion failed")
+        })?;
+    let mut out = String::new();
+    for script in scripts {
+        out.push_str(&format!(
+            "# ---- target {} · phase {} ----\n",
+            script.target,
+            script.phase.name()
+        ));
+        out.push_str(&script.text);
+        if !script.text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    write_stdout(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

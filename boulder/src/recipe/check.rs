@@ -1,0 +1,527 @@
+//! Up-front validation of whole recipes: structure, then the macro expansion of every
+//! phase of every target and profile, so that every problem is reported before any
+//! build work starts.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::diagnostic::RecipeDiagnostic;
+use super::model::{Phase, Script, Target, Toolchain, TuningSetting, Upstream};
+use super::{LoadError, Problem, Recipe, HOST_ARCH};
+use crate::macros::{
+    self, MacroError, MacroErrorKind, MacroLibrary, RecipeFacts, ScriptContext, Segment,
+    TuningError, TuningErrorKind, TuningRequest,
+};
+
+/// What `check` found in one recipe file.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    pub path: PathBuf,
+    pub text: Arc<String>,
+    pub recipe: Recipe,
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// The problems as renderable diagnostics.
+    pub fn diagnostics(&self) -> Vec<RecipeDiagnostic> {
+        self.diagnostics_for(self.problems.clone())
+    }
+
+    /// Other problems of this file as renderable diagnostics.
+    pub fn diagnostics_for(&self, problems: Vec<Problem>) -> Vec<RecipeDiagnostic> {
+        let name = self.path.display().to_string();
+        problems
+            .into_iter()
+            .map(|p| RecipeDiagnostic::new(&name, self.text.clone(), p))
+            .collect()
+    }
+}
+
+/// One final script: prologue, environment and expanded phase, split at breakpoints.
+#[derive(Debug, Clone)]
+pub struct ExpandedScript {
+    pub target: String,
+    pub phase: Phase,
+    /// The script with each breakpoint shown as a `# ---- breakpoint …` comment line.
+    pub text: String,
+    /// Build dependencies the used actions declare.
+    pub dependencies: BTreeSet<String>,
+}
+
+/// Checks recipes against a macro library.
+#[derive(Debug)]
+pub struct Engine {
+    library: MacroLibrary,
+}
+
+/// The macro library could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load the macro library: {0}")]
+pub struct EngineError(#[from] macros::LoadError);
+
+impl Engine {
+    /// An engine using the macros embedded in the binary.
+    pub fn embedded() -> Result<Self, EngineError> {
+        Ok(Engine {
+            library: MacroLibrary::embedded()?,
+        })
+    }
+
+    /// An engine using the embedded macros plus `dirs` (later directories win).
+    pub fn with_data_dirs(dirs: &[PathBuf]) -> Result<Self, EngineError> {
+        Ok(Engine {
+            library: MacroLibrary::with_data_dirs(dirs)?,
+        })
+    }
+
+    /// An engine using an already loaded library.
+    pub fn new(library: MacroLibrary) -> Self {
+        Engine { library }
+    }
+
+    /// Reads and checks the recipe at `path`.
+    pub fn check_file(&self, path: &Path) -> Result<CheckReport, LoadError> {
+        let loaded = super::load(path)?;
+        Ok(self.check_text(path, loaded.text))
+    }
+
+    /// Checks recipe `text` (named `path` in diagnostics): every structural problem and
+    /// every macro and tuning problem of every phase of every target and profile.
+    pub fn check_text(&self, path: &Path, text: Arc<String>) -> CheckReport {
+        let (recipe, mut problems) = super::parse(&text);
+        let structural_failure = problems.iter().any(|p| p.code == "recipe::yaml");
+        if !structural_failure {
+            let mut found = Vec::new();
+            let units = script_units(&recipe);
+            let mut targets: Vec<&Target> = Vec::new();
+            let built = recipe.targets(HOST_ARCH);
+            for target in built.iter().chain(units.iter().map(|u| &u.target)) {
+                // Profiles for targets we have no macros for are never built: skip them.
+                let known = built.contains(target) || self.library.target(&target.name).is_some();
+                if known && !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+            for target in targets {
+                // Tuning is resolved once per target, even when there is no script.
+                let context = match self.context(&recipe, target, true) {
+                    Ok(context) => Some(context),
+                    Err(errors) => {
+                        found.extend(
+                            errors
+                                .iter()
+                                .map(|e| tuning_problem(e, &recipe, &target.name)),
+                        );
+                        // Keep checking the scripts without the recipe's tuning.
+                        self.context(&recipe, target, false).ok()
+                    }
+                };
+                let Some(context) = context else {
+                    continue;
+                };
+                for unit in units.iter().filter(|u| &u.target == target) {
+                    if let Err(errors) = context.expand(&unit.script.text) {
+                        found.extend(
+                            errors
+                                .iter()
+                                .map(|e| macro_problem(e, unit.script, unit.what)),
+                        );
+                    }
+                }
+            }
+            // The same script is expanded once per target; report each problem once.
+            let mut seen = BTreeSet::new();
+            for problem in found {
+                if seen.insert((
+                    problem.span.start,
+                    problem.span.end,
+                    problem.message.clone(),
+                )) {
+                    problems.push(problem);
+                }
+            }
+        }
+        problems.sort_by_key(|p| (p.span.start, p.span.end));
+        CheckReport {
+            path: path.to_path_buf(),
+            text,
+            recipe,
+            problems,
+        }
+    }
+
+    /// The final scripts of a checked recipe, for `target` (all targets when `None`) and
+    /// `phase` (all phases when `None`).
+    pub fn expand(
+        &self,
+        report: &CheckReport,
+        target: Option<&str>,
+        phase: Option<Phase>,
+    ) -> Result<Vec<ExpandedScript>, Vec<Problem>> {
+        let recipe = &report.recipe;
+        let targets = recipe.targets(HOST_ARCH);
+        let selected: Vec<&Target> = match target {
+            None => targets.iter().collect(),
+            Some(name) => {
+                let found: Vec<&Target> = targets.iter().filter(|t| t.name == name).collect();
+                if found.is_empty() {
+                    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+                    return Err(vec![Problem::new(
+                        "recipe::unknown-target",
+                        format!(
+                            "this recipe does not build target `{name}` (it builds: {})",
+                            names.join(", ")
+                        ),
+                        0..0,
+                    )
+                    .suggest(crate::suggest::closest_name(name, names))]);
+                }
+                found
+            }
+        };
+        let mut scripts = Vec::new();
+        for target in selected {
+            let context = self.context(recipe, target, true).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| tuning_problem(e, recipe, &target.name))
+                    .collect::<Vec<_>>()
+            })?;
+            let environment = recipe.environment(target);
+            for p in Phase::ALL {
+                if phase.is_some_and(|wanted| wanted != p) {
+                    continue;
+                }
+                let Some(script) = recipe.phase_script(target, p) else {
+                    continue;
+                };
+                scripts.push(
+                    assemble(&context, target, p, environment, script, &report.text)
+                        .map_err(|e| e.into_iter().collect::<Vec<_>>())?,
+                );
+            }
+        }
+        Ok(scripts)
+    }
+
+    fn context(
+        &self,
+        recipe: &Recipe,
+        target: &Target,
+        with_tuning: bool,
+    ) -> Result<ScriptContext<'_>, Vec<TuningError>> {
+        let facts = facts(recipe, target);
+        let requests = if with_tuning {
+            tuning_requests(recipe)
+        } else {
+            Vec::new()
+        };
+        ScriptContext::new(&self.library, &target.name, &facts, &requests)
+    }
+}
+
+/// A script to validate, and the target whose macros apply to it.
+struct ScriptUnit<'r> {
+    target: Target,
+    script: &'r Script,
+    what: &'static str,
+}
+
+/// Every script of the recipe paired with the target it runs for: each built target's
+/// phases (with profile fallback), plus the scripts of profiles for targets this recipe
+/// does not build, checked against their own target's macros.
+fn script_units(recipe: &Recipe) -> Vec<ScriptUnit<'_>> {
+    let mut units = Vec::new();
+    let built = recipe.targets(HOST_ARCH);
+    for target in &built {
+        if let Some(environment) = recipe.environment(target) {
+            units.push(ScriptUnit {
+                target: target.clone(),
+                script: environment,
+                what: "environment",
+            });
+        }
+        for phase in Phase::ALL {
+            if let Some(script) = recipe.phase_script(target, phase) {
+                units.push(ScriptUnit {
+                    target: target.clone(),
+                    script,
+                    what: phase.name(),
+                });
+            }
+        }
+    }
+    for profile in &recipe.profiles {
+        let target = profile_target(&profile.target.value);
+        if built.contains(&target) {
+            continue;
+        }
+        let block = &profile.build;
+        let scripts = Phase::ALL
+            .into_iter()
+            .filter_map(|p| block.phase(p).map(|s| (s, p.name())))
+            .chain(block.environment.as_ref().map(|s| (s, "environment")));
+        for (script, what) in scripts {
+            units.push(ScriptUnit {
+                target: target.clone(),
+                script,
+                what,
+            });
+        }
+    }
+    units
+}
+
+fn profile_target(key: &str) -> Target {
+    match key {
+        "emul32" => Target {
+            name: format!("emul32/{HOST_ARCH}"),
+            emul32: true,
+        },
+        "native" => Target {
+            name: HOST_ARCH.to_string(),
+            emul32: false,
+        },
+        other => Target {
+            name: other.to_string(),
+            emul32: other.starts_with("emul32"),
+        },
+    }
+}
+
+/// The facts the macro builtins need, for one target.
+fn facts(recipe: &Recipe, target: &Target) -> RecipeFacts {
+    let source = &recipe.source;
+    let mut facts = RecipeFacts::new(
+        source.name.value.clone(),
+        source.version.value.clone(),
+        source.release.value,
+    );
+    facts.toolchain = match recipe.options.toolchain {
+        Toolchain::Llvm => macros::Toolchain::Llvm,
+        Toolchain::Gnu => macros::Toolchain::Gnu,
+    };
+    facts.mold = recipe.options.mold;
+    facts.samplepgo = recipe.options.samplepgo;
+    facts.compiler_cache = recipe.options.ccache;
+    facts.workdir = work_dir(recipe, target);
+    facts
+}
+
+/// `%(workdir)`: the first unpacked upstream inside the target's build root.
+pub fn work_dir(recipe: &Recipe, target: &Target) -> Option<String> {
+    let buildroot = format!("{}/{}", macros::paths::BUILD, target.name);
+    recipe.upstreams.iter().find_map(|upstream| match upstream {
+        Upstream::Archive {
+            url,
+            rename,
+            unpack: true,
+            unpackdir,
+            ..
+        } => {
+            let dir = unpackdir
+                .as_ref()
+                .or(rename.as_ref())
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| file_name(&url.value));
+            Some(format!("{buildroot}/{dir}"))
+        }
+        Upstream::Git { url, clonedir, .. } => {
+            let dir = clonedir
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| file_name(&url.value));
+            Some(format!("{buildroot}/{dir}"))
+        }
+        Upstream::Archive { .. } => None,
+    })
+}
+
+/// The last path segment of a URL, without query or fragment.
+fn file_name(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .to_string()
+}
+
+fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
+    recipe
+        .tuning
+        .iter()
+        .map(|entry| {
+            let setting = match &entry.setting {
+                TuningSetting::Default | TuningSetting::Enabled(true) => {
+                    macros::TuningSetting::Enable
+                }
+                TuningSetting::Enabled(false) => macros::TuningSetting::Disable,
+                TuningSetting::Option(option) => macros::TuningSetting::Option(option.clone()),
+            };
+            TuningRequest {
+                group: entry.group.value.clone(),
+                setting,
+                span: Some(entry.group.span.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Maps a span in script text to the recipe file.
+fn file_span(script: &Script, span: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let start = script.file_offset(span.start);
+    let end = if span.end > span.start {
+        script.file_offset(span.end - 1) + 1
+    } else {
+        start
+    };
+    start..end.max(start)
+}
+
+fn macro_problem(error: &MacroError, script: &Script, what: &str) -> Problem {
+    let span = file_span(script, &error.span);
+    let (label, shown) = match &error.kind {
+        MacroErrorKind::UndefinedAction(_) => (
+            "unknown action",
+            error.suggestion.as_ref().map(|s| format!("%{s}")),
+        ),
+        MacroErrorKind::UndefinedDefinition(_) => (
+            "unknown definition",
+            error.suggestion.as_ref().map(|s| format!("%({s})")),
+        ),
+        MacroErrorKind::UndefinedBuiltin(_) => (
+            "unknown builtin",
+            error.suggestion.as_ref().map(|s| format!("%(_{s})")),
+        ),
+        MacroErrorKind::Unterminated(_) => ("missing `)`", None),
+        MacroErrorKind::BuiltinNotAllowed(_) => ("builtin used directly", None),
+        _ => ("here", error.suggestion.clone()),
+    };
+    let mut problem =
+        Problem::new("recipe::macro", format!("in `{what}`: {error}"), span).label(label);
+    if let Some(shown) = shown {
+        problem.help = Some(format!("did you mean `{shown}`?"));
+    }
+    problem.suggestion = error.suggestion.clone();
+    if let MacroErrorKind::Unterminated(name) = &error.kind {
+        problem.help = Some(format!(
+            "close it: `%({name})`, or write `%%` for a literal `%`"
+        ));
+        problem.suggestion = Some(name.clone());
+    }
+    if matches!(error.kind, MacroErrorKind::UndefinedAction(_)) && problem.help.is_none() {
+        problem.help = Some(
+            "shell `%` (printf \"%s\", date +%Y) must be written `%%`; `boulder macros` lists every action"
+                .into(),
+        );
+    }
+    problem
+}
+
+fn tuning_problem(error: &TuningError, recipe: &Recipe, target: &str) -> Problem {
+    let entry = error
+        .span
+        .as_ref()
+        .and_then(|span| recipe.tuning.iter().find(|e| e.group.span == *span));
+    let span = match (&error.kind, entry) {
+        (TuningErrorKind::UnknownOption { .. }, Some(entry)) => entry.setting_span.clone(),
+        (_, Some(entry)) => entry.group.span.clone(),
+        (_, None) => error.span.clone().unwrap_or(0..0),
+    };
+    let message = match &error.kind {
+        TuningErrorKind::UnknownTarget { .. } | TuningErrorKind::UnknownFlag { .. } => {
+            format!("{error} (target {target})")
+        }
+        _ => error.to_string(),
+    };
+    let label = match error.kind {
+        TuningErrorKind::UnknownGroup(_) => "unknown tuning group",
+        TuningErrorKind::UnknownOption { .. } => "unknown option",
+        _ => "here",
+    };
+    Problem::new("recipe::tuning", message, span)
+        .label(label)
+        .suggest(error.suggestion.as_deref())
+}
+
+/// Builds one final script: `%scriptBase`, the environment, then the phase, with
+/// breakpoints shown as comment markers.
+fn assemble(
+    context: &ScriptContext<'_>,
+    target: &Target,
+    phase: Phase,
+    environment: Option<&Script>,
+    script: &Script,
+    recipe_text: &str,
+) -> Result<ExpandedScript, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut dependencies = BTreeSet::new();
+    let mut text = String::new();
+    match context.prologue() {
+        Ok(prologue) => {
+            text.push_str(&prologue.text());
+            dependencies.extend(prologue.dependencies);
+        }
+        Err(errors) => problems.extend(errors.iter().map(|e| {
+            Problem::new(
+                "recipe::macro",
+                format!("in the prologue (%scriptBase): {e}"),
+                0..0,
+            )
+        })),
+    }
+    text.push('\n');
+    if let Some(environment) = environment {
+        match context.expand(&environment.text) {
+            Ok(expansion) => {
+                text.push_str(&expansion.text());
+                dependencies.extend(expansion.dependencies);
+            }
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|e| macro_problem(e, environment, "environment")),
+            ),
+        }
+    }
+    text.push_str("\n\n");
+    match context.expand(&script.text) {
+        Ok(expansion) => {
+            for segment in &expansion.segments {
+                match segment {
+                    Segment::Text(chunk) => text.push_str(chunk),
+                    Segment::Breakpoint { exit, input_span } => {
+                        let offset = script.file_offset(input_span.start);
+                        let (line, _) = super::problem::line_column(recipe_text, offset);
+                        let action = if *exit { "exit" } else { "continue" };
+                        if !text.ends_with('\n') {
+                            text.push('\n');
+                        }
+                        text.push_str(&format!(
+                            "# ---- breakpoint ({action}) at recipe line {line}: a new shell starts here ----\n"
+                        ));
+                    }
+                }
+            }
+            dependencies.extend(expansion.dependencies);
+        }
+        Err(errors) => problems.extend(
+            errors
+                .iter()
+                .map(|e| macro_problem(e, script, phase.name())),
+        ),
+    }
+    if problems.is_empty() {
+        Ok(ExpandedScript {
+            target: target.name.clone(),
+            phase,
+            text,
+            dependencies,
+        })
+    } else {
+        Err(problems)
+    }
+}
