@@ -3,7 +3,10 @@
 //! Run: `cargo bench -p moss-core --bench stone`
 //! Knobs (environment): `STONE_BENCH_FILES` (small files, default 20000),
 //! `STONE_BENCH_LARGE_MB` (total of large binaries, default 150),
-//! `STONE_BENCH_DIR` (scratch folder, default the system temp dir).
+//! `STONE_BENCH_DIR` (scratch folder, default the system temp dir),
+//! `STONE_BENCH_LEVELS` (e.g. `1,3,9,19`: also pack at these levels, and
+//! compress a plain tar of the tree with `zstd -18 --long=31 -T0`, the
+//! original writer's setting, for comparison).
 //!
 //! Every measured step runs in a child process (this binary re-executed with
 //! `--child`), so wall time and peak RSS (from `wait4`) belong to that step
@@ -325,4 +328,59 @@ fn orchestrate() {
             ">="
         },
     );
+
+    if let Ok(levels) = std::env::var("STONE_BENCH_LEVELS") {
+        compare_levels(&levels, &exe, &src, scratch.path(), mb);
+    }
+}
+
+/// Packing time and size at other levels, and the original's setting.
+fn compare_levels(levels: &str, exe: &Path, src: &Path, scratch: &Path, mb: f64) {
+    println!();
+    println!(
+        "{:<34} {:>8} {:>8} {:>10} {:>8}",
+        "compression", "wall s", "CPU s", "output MB", "ratio"
+    );
+    let row = |what: &str, m: &Measure, out: &Path| {
+        let size = fs::metadata(out).unwrap().len() as f64 / 1e6;
+        println!(
+            "{:<34} {:>8.2} {:>8.2} {:>10.1} {:>8.3}",
+            what,
+            m.wall,
+            m.cpu,
+            size,
+            size / mb
+        );
+    };
+    for level in levels.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+        let out = scratch.join(format!("level{level}.stone"));
+        let m = measure(
+            Command::new(exe)
+                .args(["--child", "pack"])
+                .arg(src)
+                .arg(&out)
+                .arg(level),
+        );
+        row(&format!("moss pack --level {level}"), &m, &out);
+        fs::remove_file(&out).unwrap();
+    }
+    let plain = scratch.join("plain.tar");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(src)
+        .arg("-cf")
+        .arg(&plain)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = scratch.join("plain.tar.zst");
+    let m = measure(
+        Command::new("zstd")
+            .args(["-q", "-18", "--long=31", "-T0", "-f"])
+            .arg(&plain)
+            .arg("-o")
+            .arg(&out),
+    );
+    row("zstd -18 --long=31 -T0 (original)", &m, &out);
 }

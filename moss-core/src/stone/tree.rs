@@ -2,7 +2,9 @@
 //! The directory stands for `/usr`: `DIR/bin/nano` becomes `bin/nano`.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use super::error::{Result, StoneError};
 use super::layout::{LayoutEntry, LayoutKind};
@@ -23,6 +25,7 @@ pub struct Tree {
 /// built them); modes are kept in full.
 pub fn scan_tree(root: &Path) -> Result<Tree> {
     let mut tree = Tree::default();
+    let mut regular = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .min_depth(1)
         .follow_links(false)
@@ -50,10 +53,9 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
         let md = std::fs::symlink_metadata(item.path()).map_err(|e| unpackable(e.to_string()))?;
         let ft = md.file_type();
         let kind = if ft.is_file() {
-            let content = Content::from_path(item.path().to_path_buf())?;
-            let digest = content.digest;
-            tree.contents.push(content);
-            LayoutKind::Regular { digest }
+            // The digest is filled in below, once all files are hashed.
+            regular.push((tree.layout.len(), item.path().to_path_buf()));
+            LayoutKind::Regular { digest: 0 }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).map_err(|e| unpackable(e.to_string()))?;
             let target = target
@@ -87,5 +89,45 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
             path: relative,
         });
     }
+    tree.contents = hash_all(regular.iter().map(|(_, path)| path.clone()).collect())?;
+    for ((at, _), content) in regular.iter().zip(&tree.contents) {
+        tree.layout[*at].kind = LayoutKind::Regular {
+            digest: content.digest,
+        };
+    }
     Ok(tree)
+}
+
+/// Hashes files on every CPU; the result keeps the input order.
+fn hash_all(paths: Vec<PathBuf>) -> Result<Vec<Content>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Content>>>> =
+        paths.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let hashed = Content::from_path(path.clone());
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(hashed);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(paths)
+        .map(|(slot, path)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(StoneError::Unpackable {
+                    path,
+                    reason: "hashing did not complete".into(),
+                })
+            })
+        })
+        .collect()
 }
