@@ -11,7 +11,6 @@ use nix::errno::Errno;
 #[repr(u8)]
 pub enum SetupStep {
     Fork = 1,
-    WaitForIdMap,
     MakeMountsPrivate,
     CreateMountPoint,
     BindMount,
@@ -33,9 +32,8 @@ pub enum SetupStep {
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 20] = [
+    const ALL: [SetupStep; 19] = [
         SetupStep::Fork,
-        SetupStep::WaitForIdMap,
         SetupStep::MakeMountsPrivate,
         SetupStep::CreateMountPoint,
         SetupStep::BindMount,
@@ -69,7 +67,6 @@ impl fmt::Display for SetupStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             SetupStep::Fork => "fork a sandbox process",
-            SetupStep::WaitForIdMap => "wait for the id mapping",
             SetupStep::MakeMountsPrivate => "make the mount tree private",
             SetupStep::CreateMountPoint => "create the mount point",
             SetupStep::BindMount => "bind-mount",

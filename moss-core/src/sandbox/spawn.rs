@@ -32,9 +32,7 @@ use super::channel::{monotonic_ns, Mark, Message, Reporter};
 use super::error::{userns_fix, Result, SandboxError, SetupStep};
 use super::idmap::IdMapping;
 use super::step::{at, Step, StepError};
-use super::{
-    dev, harden, init, mounts, network, Mount, Sandbox, SetupTimings, Stdio, DEFAULT_PATH,
-};
+use super::{dev, harden, init, mounts, network, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH};
 
 pub(crate) enum Payload<'a> {
     Exec(Vec<OsString>),
@@ -46,8 +44,9 @@ pub(crate) enum Payload<'a> {
 pub struct SandboxChild {
     pid: Pid,
     result: File,
+    start: u64,
     status: Option<ExitStatus>,
-    timings: SetupTimings,
+    timings: Timings,
     id_mapping: IdMapping,
     pub stdin: Option<File>,
     pub stdout: Option<File>,
@@ -118,8 +117,9 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
             let mut started = SandboxChild {
                 pid: child,
                 result: File::from(result_r),
+                start,
                 status: None,
-                timings: SetupTimings::default(),
+                timings: Timings::default(),
                 id_mapping: mapping.clone(),
                 stdin: parent_stdio[0].take_file(),
                 stdout: parent_stdio[1].take_file(),
@@ -311,7 +311,7 @@ impl SandboxChild {
         kill(self.pid, signal).map_err(|e| SandboxError::io("signal the sandbox", e))
     }
 
-    pub fn timings(&self) -> &SetupTimings {
+    pub fn timings(&self) -> &Timings {
         &self.timings
     }
 
@@ -326,6 +326,14 @@ impl SandboxChild {
             return Ok(status);
         }
         drop(self.stdin.take());
+        // PID 1 sends the command's own status and when it ended; without
+        // it (PID 1 was killed) the helper's status tells.
+        let mut word = [0u8; 12];
+        let reported = self.result.read_exact(&mut word).is_ok();
+        if reported {
+            let ns = u64::from_ne_bytes(word[4..].try_into().unwrap_or_default());
+            self.timings.exited = Duration::from_nanos(ns.saturating_sub(self.start));
+        }
         let mut raw = 0;
         loop {
             // SAFETY: waitpid writes into a valid int.
@@ -338,11 +346,13 @@ impl SandboxChild {
                 return Err(SandboxError::io("wait for the sandbox", errno));
             }
         }
-        // PID 1 sends the command's own status; without it the helper's tells.
-        let mut word = [0u8; 4];
-        let status = match self.result.read_exact(&mut word) {
-            Ok(()) => ExitStatus::from_raw(i32::from_ne_bytes(word)),
-            Err(_) => ExitStatus::from_raw(raw),
+        self.timings.reaped = Duration::from_nanos(monotonic_ns().saturating_sub(self.start));
+        let status = if reported {
+            let mut status = [0u8; 4];
+            status.copy_from_slice(&word[..4]);
+            ExitStatus::from_raw(i32::from_ne_bytes(status))
+        } else {
+            ExitStatus::from_raw(raw)
         };
         self.status = Some(status);
         Ok(status)
@@ -536,7 +546,10 @@ fn pid_one(
         Ok(ForkResult::Parent { child }) => {
             drop((reporter, stdio));
             let status = init::relay_until_exit(child, true);
-            let _ = File::from(result).write_all(&status.to_ne_bytes());
+            let mut word = [0u8; 12];
+            word[..4].copy_from_slice(&status.to_ne_bytes());
+            word[4..].copy_from_slice(&monotonic_ns().to_ne_bytes());
+            let _ = File::from(result).write_all(&word);
             0
         }
     }
