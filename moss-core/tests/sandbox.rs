@@ -355,3 +355,45 @@ fn the_command_runs_with_reduced_privileges() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_symlink_cannot_lead_a_mount_out_of_the_root() {
+    let root = host_usr_root();
+    let outside = tempfile::tempdir().expect("tempdir");
+    symlink(outside.path(), root.path().join("mason")).expect("symlink");
+    let build = tempfile::tempdir().expect("tempdir");
+    match sandbox(&root)
+        .bind_rw(build.path(), "/mason/build")
+        .run(["true"])
+    {
+        Err(SandboxError::Setup {
+            step: SetupStep::StayInsideRoot,
+            detail,
+            ..
+        }) => assert!(detail.contains("outside the root"), "{detail}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!outside.path().join("build").exists());
+}
+
+#[test]
+fn chown_to_other_ids_works_exactly_when_the_mapping_allows_it() {
+    let root = host_usr_root();
+    let sb = sandbox(&root);
+    let out = sh(
+        &sb,
+        "touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u:%g /tmp/f",
+    );
+    let mapping = moss_core::sandbox::IdMapping::detect();
+    match mapping.limitation() {
+        None => assert_eq!(text(&out.stdout), "1000:1000\n", "{}", text(&out.stderr)),
+        Some(_) => {
+            assert!(!out.status.success());
+            assert!(
+                text(&out.stderr).contains("Invalid argument"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+}

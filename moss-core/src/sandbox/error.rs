@@ -13,6 +13,7 @@ pub enum SetupStep {
     Fork = 1,
     MakeMountsPrivate,
     CreateMountPoint,
+    StayInsideRoot,
     BindMount,
     RemountReadOnly,
     MountTmpfs,
@@ -32,10 +33,11 @@ pub enum SetupStep {
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 19] = [
+    const ALL: [SetupStep; 20] = [
         SetupStep::Fork,
         SetupStep::MakeMountsPrivate,
         SetupStep::CreateMountPoint,
+        SetupStep::StayInsideRoot,
         SetupStep::BindMount,
         SetupStep::RemountReadOnly,
         SetupStep::MountTmpfs,
@@ -69,6 +71,7 @@ impl fmt::Display for SetupStep {
             SetupStep::Fork => "fork a sandbox process",
             SetupStep::MakeMountsPrivate => "make the mount tree private",
             SetupStep::CreateMountPoint => "create the mount point",
+            SetupStep::StayInsideRoot => "stay inside the root with",
             SetupStep::BindMount => "bind-mount",
             SetupStep::RemountReadOnly => "remount read-only",
             SetupStep::MountTmpfs => "mount a tmpfs on",

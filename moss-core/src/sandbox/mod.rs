@@ -30,7 +30,7 @@ mod step;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -301,9 +301,5 @@ impl Sandbox {
             }
         }
         Ok(())
-    }
-
-    fn root(&self) -> &Path {
-        &self.root
     }
 }

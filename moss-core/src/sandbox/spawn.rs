@@ -64,6 +64,8 @@ pub struct SandboxOutput {
 /// Everything the three processes need, prepared before the first fork.
 struct Plan<'a> {
     sandbox: &'a Sandbox,
+    /// The root, canonical (symlink checks compare against it).
+    root: std::path::PathBuf,
     argv: Vec<CString>,
     envp: Vec<CString>,
     search_path: Vec<Vec<u8>>,
@@ -172,8 +174,12 @@ impl<'a> Plan<'a> {
             .into_iter()
             .map(|a| cstring(a.into_vec()))
             .collect::<Result<_>>()?;
+        let root = std::fs::canonicalize(&sandbox.root).map_err(|e| {
+            SandboxError::io(format!("resolve the root {}", sandbox.root.display()), e)
+        })?;
         Ok(Plan {
             sandbox,
+            root,
             argv,
             envp,
             search_path,
@@ -526,7 +532,7 @@ fn pid_one(
     closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
 ) -> i32 {
     die_with_parent();
-    if let Err(e) = build_root(plan.sandbox, &reporter) {
+    if let Err(e) = build_root(plan.sandbox, &plan.root, &reporter) {
         reporter.fail(e.step, e.errno, e.detail);
         return 1;
     }
@@ -556,14 +562,12 @@ fn pid_one(
 }
 
 /// Build the sandbox's file system and pivot into it (runs as PID 1).
-fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
-    let root = sandbox.root();
+fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     let inside = |guest: &str| mounts::guest_path(root, Path::new(guest));
     mounts::make_private()?;
     mounts::bind(root, root, true)?;
     for (guest, options) in [("/proc", None), ("/dev", None), ("/tmp", Some("mode=1777"))] {
-        let target = inside(guest);
-        mounts::ensure_mount_point(&target, true)?;
+        let target = mounts::prepare_target(root, Path::new(guest), true)?;
         match (guest, options) {
             ("/proc", _) => mounts::proc(&target)?,
             ("/dev", _) => dev::populate(&target)?,
@@ -583,13 +587,11 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
                     errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
                     detail: format!("{} (host side of {})", host.display(), guest.display()),
                 })?;
-                let target = mounts::guest_path(root, guest);
-                mounts::ensure_mount_point(&target, meta.is_dir())?;
+                let target = mounts::prepare_target(root, guest, meta.is_dir())?;
                 mounts::bind(host, &target, *writable)?;
             }
             Mount::Tmpfs { guest } => {
-                let target = mounts::guest_path(root, guest);
-                mounts::ensure_mount_point(&target, true)?;
+                let target = mounts::prepare_target(root, guest, true)?;
                 mounts::tmpfs(&target, "mode=0755")?;
             }
         }
@@ -603,7 +605,9 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
         mounts::bind(&usr, &usr, false)?;
     }
     if sandbox.networking {
-        network::copy_host_files(&inside("/etc"))?;
+        let etc = inside("/etc");
+        mounts::check_inside(root, &etc)?;
+        network::copy_host_files(&etc)?;
     } else {
         network::loopback_up()?;
     }
