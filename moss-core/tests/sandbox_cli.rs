@@ -83,3 +83,30 @@ fn setup_errors_are_reported_without_running_anything() {
         "{stderr}"
     );
 }
+
+#[test]
+fn no_user_namespaces_gives_a_host_fix() {
+    // Inside a user namespace of our own whose limit of nested user
+    // namespaces is 0, the sandbox must explain how to fix the host.
+    if !std::path::Path::new("/usr/bin/unshare").exists() {
+        println!("SKIPPED no_user_namespaces_gives_a_host_fix: /usr/bin/unshare is absent");
+        return;
+    }
+    let root = root();
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec {} sandbox {} -- true",
+        env!("CARGO_BIN_EXE_moss"),
+        root.path().display()
+    );
+    let out = Command::new("/usr/bin/unshare")
+        .args(["--user", "--map-root-user", "sh", "-c", &script])
+        .output()
+        .expect("run unshare");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot create a user namespace"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("user.max_user_namespaces"), "{stderr}");
+}
