@@ -397,3 +397,18 @@ fn chown_to_other_ids_works_exactly_when_the_mapping_allows_it() {
         }
     }
 }
+
+#[test]
+fn tmpfs_mounts_are_writable_and_private() {
+    let root = host_usr_root();
+    let sb = sandbox(&root).tmpfs("/mason/scratch");
+    let out = sh(
+        &sb,
+        "echo hi > /mason/scratch/f && cat /mason/scratch/f && ls /mason/scratch",
+    );
+    assert_eq!(text(&out.stdout), "hi\nf\n", "{}", text(&out.stderr));
+    // Nothing reached the root directory on the host; a second sandbox starts empty.
+    assert!(!root.path().join("mason/scratch/f").exists());
+    let again = sh(&sb, "ls -A /mason/scratch | wc -l");
+    assert_eq!(text(&again.stdout).trim(), "0");
+}
