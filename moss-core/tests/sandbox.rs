@@ -355,3 +355,60 @@ fn the_command_runs_with_reduced_privileges() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_symlink_cannot_lead_a_mount_out_of_the_root() {
+    let root = host_usr_root();
+    let outside = tempfile::tempdir().expect("tempdir");
+    symlink(outside.path(), root.path().join("mason")).expect("symlink");
+    let build = tempfile::tempdir().expect("tempdir");
+    match sandbox(&root)
+        .bind_rw(build.path(), "/mason/build")
+        .run(["true"])
+    {
+        Err(SandboxError::Setup {
+            step: SetupStep::StayInsideRoot,
+            detail,
+            ..
+        }) => assert!(detail.contains("outside the root"), "{detail}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!outside.path().join("build").exists());
+}
+
+#[test]
+fn chown_to_other_ids_works_exactly_when_the_mapping_allows_it() {
+    let root = host_usr_root();
+    let sb = sandbox(&root);
+    let out = sh(
+        &sb,
+        "touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u:%g /tmp/f",
+    );
+    let mapping = moss_core::sandbox::IdMapping::detect();
+    match mapping.limitation() {
+        None => assert_eq!(text(&out.stdout), "1000:1000\n", "{}", text(&out.stderr)),
+        Some(_) => {
+            assert!(!out.status.success());
+            assert!(
+                text(&out.stderr).contains("Invalid argument"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn tmpfs_mounts_are_writable_and_private() {
+    let root = host_usr_root();
+    let sb = sandbox(&root).tmpfs("/mason/scratch");
+    let out = sh(
+        &sb,
+        "echo hi > /mason/scratch/f && cat /mason/scratch/f && ls /mason/scratch",
+    );
+    assert_eq!(text(&out.stdout), "hi\nf\n", "{}", text(&out.stderr));
+    // Nothing reached the root directory on the host; a second sandbox starts empty.
+    assert!(!root.path().join("mason/scratch/f").exists());
+    let again = sh(&sb, "ls -A /mason/scratch | wc -l");
+    assert_eq!(text(&again.stdout).trim(), "0");
+}

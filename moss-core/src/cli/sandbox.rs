@@ -91,8 +91,8 @@ pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
     if args.timings {
         let t = child.timings();
         eprintln!(
-            "sandbox timings: mapped {:?}, mounted {:?}, pivoted {:?}, exec {:?}",
-            t.mapped, t.mounted, t.pivoted, t.exec
+            "sandbox timings: mapped {:?}, mounted {:?}, pivoted {:?}, exec {:?}, exited {:?}, reaped {:?}",
+            t.mapped, t.mounted, t.pivoted, t.exec, t.exited, t.reaped
         );
     }
     use std::os::unix::process::ExitStatusExt;

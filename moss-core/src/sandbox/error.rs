@@ -11,9 +11,9 @@ use nix::errno::Errno;
 #[repr(u8)]
 pub enum SetupStep {
     Fork = 1,
-    WaitForIdMap,
     MakeMountsPrivate,
     CreateMountPoint,
+    StayInsideRoot,
     BindMount,
     RemountReadOnly,
     MountTmpfs,
@@ -35,9 +35,9 @@ pub enum SetupStep {
 impl SetupStep {
     const ALL: [SetupStep; 20] = [
         SetupStep::Fork,
-        SetupStep::WaitForIdMap,
         SetupStep::MakeMountsPrivate,
         SetupStep::CreateMountPoint,
+        SetupStep::StayInsideRoot,
         SetupStep::BindMount,
         SetupStep::RemountReadOnly,
         SetupStep::MountTmpfs,
@@ -69,9 +69,9 @@ impl fmt::Display for SetupStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             SetupStep::Fork => "fork a sandbox process",
-            SetupStep::WaitForIdMap => "wait for the id mapping",
             SetupStep::MakeMountsPrivate => "make the mount tree private",
             SetupStep::CreateMountPoint => "create the mount point",
+            SetupStep::StayInsideRoot => "stay inside the root with",
             SetupStep::BindMount => "bind-mount",
             SetupStep::RemountReadOnly => "remount read-only",
             SetupStep::MountTmpfs => "mount a tmpfs on",

@@ -30,7 +30,7 @@ mod step;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -64,9 +64,9 @@ pub enum Mount {
     },
 }
 
-/// Time from the start of `spawn` to each setup milestone.
+/// Time from the start of `spawn` to each milestone (zero until reached).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SetupTimings {
+pub struct Timings {
     /// Namespaces created and ids mapped.
     pub mapped: Duration,
     /// Every mount in place (just before `pivot_root`).
@@ -75,6 +75,11 @@ pub struct SetupTimings {
     pub pivoted: Duration,
     /// The command is being executed (or the closure called).
     pub exec: Duration,
+    /// PID 1 saw the command exit (set by `wait`).
+    pub exited: Duration,
+    /// `wait` returned: the sandbox's processes are gone and its namespaces
+    /// torn down.
+    pub reaped: Duration,
 }
 
 /// The PATH used to find the command when the environment has none.
@@ -296,9 +301,5 @@ impl Sandbox {
             }
         }
         Ok(())
-    }
-
-    fn root(&self) -> &Path {
-        &self.root
     }
 }

@@ -32,6 +32,43 @@ pub(crate) fn valid_guest(guest: &Path) -> bool {
     guest.is_absolute() && !guest.components().any(|c| c == Component::ParentDir)
 }
 
+/// Refuse a path that leaves `root` (canonical) through a symlink: the
+/// deepest part of `target` that exists must resolve inside `root`. Mount
+/// points are created and host files copied before the pivot, where an
+/// escaping symlink would reach the host.
+pub(crate) fn check_inside(root: &Path, target: &Path) -> Step {
+    let mut existing = target;
+    while existing.symlink_metadata().is_err() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => break,
+        }
+    }
+    let real = fs::canonicalize(existing).map_err(io_at(SetupStep::StayInsideRoot, target))?;
+    if real.starts_with(root) {
+        Ok(())
+    } else {
+        Err(super::step::StepError {
+            step: SetupStep::StayInsideRoot,
+            errno: nix::errno::Errno::EXDEV,
+            detail: format!(
+                "{} (it resolves to {}, outside the root)",
+                target.display(),
+                real.display()
+            ),
+        })
+    }
+}
+
+/// The pre-pivot path of `guest`, checked to stay inside `root`, with an empty
+/// directory (or file) created there to mount onto.
+pub(crate) fn prepare_target(root: &Path, guest: &Path, directory: bool) -> Step<PathBuf> {
+    let target = guest_path(root, guest);
+    check_inside(root, &target)?;
+    ensure_mount_point(&target, directory)?;
+    Ok(target)
+}
+
 /// Create an empty directory or file to mount onto, unless one is there.
 pub(crate) fn ensure_mount_point(target: &Path, directory: bool) -> Step {
     let result = if directory {
@@ -144,5 +181,19 @@ mod tests {
         assert!(valid_guest(Path::new("/mason/build")));
         assert!(!valid_guest(Path::new("mason")));
         assert!(!valid_guest(Path::new("/mason/../../etc")));
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = fs::canonicalize(dir.path()).expect("canonical");
+        fs::create_dir(root.join("real")).expect("mkdir");
+        std::os::unix::fs::symlink("/etc", root.join("escape")).expect("symlink");
+        std::os::unix::fs::symlink("real", root.join("inner")).expect("symlink");
+        assert!(check_inside(&root, &root.join("real/new/deeper")).is_ok());
+        assert!(check_inside(&root, &root.join("inner/x")).is_ok());
+        let err = check_inside(&root, &root.join("escape/build")).expect_err("escapes");
+        assert_eq!(err.step, SetupStep::StayInsideRoot);
+        assert!(err.detail.contains("/etc"), "{}", err.detail);
     }
 }

@@ -32,9 +32,7 @@ use super::channel::{monotonic_ns, Mark, Message, Reporter};
 use super::error::{userns_fix, Result, SandboxError, SetupStep};
 use super::idmap::IdMapping;
 use super::step::{at, Step, StepError};
-use super::{
-    dev, harden, init, mounts, network, Mount, Sandbox, SetupTimings, Stdio, DEFAULT_PATH,
-};
+use super::{dev, harden, init, mounts, network, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH};
 
 pub(crate) enum Payload<'a> {
     Exec(Vec<OsString>),
@@ -46,8 +44,9 @@ pub(crate) enum Payload<'a> {
 pub struct SandboxChild {
     pid: Pid,
     result: File,
+    start: u64,
     status: Option<ExitStatus>,
-    timings: SetupTimings,
+    timings: Timings,
     id_mapping: IdMapping,
     pub stdin: Option<File>,
     pub stdout: Option<File>,
@@ -65,6 +64,8 @@ pub struct SandboxOutput {
 /// Everything the three processes need, prepared before the first fork.
 struct Plan<'a> {
     sandbox: &'a Sandbox,
+    /// The root, canonical (symlink checks compare against it).
+    root: std::path::PathBuf,
     argv: Vec<CString>,
     envp: Vec<CString>,
     search_path: Vec<Vec<u8>>,
@@ -118,8 +119,9 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
             let mut started = SandboxChild {
                 pid: child,
                 result: File::from(result_r),
+                start,
                 status: None,
-                timings: SetupTimings::default(),
+                timings: Timings::default(),
                 id_mapping: mapping.clone(),
                 stdin: parent_stdio[0].take_file(),
                 stdout: parent_stdio[1].take_file(),
@@ -172,8 +174,12 @@ impl<'a> Plan<'a> {
             .into_iter()
             .map(|a| cstring(a.into_vec()))
             .collect::<Result<_>>()?;
+        let root = std::fs::canonicalize(&sandbox.root).map_err(|e| {
+            SandboxError::io(format!("resolve the root {}", sandbox.root.display()), e)
+        })?;
         Ok(Plan {
             sandbox,
+            root,
             argv,
             envp,
             search_path,
@@ -311,7 +317,7 @@ impl SandboxChild {
         kill(self.pid, signal).map_err(|e| SandboxError::io("signal the sandbox", e))
     }
 
-    pub fn timings(&self) -> &SetupTimings {
+    pub fn timings(&self) -> &Timings {
         &self.timings
     }
 
@@ -326,6 +332,14 @@ impl SandboxChild {
             return Ok(status);
         }
         drop(self.stdin.take());
+        // PID 1 sends the command's own status and when it ended; without
+        // it (PID 1 was killed) the helper's status tells.
+        let mut word = [0u8; 12];
+        let reported = self.result.read_exact(&mut word).is_ok();
+        if reported {
+            let ns = u64::from_ne_bytes(word[4..].try_into().unwrap_or_default());
+            self.timings.exited = Duration::from_nanos(ns.saturating_sub(self.start));
+        }
         let mut raw = 0;
         loop {
             // SAFETY: waitpid writes into a valid int.
@@ -338,11 +352,13 @@ impl SandboxChild {
                 return Err(SandboxError::io("wait for the sandbox", errno));
             }
         }
-        // PID 1 sends the command's own status; without it the helper's tells.
-        let mut word = [0u8; 4];
-        let status = match self.result.read_exact(&mut word) {
-            Ok(()) => ExitStatus::from_raw(i32::from_ne_bytes(word)),
-            Err(_) => ExitStatus::from_raw(raw),
+        self.timings.reaped = Duration::from_nanos(monotonic_ns().saturating_sub(self.start));
+        let status = if reported {
+            let mut status = [0u8; 4];
+            status.copy_from_slice(&word[..4]);
+            ExitStatus::from_raw(i32::from_ne_bytes(status))
+        } else {
+            ExitStatus::from_raw(raw)
         };
         self.status = Some(status);
         Ok(status)
@@ -516,7 +532,7 @@ fn pid_one(
     closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
 ) -> i32 {
     die_with_parent();
-    if let Err(e) = build_root(plan.sandbox, &reporter) {
+    if let Err(e) = build_root(plan.sandbox, &plan.root, &reporter) {
         reporter.fail(e.step, e.errno, e.detail);
         return 1;
     }
@@ -536,21 +552,22 @@ fn pid_one(
         Ok(ForkResult::Parent { child }) => {
             drop((reporter, stdio));
             let status = init::relay_until_exit(child, true);
-            let _ = File::from(result).write_all(&status.to_ne_bytes());
+            let mut word = [0u8; 12];
+            word[..4].copy_from_slice(&status.to_ne_bytes());
+            word[4..].copy_from_slice(&monotonic_ns().to_ne_bytes());
+            let _ = File::from(result).write_all(&word);
             0
         }
     }
 }
 
 /// Build the sandbox's file system and pivot into it (runs as PID 1).
-fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
-    let root = sandbox.root();
+fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     let inside = |guest: &str| mounts::guest_path(root, Path::new(guest));
     mounts::make_private()?;
     mounts::bind(root, root, true)?;
     for (guest, options) in [("/proc", None), ("/dev", None), ("/tmp", Some("mode=1777"))] {
-        let target = inside(guest);
-        mounts::ensure_mount_point(&target, true)?;
+        let target = mounts::prepare_target(root, Path::new(guest), true)?;
         match (guest, options) {
             ("/proc", _) => mounts::proc(&target)?,
             ("/dev", _) => dev::populate(&target)?,
@@ -570,13 +587,11 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
                     errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
                     detail: format!("{} (host side of {})", host.display(), guest.display()),
                 })?;
-                let target = mounts::guest_path(root, guest);
-                mounts::ensure_mount_point(&target, meta.is_dir())?;
+                let target = mounts::prepare_target(root, guest, meta.is_dir())?;
                 mounts::bind(host, &target, *writable)?;
             }
             Mount::Tmpfs { guest } => {
-                let target = mounts::guest_path(root, guest);
-                mounts::ensure_mount_point(&target, true)?;
+                let target = mounts::prepare_target(root, guest, true)?;
                 mounts::tmpfs(&target, "mode=0755")?;
             }
         }
@@ -590,7 +605,9 @@ fn build_root(sandbox: &Sandbox, reporter: &Reporter) -> Step {
         mounts::bind(&usr, &usr, false)?;
     }
     if sandbox.networking {
-        network::copy_host_files(&inside("/etc"))?;
+        let etc = inside("/etc");
+        mounts::check_inside(root, &etc)?;
+        network::copy_host_files(&etc)?;
     } else {
         network::loopback_up()?;
     }
