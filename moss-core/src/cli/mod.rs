@@ -6,15 +6,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod extract;
 mod info;
+mod inspect;
 mod install;
 mod list;
+mod pack;
 mod remove;
 mod state;
 mod verify;
-mod extract;
-mod inspect;
-mod pack;
 
 #[derive(Debug, Parser)]
 #[command(name = "moss", version, about = "The moss package engine")]
