@@ -123,7 +123,7 @@ fn conflicting_fixtures_are_refused_and_nothing_changes() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("italian-pizza") && stderr.contains("pineapple"),
+        mentions(&stderr, "italian-pizza") && mentions(&stderr, "pineapple"),
         "{stderr}"
     );
     assert_eq!(snapshot(root), before, "root, database and store unchanged");

@@ -64,6 +64,30 @@ impl ModeVariants {
         result.map(|()| path)
     }
 
+    /// Every variant: its path, the mode its folder names, and its digest.
+    pub fn list(&self) -> Vec<(PathBuf, u32, Digest)> {
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.dir)
+            .min_depth(2)
+            .into_iter()
+            .flatten()
+        {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(&self.dir) else {
+                continue;
+            };
+            let mode_dir = rel.iter().next().and_then(|m| m.to_str());
+            let perm = mode_dir.and_then(|m| u32::from_str_radix(m, 8).ok());
+            let digest = Digest::from_str_radix(&entry.file_name().to_string_lossy(), 16).ok();
+            if let (Some(perm), Some(digest)) = (perm, digest) {
+                out.push((entry.path().to_path_buf(), perm, digest));
+            }
+        }
+        out
+    }
+
     /// Deletes variants that no tree links any more; returns (files, bytes).
     pub fn prune_unlinked(&self) -> io::Result<(usize, u64)> {
         let (mut files, mut bytes) = (0, 0);

@@ -10,13 +10,20 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use super::{Engine, EngineError};
 use crate::installation::STATE_ID_FILE;
 use crate::state::{read_state_id, remove_tree};
-use crate::store::Digest;
+use crate::store::{Digest, STORE_MODE};
 use crate::tree::{NodeKind, PackageLayouts, Tree};
 
 /// One thing `verify` found wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyIssue {
     CorruptAsset(Digest),
+    /// A store asset lost its canonical mode (a hardlink in some tree was chmod-ed).
+    AssetMode {
+        digest: Digest,
+        mode: u32,
+    },
+    /// A mode variant has the wrong mode or content; it is rebuilt on repair.
+    BadVariant(std::path::PathBuf),
     MissingAsset(Digest),
     StateMismatch {
         database: Option<i64>,
@@ -40,6 +47,13 @@ impl fmt::Display for VerifyIssue {
             VerifyIssue::CorruptAsset(d) => {
                 write!(f, "store asset {d:032x} does not match its digest")
             }
+            VerifyIssue::AssetMode { digest, mode } => {
+                write!(
+                    f,
+                    "store asset {digest:032x} has mode {mode:o}, expected {STORE_MODE:o}"
+                )
+            }
+            VerifyIssue::BadVariant(p) => write!(f, "mode variant {} is damaged", p.display()),
             VerifyIssue::MissingAsset(d) => write!(f, "store asset {d:032x} is missing"),
             VerifyIssue::StateMismatch { database, live } => write!(
                 f,
@@ -101,12 +115,25 @@ impl Engine {
             if hash_file(&path) == Some(*digest) {
                 if let Ok(meta) = fs::metadata(&path) {
                     good.insert((meta.dev(), meta.ino()), *digest);
+                    let mode = meta.permissions().mode() & 0o7777;
+                    if mode != STORE_MODE {
+                        report.issues.push(VerifyIssue::AssetMode {
+                            digest: *digest,
+                            mode,
+                        });
+                    }
                 }
             } else {
                 report.issues.push(VerifyIssue::CorruptAsset(*digest));
             }
         }
         report.assets = assets.len();
+        for (path, perm, digest) in self.variants.list() {
+            let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
+            if mode.ok() != Some(perm) || hash_file(&path) != Some(digest) {
+                report.issues.push(VerifyIssue::BadVariant(path));
+            }
+        }
         let mut missing: Vec<Digest> = referenced.difference(&present).copied().collect();
         missing.sort_unstable();
         report
@@ -117,7 +144,6 @@ impl Engine {
         let usr = self.inst.usr();
         let live = read_state_id(&usr)?;
         let tree = self.active_tree(active)?;
-        let tree_issues_from = report.issues.len();
         if live != active {
             report.issues.push(VerifyIssue::StateMismatch {
                 database: active,
@@ -128,13 +154,38 @@ impl Engine {
             report.entries = tree.len();
             self.compare_tree(tree, &good, &mut report.issues);
         }
-        let tree_broken = report.issues.len() > tree_issues_from;
+        // Everything but lost content can be fixed by blitting the tree again.
+        let tree_broken = report.issues.iter().any(|i| {
+            !matches!(
+                i,
+                VerifyIssue::CorruptAsset(_) | VerifyIssue::MissingAsset(_)
+            )
+        });
         if repair && !report.issues.is_empty() {
             for issue in &report.issues {
-                if let VerifyIssue::CorruptAsset(d) = issue {
-                    self.store
-                        .remove(*d)
-                        .map_err(|e| crate::state::StateError::Inconsistent(e.to_string()))?;
+                let io_err = |path: std::path::PathBuf| {
+                    move |source| EngineError::Io {
+                        op: "repairing",
+                        path,
+                        source,
+                    }
+                };
+                match issue {
+                    VerifyIssue::CorruptAsset(d) => {
+                        self.store
+                            .remove(*d)
+                            .map_err(|e| crate::state::StateError::Inconsistent(e.to_string()))?;
+                    }
+                    VerifyIssue::AssetMode { digest, .. } => {
+                        // Restoring the store's own canonical mode, not a tree's.
+                        let path = self.store.path(*digest);
+                        fs::set_permissions(&path, fs::Permissions::from_mode(STORE_MODE))
+                            .map_err(io_err(path))?;
+                    }
+                    VerifyIssue::BadVariant(path) => {
+                        fs::remove_file(path).map_err(io_err(path.clone()))?;
+                    }
+                    _ => {}
                 }
             }
             if let (true, Some(tree), Some(old)) = (tree_broken, &tree, active) {

@@ -135,7 +135,9 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     let mut records: Vec<(u32, &LayoutRecord)> = Vec::new();
     for (index, package) in packages.iter().enumerate() {
         for record in package.layouts {
-            if is_safe_path(&record.path) {
+            let bad_target =
+                matches!(&record.kind, LayoutKind::Symlink(t) if t.is_empty() || t.contains('\0'));
+            if is_safe_path(&record.path) && !bad_target {
                 records.push((index as u32, record));
             } else {
                 problems.push(Problem::UnsafePath {

@@ -141,7 +141,7 @@ pub fn write_raw_stone(dir: &Path, meta: &Meta, items: &[Item<'_>]) -> PathBuf {
     let (layout, contents) = layout_of(items);
     let mut unique: Vec<Vec<u8>> = Vec::new();
     for c in contents {
-        if !unique.iter().any(|u| *u == c) {
+        if !unique.contains(&c) {
             unique.push(c);
         }
     }
@@ -233,4 +233,17 @@ pub fn usr_snapshot(root: &Path) -> BTreeMap<String, String> {
     let mut s = snapshot(&root.join("usr"));
     s.remove(".stateID");
     s
+}
+
+/// Error text with miette's wrapping and frame characters taken out, for
+/// matching phrases regardless of where the renderer broke the lines.
+pub fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !"│×╰─╭".contains(*c))
+        .collect()
+}
+
+/// Whether `haystack` (rendered error output) mentions `needle`.
+pub fn mentions(haystack: &str, needle: &str) -> bool {
+    squash(haystack).contains(&squash(needle))
 }

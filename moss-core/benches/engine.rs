@@ -1,0 +1,375 @@
+//! Engine benchmark (issue 4, acceptance 6). Run with
+//!
+//! ```text
+//! cargo bench -p moss-core --bench engine
+//! MOSS_BENCH_SCALE=0.1 cargo bench -p moss-core --bench engine   # quick run
+//! ```
+//!
+//! It generates a `/usr`-like tree (default 50,000 entries, ~1 GB of content,
+//! in ~100 packages), writes the packages as stones, and measures in one run:
+//! 1. a fresh `moss install` of all stones: wall time and the child's peak RSS;
+//! 2. blitting the tree into a fresh directory, beside `cp -al` of the same
+//!    tree and beside a plain single-threaded loop of the same
+//!    `mkdirat`/`linkat`/`symlinkat` calls (the floor);
+//! 3. a small transaction: one tiny stone into the root holding the tree.
+//!
+//! `MOSS_BENCH_DIR` chooses where the scratch data goes (default: the system
+//! temp dir); it is deleted at the end.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::Cursor;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use moss_core::blit::Blitter;
+use moss_core::db::{LayoutKind as DbKind, LayoutRecord, PackageMeta};
+use moss_core::stone::{self, Content, LayoutEntry, LayoutKind, Meta, StoneWriter, WriteOptions};
+use moss_core::store::{relative_path, ModeVariants, Store, STORE_MODE};
+use moss_core::tree::{NodeKind, PackageLayouts, Tree};
+
+const PACKAGES: usize = 100;
+
+/// A small deterministic generator (xorshift64*), so every run builds the same tree.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct Package {
+    meta: Meta,
+    layout: Vec<LayoutEntry>,
+    contents: Vec<Vec<u8>>,
+}
+
+/// Text-like filler: compresses about as well as typical `/usr` content.
+fn filler(rng: &mut Rng, size: usize, tag: &str) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "the", "moss", "stone", "boulder", "usr", "lib", "share", "config", "return", "static",
+        "const", "void", "int", "char", "struct", "if", "else", "for", "while", "function",
+    ];
+    let mut out = Vec::with_capacity(size + 32);
+    out.extend_from_slice(tag.as_bytes());
+    while out.len() < size {
+        let r = rng.next();
+        out.extend_from_slice(WORDS[(r % WORDS.len() as u64) as usize].as_bytes());
+        out.push(if r & 0x100 == 0 { b' ' } else { b'\n' });
+        if r & 0xf000 == 0 {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+    }
+    out.truncate(size.max(tag.len()));
+    out
+}
+
+/// About 8% directories, 75% files, 17% symlinks, as in a real `/usr`.
+fn generate(entries: usize, content_bytes: u64) -> Vec<Package> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let per_package = entries / PACKAGES;
+    let files_per = per_package * 75 / 100;
+    let links_per = per_package * 17 / 100;
+    let dirs_per = per_package - files_per - links_per;
+    // Sizes: mostly small, a few large; scaled so the total hits the target.
+    let mut raw: Vec<u64> = (0..PACKAGES * files_per)
+        .map(|_| match rng.below(100) {
+            0..=69 => 200 + rng.below(8_000),
+            70..=94 => 8_000 + rng.below(56_000),
+            _ => 64_000 + rng.below(1_000_000),
+        })
+        .collect();
+    let total: u64 = raw.iter().sum();
+    for s in &mut raw {
+        *s = (*s as u128 * content_bytes as u128 / total as u128) as u64;
+    }
+    let mut sizes = raw.into_iter();
+    let mut packages = Vec::new();
+    for p in 0..PACKAGES {
+        let name = format!("pkg{p:03}");
+        let mut layout = Vec::new();
+        let mut contents = Vec::new();
+        let mut dirs = vec![format!("share/{name}")];
+        let entry = |mode: u32, kind: LayoutKind, path: String| LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode,
+            tag: 0,
+            kind,
+            path,
+        };
+        layout.push(entry(0o40755, LayoutKind::Directory, dirs[0].clone()));
+        for d in 1..dirs_per {
+            let parent = dirs[rng.below(dirs.len() as u64) as usize].clone();
+            let dir = format!("{parent}/d{d}");
+            layout.push(entry(0o40755, LayoutKind::Directory, dir.clone()));
+            dirs.push(dir);
+        }
+        let mut files = Vec::new();
+        for f in 0..files_per {
+            let size = sizes.next().unwrap_or(0) as usize;
+            let (path, mode) = match rng.below(100) {
+                0..=4 => (format!("bin/{name}-tool{f}"), 0o100755),
+                5..=14 => (format!("lib/lib{name}-{f}.so.1"), 0o100644),
+                15..=19 => (format!("include/{name}/h{f}.h"), 0o100644),
+                _ => {
+                    let dir = &dirs[rng.below(dirs.len() as u64) as usize];
+                    (format!("{dir}/f{f}.dat"), 0o100644)
+                }
+            };
+            let body = filler(&mut rng, size, &format!("{path}\n"));
+            let digest = xxhash_rust::xxh3::xxh3_128(&body);
+            layout.push(entry(mode, LayoutKind::Regular { digest }, path.clone()));
+            contents.push(body);
+            files.push(path);
+        }
+        for l in 0..links_per {
+            let target = &files[rng.below(files.len() as u64) as usize];
+            let (dir, name_part) = target.rsplit_once('/').unwrap_or(("", target));
+            layout.push(entry(
+                0o120777,
+                LayoutKind::Symlink {
+                    target: name_part.to_string(),
+                },
+                format!("{dir}/link{l}-{name_part}"),
+            ));
+        }
+        let meta = Meta {
+            name: name.clone(),
+            version: "1".into(),
+            source_release: 1,
+            build_release: 1,
+            architecture: "x86_64".into(),
+            summary: "generated".into(),
+            description: "generated for the engine benchmark".into(),
+            source_id: name,
+            homepage: "https://example.invalid".into(),
+            ..Default::default()
+        };
+        packages.push(Package {
+            meta,
+            layout,
+            contents,
+        });
+    }
+    packages
+}
+
+fn write_stone(dir: &Path, pkg: &Package, writer: &StoneWriter) -> PathBuf {
+    let path = dir.join(pkg.meta.file_name());
+    let contents = pkg.contents.iter().cloned().map(Content::from_bytes).collect();
+    let out = writer
+        .write_binary(Cursor::new(Vec::new()), &pkg.meta, &pkg.layout, contents)
+        .expect("writing a stone");
+    fs::write(&path, out.into_inner()).expect("saving a stone");
+    path
+}
+
+/// Runs moss, returning its wall time and its own peak RSS (KiB).
+fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_moss"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawning moss");
+    let mut status = 0;
+    // SAFETY: wait4 on our own child; rusage is plain data.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    assert!(rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "moss failed");
+    (elapsed, usage.ru_maxrss)
+}
+
+fn c(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// The floor: the same syscalls, one thread, no bookkeeping.
+fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path) {
+    unsafe {
+        let store_fd = libc::open(c(store.dir()).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+        assert!(libc::mkdir(c(target).as_ptr(), 0o755) == 0);
+        let root = libc::open(c(target).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+        fn walk(tree: &Tree, node: u32, dir: i32, store_fd: i32, store: &Store, variants: &ModeVariants) {
+            let NodeKind::Directory { children, .. } = &tree.nodes()[node as usize].kind else {
+                return;
+            };
+            for &child in children {
+                let n = &tree.nodes()[child as usize];
+                let name = CString::new(n.name()).unwrap();
+                match &n.kind {
+                    NodeKind::Directory { mode, .. } => unsafe {
+                        assert!(libc::mkdirat(dir, name.as_ptr(), *mode) == 0);
+                        let fd = libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+                        walk(tree, child, fd, store_fd, store, variants);
+                        libc::close(fd);
+                    },
+                    NodeKind::File { digest, mode } => unsafe {
+                        let rc = if *mode == STORE_MODE {
+                            let rel = c(&relative_path(*digest));
+                            libc::linkat(store_fd, rel.as_ptr(), dir, name.as_ptr(), 0)
+                        } else {
+                            let var = c(&variants.path(*digest, *mode));
+                            libc::linkat(libc::AT_FDCWD, var.as_ptr(), dir, name.as_ptr(), 0)
+                        };
+                        assert!(rc == 0, "linkat {}", std::io::Error::last_os_error());
+                    },
+                    NodeKind::Symlink { target } => unsafe {
+                        let t = CString::new(&**target).unwrap();
+                        assert!(libc::symlinkat(t.as_ptr(), dir, name.as_ptr()) == 0);
+                    },
+                    NodeKind::Special { .. } => {}
+                }
+            }
+        }
+        walk(tree, 0, root, store_fd, store, variants);
+        libc::close(root);
+        libc::close(store_fd);
+    }
+}
+
+fn best_of<F: FnMut(&Path)>(runs: usize, scratch: &Path, mut f: F) -> Duration {
+    let mut best = Duration::MAX;
+    for i in 0..runs {
+        let target = scratch.join(format!("run{i}"));
+        let start = Instant::now();
+        f(&target);
+        best = best.min(start.elapsed());
+        moss_core::state::remove_tree(&target).unwrap();
+    }
+    best
+}
+
+fn db_layout(entry: &LayoutEntry) -> LayoutRecord {
+    let kind = match &entry.kind {
+        LayoutKind::Regular { digest } => DbKind::Regular(*digest),
+        LayoutKind::Symlink { target } => DbKind::Symlink(target.clone()),
+        _ => DbKind::Directory,
+    };
+    LayoutRecord {
+        uid: 0,
+        gid: 0,
+        mode: entry.mode,
+        tag: 0,
+        kind,
+        path: entry.path.clone(),
+    }
+}
+
+fn main() {
+    let scale: f64 = std::env::var("MOSS_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let entries = ((50_000.0 * scale) as usize).max(PACKAGES * 10);
+    let content = (1_000_000_000.0 * scale) as u64;
+    let base = std::env::var_os("MOSS_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("moss-engine-bench-{}", std::process::id()));
+    fs::create_dir_all(&base).unwrap();
+    println!("engine benchmark: {entries} entries, {} MB of content, {PACKAGES} packages, in {}", content / 1_000_000, base.display());
+
+    let t = Instant::now();
+    let packages = generate(entries, content);
+    let stones_dir = base.join("stones");
+    fs::create_dir_all(&stones_dir).unwrap();
+    let writer = StoneWriter::new(WriteOptions { level: 1, threads: 2 });
+    let stones: Vec<PathBuf> = packages.iter().map(|p| write_stone(&stones_dir, p, &writer)).collect();
+    println!("setup: generated and packed in {:.1} s", t.elapsed().as_secs_f64());
+
+    // 1. Fresh install of every stone.
+    let root = base.join("root");
+    fs::create_dir_all(&root).unwrap();
+    let mut args: Vec<&std::ffi::OsStr> = vec!["-D".as_ref(), root.as_os_str(), "install".as_ref()];
+    args.extend(stones.iter().map(|s| s.as_os_str()));
+    let (install_time, install_rss) = run_moss(&args);
+
+    // 2. Blits of the same tree.
+    let metas: Vec<PackageMeta> = packages
+        .iter()
+        .map(|p| PackageMeta {
+            id: p.meta.name.clone(),
+            name: p.meta.name.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let layouts: Vec<Vec<LayoutRecord>> = packages.iter().map(|p| p.layout.iter().map(db_layout).collect()).collect();
+    let inputs: Vec<PackageLayouts<'_>> = metas
+        .iter()
+        .zip(&layouts)
+        .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+        .collect();
+    let tree = Tree::build(&inputs).expect("the generated tree is consistent");
+    let n = tree.len() as f64;
+    let store = Store::new(root.join(".moss/assets/v2"));
+    let variants = ModeVariants::new(root.join(".moss/assets/modes"));
+    let scratch = root.join(".moss/bench");
+    fs::create_dir_all(&scratch).unwrap();
+    let blitter = Blitter::new(store.clone(), variants.clone(), 2);
+    let blit = best_of(3, &scratch, |t| {
+        blitter.blit(&tree, t).expect("blit");
+    });
+    let blit1 = best_of(3, &scratch, |t| {
+        Blitter::new(store.clone(), variants.clone(), 1).blit(&tree, t).expect("blit");
+    });
+    let floor = best_of(3, &scratch, |t| plain_loop(&tree, &store, &variants, t));
+    let cp = best_of(3, &scratch, |t| {
+        let ok = Command::new("cp").arg("-al").arg(root.join("usr")).arg(t).status().unwrap().success();
+        assert!(ok, "cp -al failed");
+    });
+
+    // 3. A small transaction into the root holding the whole tree.
+    let tiny = Package {
+        meta: Meta {
+            name: "tiny".into(),
+            version: "1".into(),
+            architecture: "x86_64".into(),
+            ..packages[0].meta.clone()
+        },
+        layout: vec![LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode: 0o100644,
+            tag: 0,
+            kind: LayoutKind::Regular {
+                digest: xxhash_rust::xxh3::xxh3_128(b"tiny\n"),
+            },
+            path: "share/tiny/README".into(),
+        }],
+        contents: vec![b"tiny\n".to_vec()],
+    };
+    let tiny_stone = write_stone(&stones_dir, &tiny, &writer);
+    let (small_tx, _) = run_moss(&["-D".as_ref(), root.as_os_str(), "install".as_ref(), tiny_stone.as_os_str()]);
+
+    let rate = |d: Duration| n / d.as_secs_f64();
+    println!();
+    println!("tree: {} entries", tree.len());
+    println!("blit, 2 threads     : {:>8.3} s  {:>9.0} entries/s", blit.as_secs_f64(), rate(blit));
+    println!("blit, 1 thread      : {:>8.3} s  {:>9.0} entries/s", blit1.as_secs_f64(), rate(blit1));
+    println!("plain syscall loop  : {:>8.3} s  {:>9.0} entries/s (floor)", floor.as_secs_f64(), rate(floor));
+    println!("cp -al              : {:>8.3} s  {:>9.0} entries/s", cp.as_secs_f64(), rate(cp));
+    println!("  blit / floor time : {:.2} (goal <= 1.00)", blit.as_secs_f64() / floor.as_secs_f64());
+    println!("  cp -al / blit time: {:.2}x faster (goal >= 2x)", cp.as_secs_f64() / blit.as_secs_f64());
+    println!("small transaction   : {:>8.3} s (goal <= 0.5 s; original ~2 s)", small_tx.as_secs_f64());
+    println!(
+        "fresh install       : {:>8.3} s, peak RSS {:.1} MiB (goals: <= ~5-6.5 s, <= 150 MiB; original ~10-13 s, ~790 MiB)",
+        install_time.as_secs_f64(),
+        install_rss as f64 / 1024.0
+    );
+    println!("  RSS / 150 MiB goal: {:.2}", install_rss as f64 / 1024.0 / 150.0);
+
+    let _ = stone::EMPTY_DIGEST;
+    moss_core::state::remove_tree(&base).unwrap();
+}
