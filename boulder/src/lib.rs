@@ -4,8 +4,8 @@
 //! and rendered by the binary as miette diagnostics.
 
 pub mod cli;
-pub mod package;
-pub mod upstream;
 pub mod macros;
+pub mod package;
 pub mod recipe;
 pub mod suggest;
+pub mod upstream;

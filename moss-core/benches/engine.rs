@@ -165,7 +165,12 @@ fn generate(entries: usize, content_bytes: u64) -> Vec<Package> {
 
 fn write_stone(dir: &Path, pkg: &Package, writer: &StoneWriter) -> PathBuf {
     let path = dir.join(pkg.meta.file_name());
-    let contents = pkg.contents.iter().cloned().map(Content::from_bytes).collect();
+    let contents = pkg
+        .contents
+        .iter()
+        .cloned()
+        .map(Content::from_bytes)
+        .collect();
     let out = writer
         .write_binary(Cursor::new(Vec::new()), &pkg.meta, &pkg.layout, contents)
         .expect("writing a stone");
@@ -187,7 +192,10 @@ fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
     let pid = child.id() as libc::pid_t;
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
-    assert!(rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "moss failed");
+    assert!(
+        rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "moss failed"
+    );
     (elapsed, usage.ru_maxrss)
 }
 
@@ -201,7 +209,14 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
         let store_fd = libc::open(c(store.dir()).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
         assert!(libc::mkdir(c(target).as_ptr(), 0o755) == 0);
         let root = libc::open(c(target).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
-        fn walk(tree: &Tree, node: u32, dir: i32, store_fd: i32, store: &Store, variants: &ModeVariants) {
+        fn walk(
+            tree: &Tree,
+            node: u32,
+            dir: i32,
+            store_fd: i32,
+            store: &Store,
+            variants: &ModeVariants,
+        ) {
             let NodeKind::Directory { children, .. } = &tree.nodes()[node as usize].kind else {
                 return;
             };
@@ -211,7 +226,8 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
                 match &n.kind {
                     NodeKind::Directory { mode, .. } => unsafe {
                         assert!(libc::mkdirat(dir, name.as_ptr(), *mode) == 0);
-                        let fd = libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+                        let fd =
+                            libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
                         walk(tree, child, fd, store_fd, store, variants);
                         libc::close(fd);
                     },
@@ -279,15 +295,28 @@ fn main() {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("moss-engine-bench-{}", std::process::id()));
     fs::create_dir_all(&base).unwrap();
-    println!("engine benchmark: {entries} entries, {} MB of content, {PACKAGES} packages, in {}", content / 1_000_000, base.display());
+    println!(
+        "engine benchmark: {entries} entries, {} MB of content, {PACKAGES} packages, in {}",
+        content / 1_000_000,
+        base.display()
+    );
 
     let t = Instant::now();
     let packages = generate(entries, content);
     let stones_dir = base.join("stones");
     fs::create_dir_all(&stones_dir).unwrap();
-    let writer = StoneWriter::new(WriteOptions { level: 1, threads: 2 });
-    let stones: Vec<PathBuf> = packages.iter().map(|p| write_stone(&stones_dir, p, &writer)).collect();
-    println!("setup: generated and packed in {:.1} s", t.elapsed().as_secs_f64());
+    let writer = StoneWriter::new(WriteOptions {
+        level: 1,
+        threads: 2,
+    });
+    let stones: Vec<PathBuf> = packages
+        .iter()
+        .map(|p| write_stone(&stones_dir, p, &writer))
+        .collect();
+    println!(
+        "setup: generated and packed in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // 1. Fresh install of every stone.
     let root = base.join("root");
@@ -305,7 +334,10 @@ fn main() {
             ..Default::default()
         })
         .collect();
-    let layouts: Vec<Vec<LayoutRecord>> = packages.iter().map(|p| p.layout.iter().map(db_layout).collect()).collect();
+    let layouts: Vec<Vec<LayoutRecord>> = packages
+        .iter()
+        .map(|p| p.layout.iter().map(db_layout).collect())
+        .collect();
     let inputs: Vec<PackageLayouts<'_>> = metas
         .iter()
         .zip(&layouts)
@@ -322,11 +354,19 @@ fn main() {
         blitter.blit(&tree, t).expect("blit");
     });
     let blit1 = best_of(3, &scratch, |t| {
-        Blitter::new(store.clone(), variants.clone(), 1).blit(&tree, t).expect("blit");
+        Blitter::new(store.clone(), variants.clone(), 1)
+            .blit(&tree, t)
+            .expect("blit");
     });
     let floor = best_of(3, &scratch, |t| plain_loop(&tree, &store, &variants, t));
     let cp = best_of(3, &scratch, |t| {
-        let ok = Command::new("cp").arg("-al").arg(root.join("usr")).arg(t).status().unwrap().success();
+        let ok = Command::new("cp")
+            .arg("-al")
+            .arg(root.join("usr"))
+            .arg(t)
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "cp -al failed");
     });
 
@@ -351,24 +391,57 @@ fn main() {
         contents: vec![b"tiny\n".to_vec()],
     };
     let tiny_stone = write_stone(&stones_dir, &tiny, &writer);
-    let (small_tx, _) = run_moss(&["-D".as_ref(), root.as_os_str(), "install".as_ref(), tiny_stone.as_os_str()]);
+    let (small_tx, _) = run_moss(&[
+        "-D".as_ref(),
+        root.as_os_str(),
+        "install".as_ref(),
+        tiny_stone.as_os_str(),
+    ]);
 
     let rate = |d: Duration| n / d.as_secs_f64();
     println!();
     println!("tree: {} entries", tree.len());
-    println!("blit, 2 threads     : {:>8.3} s  {:>9.0} entries/s", blit.as_secs_f64(), rate(blit));
-    println!("blit, 1 thread      : {:>8.3} s  {:>9.0} entries/s", blit1.as_secs_f64(), rate(blit1));
-    println!("plain syscall loop  : {:>8.3} s  {:>9.0} entries/s (floor)", floor.as_secs_f64(), rate(floor));
-    println!("cp -al              : {:>8.3} s  {:>9.0} entries/s", cp.as_secs_f64(), rate(cp));
-    println!("  blit / floor time : {:.2} (goal <= 1.00)", blit.as_secs_f64() / floor.as_secs_f64());
-    println!("  cp -al / blit time: {:.2}x faster (goal >= 2x)", cp.as_secs_f64() / blit.as_secs_f64());
-    println!("small transaction   : {:>8.3} s (goal <= 0.5 s; original ~2 s)", small_tx.as_secs_f64());
+    println!(
+        "blit, 2 threads     : {:>8.3} s  {:>9.0} entries/s",
+        blit.as_secs_f64(),
+        rate(blit)
+    );
+    println!(
+        "blit, 1 thread      : {:>8.3} s  {:>9.0} entries/s",
+        blit1.as_secs_f64(),
+        rate(blit1)
+    );
+    println!(
+        "plain syscall loop  : {:>8.3} s  {:>9.0} entries/s (floor)",
+        floor.as_secs_f64(),
+        rate(floor)
+    );
+    println!(
+        "cp -al              : {:>8.3} s  {:>9.0} entries/s",
+        cp.as_secs_f64(),
+        rate(cp)
+    );
+    println!(
+        "  blit / floor time : {:.2} (goal <= 1.00)",
+        blit.as_secs_f64() / floor.as_secs_f64()
+    );
+    println!(
+        "  cp -al / blit time: {:.2}x faster (goal >= 2x)",
+        cp.as_secs_f64() / blit.as_secs_f64()
+    );
+    println!(
+        "small transaction   : {:>8.3} s (goal <= 0.5 s; original ~2 s)",
+        small_tx.as_secs_f64()
+    );
     println!(
         "fresh install       : {:>8.3} s, peak RSS {:.1} MiB (goals: <= ~5-6.5 s, <= 150 MiB; original ~10-13 s, ~790 MiB)",
         install_time.as_secs_f64(),
         install_rss as f64 / 1024.0
     );
-    println!("  RSS / 150 MiB goal: {:.2}", install_rss as f64 / 1024.0 / 150.0);
+    println!(
+        "  RSS / 150 MiB goal: {:.2}",
+        install_rss as f64 / 1024.0 / 150.0
+    );
 
     let _ = stone::EMPTY_DIGEST;
     moss_core::state::remove_tree(&base).unwrap();

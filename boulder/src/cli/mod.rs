@@ -40,8 +40,8 @@ pub fn main() -> ExitCode {
             println!("boulder {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Macros(args) => macros::run(args),
-        Command::Doc(args) => macros::run_doc(args),
+        Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
         Command::Recipe(command) => recipe::run(command),
     };
     match result {
