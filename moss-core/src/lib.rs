@@ -8,6 +8,8 @@ pub mod blit;
 pub mod cli;
 pub mod db;
 pub mod installation;
+pub mod repo;
+pub mod resolve;
 pub mod sandbox;
 pub mod state;
 pub mod stone;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod extract;
+mod index;
 mod info;
 mod inspect;
 mod install;
@@ -51,6 +52,8 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Write the `/usr` tree of stone archives into a folder.
     Extract(extract::Args),
+    /// Write `stone.index` for a folder of stones.
+    Index(index::Args),
     /// Write a stone archive from a directory tree.
     Pack(Box<pack::Args>),
     /// Run a command in the rootless sandbox: `moss sandbox ROOT [OPTIONS] -- CMD...`.
@@ -73,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::State(args) => state::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => inspect::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Extract(args) => extract::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Index(args) => index::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Pack(args) => pack::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Sandbox(args) => sandbox::run(args),
     };
