@@ -7,6 +7,7 @@
 pub mod blit;
 pub mod cli;
 pub mod db;
+pub mod fetch;
 pub mod installation;
 pub mod repo;
 pub mod resolve;

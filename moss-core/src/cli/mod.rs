@@ -13,10 +13,14 @@ mod inspect;
 mod install;
 mod list;
 mod pack;
+mod progress;
 pub mod reference;
 mod remove;
+mod repo;
 pub mod sandbox;
+mod search;
 mod state;
+mod sync;
 mod verify;
 
 #[derive(Debug, Parser)]
@@ -34,7 +38,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the version of moss.
     Version,
-    /// Install local .stone files.
+    /// Install packages by name or provider from the repositories, or local .stone files.
     Install(install::Args),
     /// Remove installed packages.
     Remove(remove::Args),
@@ -43,6 +47,13 @@ pub enum Command {
     List(list::Args),
     /// Show package details.
     Info(info::Args),
+    /// Move the installed packages to the best candidates of the repositories.
+    Sync(sync::Args),
+    /// Search the installed packages and the repositories.
+    Search(search::Args),
+    /// Manage the repositories of the root.
+    #[command(subcommand)]
+    Repo(repo::Args),
     /// Check the store and the live tree.
     Verify(verify::Args),
     /// Inspect and manage states.
@@ -72,6 +83,9 @@ pub fn main() -> ExitCode {
         Command::Remove(args) => remove::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::List(args) => list::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Info(args) => info::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Sync(args) => sync::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Search(args) => search::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
+        Command::Repo(args) => repo::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::State(args) => state::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => inspect::run(&args).map(|()| ExitCode::SUCCESS),

@@ -34,6 +34,18 @@ pub enum RepoError {
         first: PathBuf,
         second: PathBuf,
     },
+    #[error("no repository is named {0}")]
+    UnknownRepository(String),
+    #[error("repository {repo}: {source}")]
+    Fetch {
+        repo: String,
+        #[source]
+        source: crate::fetch::FetchError,
+    },
+    #[error("repository cache {path}: {reason}")]
+    Cache { path: PathBuf, reason: String },
+    #[error("repository configuration {path}: {reason}")]
+    Config { path: PathBuf, reason: String },
     #[error("{path}: package {name} lacks {field}, which every index entry needs")]
     IncompleteEntry {
         path: PathBuf,

@@ -9,6 +9,7 @@
 //! [`Engine::open`] finishes or undoes a transaction a crash interrupted.
 
 mod apply;
+mod select;
 mod stones;
 mod verify;
 
@@ -22,7 +23,8 @@ use crate::state::{self, PruneReport, Recovery, StateError};
 use crate::store::{ModeVariants, Store};
 use crate::tree::TreeError;
 
-pub use stones::{read_stone, LocalStone};
+pub use select::CacheReport;
+pub use stones::{read_stone, read_stone_as, LocalStone};
 pub use verify::{VerifyIssue, VerifyReport};
 
 /// Errors of engine operations.
