@@ -46,7 +46,14 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
             let repo = repos
                 .add(&name, &uri, priority, &comment, &cwd)
                 .into_diagnostic()?;
-            let count = repos.refresh(&repo.id).into_diagnostic()?;
+            let count = match repos.refresh(&repo.id) {
+                Ok(count) => count,
+                Err(e) => {
+                    // A repository that cannot be fetched is not kept.
+                    let _ = repos.remove(&repo.id);
+                    return Err(e).into_diagnostic();
+                }
+            };
             println!(
                 "added {} ({}, priority {}): {count} packages",
                 repo.id, repo.config.uri, repo.config.priority
