@@ -11,6 +11,7 @@ use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
 use crate::tree::{PackageLayouts, Tree};
+use crate::trigger::Outcome as TriggerOutcome;
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> EngineError + 'a {
     move |source| EngineError::Io {
@@ -175,6 +176,7 @@ impl Engine {
             blit,
             assets_written: 0,
             bytes_written: 0,
+            triggers: self.system_triggers(),
         })
     }
 
@@ -226,19 +228,25 @@ impl Engine {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
         }
-        let blit = result?;
+        let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
+        triggers.extend(self.system_triggers());
         Ok(TransactionReport {
             state: id,
             previous: old,
             blit,
             assets_written: 0,
             bytes_written: 0,
+            triggers,
         })
     }
 
-    fn stage_and_swap(&mut self, tree: &Tree, journal: &Journal) -> Result<BlitStats, EngineError> {
+    fn stage_and_swap(
+        &mut self,
+        tree: &Tree,
+        journal: &Journal,
+    ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
@@ -246,9 +254,10 @@ impl Engine {
         let usr = staging.join("usr");
         let stats = self.blitter().blit(tree, &usr)?;
         write_state_id(&usr, journal.new_state)?;
+        let triggers = self.transaction_triggers(&usr)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;
-        Ok(stats)
+        Ok((stats, triggers))
     }
 
     /// Exchanges `source` with `ROOT/usr`, archives the old tree, commits.
