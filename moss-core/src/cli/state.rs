@@ -65,6 +65,9 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
                 "state {} is active (was {:?})",
                 report.state, report.previous
             );
+            for line in report.triggers.report_lines() {
+                eprintln!("{line}");
+            }
         }
         Args::Prune { keep } => {
             let r = engine.prune(keep as usize).into_diagnostic()?;

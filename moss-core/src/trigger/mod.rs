@@ -108,6 +108,29 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Human-readable lines for a command's output (nothing when no
+    /// trigger matched).
+    pub fn report_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.ran.is_empty() {
+            let names: Vec<String> = self
+                .ran
+                .iter()
+                .map(|r| format!("{}/{}", r.trigger, r.handler))
+                .collect();
+            lines.push(format!(
+                "{} trigger handler run(s): {}",
+                self.ran.len(),
+                names.join(", ")
+            ));
+        }
+        for (trigger, why) in &self.inhibited {
+            lines.push(format!("trigger {trigger} inhibited: {why}"));
+        }
+        lines.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        lines
+    }
+
     /// Appends another scope's outcome.
     pub fn extend(&mut self, other: Outcome) {
         self.ran.extend(other.ran);
