@@ -113,11 +113,16 @@ impl Outcome {
     pub fn report_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if !self.ran.is_empty() {
-            let names: Vec<String> = self
-                .ran
-                .iter()
-                .map(|r| format!("{}/{}", r.trigger, r.handler))
-                .collect();
+            // `trigger/handler ×count`, in the order they first ran.
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for r in &self.ran {
+                let name = format!("{}/{}", r.trigger, r.handler);
+                match counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((name, 1)),
+                }
+            }
+            let names: Vec<String> = counts.iter().map(|(n, c)| format!("{n} ×{c}")).collect();
             lines.push(format!(
                 "{} trigger handler run(s): {}",
                 self.ran.len(),
