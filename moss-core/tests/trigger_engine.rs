@@ -247,7 +247,11 @@ fn capture_runs_once_per_value_in_the_sandbox_over_the_new_tree() {
     let kmods = kmods_stone(&s, 1, &["6.1.0", "6.2.0"]);
     let stderr = assert_ok(&install(&s, &[&tools, &kmods]));
     // Two kernel versions, two scratch files: two runs each, in both scopes.
-    for runs in ["modules/record ×2", "cleanup/remove ×2", "sys-modules/record ×2"] {
+    for runs in [
+        "modules/record ×2",
+        "cleanup/remove ×2",
+        "sys-modules/record ×2",
+    ] {
         assert!(stderr.contains(runs), "{runs} missing: {stderr}");
     }
     assert!(
@@ -323,6 +327,23 @@ fn capture_runs_once_per_value_in_the_sandbox_over_the_new_tree() {
     // The previous state's tree keeps its own results.
     let archived = log(&s.root.join(".moss/root/1/usr/share/trigger-log"));
     assert_eq!(archived.keys().collect::<Vec<_>>(), ["6.1.0", "6.2.0"]);
+
+    // Activating a state runs its system triggers again, unless told not to.
+    fs::remove_file(s.root.join("etc/no-sys-trigger")).unwrap();
+    let out = moss(&s.root, &["state", "activate", "1"]);
+    let stderr = assert_ok(&out);
+    assert!(stderr.contains("sys-modules/record ×2"), "{stderr}");
+    let sys = log(&usr.join("share/trigger-sys"));
+    assert_eq!(
+        sys.keys().collect::<Vec<_>>(),
+        ["6.1.0", "6.2.0"],
+        "{sys:?}"
+    );
+    assert!(sys.values().all(|l| l.len() == 2), "{sys:?}");
+    let out = moss(&s.root, &["state", "activate", "--skip-triggers", "2"]);
+    let stderr = assert_ok(&out);
+    assert!(!stderr.contains("trigger"), "{stderr}");
+    assert!(!usr.join("share/trigger-sys").exists());
 }
 
 #[test]

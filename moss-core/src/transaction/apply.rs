@@ -128,8 +128,18 @@ impl Engine {
         self.commit_tree("Remove", &tree, &plan.selections, active)
     }
 
-    /// Makes an existing state live again.
+    /// Makes an existing state live again and runs its system triggers.
     pub fn activate(&mut self, target: i64) -> Result<TransactionReport, EngineError> {
+        self.activate_with(target, true)
+    }
+
+    /// Makes an existing state live again; `system_triggers: false` is for
+    /// rolling back from an early boot environment.
+    pub fn activate_with(
+        &mut self,
+        target: i64,
+        system_triggers: bool,
+    ) -> Result<TransactionReport, EngineError> {
         let (active, _) = self.active_selections()?;
         if active == Some(target) {
             return Err(EngineError::AlreadyActive(target));
@@ -176,7 +186,11 @@ impl Engine {
             blit,
             assets_written: 0,
             bytes_written: 0,
-            triggers: self.system_triggers(),
+            triggers: if system_triggers {
+                self.system_triggers()
+            } else {
+                TriggerOutcome::default()
+            },
         })
     }
 
