@@ -185,7 +185,11 @@ pub fn plan(triggers: &[Trigger], paths: &[TreePath]) -> Result<Vec<Job>, Trigge
                 let set = jobs.entry(&trigger.name).or_default();
                 for name in &rule.handlers {
                     let sub = |t: &String| substitute(t, &captures);
-                    let action = match &trigger.handlers[name] {
+                    // Loading checked the names; a hand-built Trigger may not have.
+                    let Some(handler) = trigger.handlers.get(name) else {
+                        continue;
+                    };
+                    let action = match handler {
                         Handler::Run { run, args } => {
                             Action::Run(std::iter::once(run).chain(args).map(sub).collect())
                         }
