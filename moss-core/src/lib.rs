@@ -17,3 +17,4 @@ pub mod stone;
 pub mod store;
 pub mod transaction;
 pub mod tree;
+pub mod trigger;

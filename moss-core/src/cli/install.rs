@@ -71,5 +71,8 @@ fn install_stones(root: &Path, stones: &[PathBuf]) -> miette::Result<()> {
         report.assets_written,
         report.bytes_written
     );
+    for line in report.triggers.report_lines() {
+        eprintln!("{line}");
+    }
     Ok(())
 }
