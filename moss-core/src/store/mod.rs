@@ -7,6 +7,7 @@
 //! verified against its digest before it is stored. All assets have one
 //! canonical mode, [`STORE_MODE`]; the tree never changes it.
 
+mod parallel;
 mod sink;
 mod variants;
 
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::installation::fault::checkpoint;
 
+pub use parallel::{unpack_into, UnpackCounts};
 pub use sink::{AssetWriter, StoreSink};
 pub use variants::ModeVariants;
 

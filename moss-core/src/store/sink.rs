@@ -3,9 +3,9 @@
 //! place only after the unpacker verified its digest; a dropped, uncommitted
 //! writer deletes its temporary file.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -54,20 +54,38 @@ impl Drop for AssetWriter {
 
 impl Store {
     /// Starts writing `digest`; `None` when the store already has it.
+    ///
+    /// The temporary file is created in the asset's shard directory first and
+    /// the directories are made only when that fails: with the `2/2/2`
+    /// sharding most assets need a new directory, but a repeated `stat` +
+    /// `mkdir -p` walk per asset was a large share of an install.
     pub fn begin(&self, digest: Digest) -> io::Result<Option<AssetWriter>> {
         let path = self.path(digest);
         if path.is_file() {
             return Ok(None);
         }
         let parent = path.parent().unwrap_or(self.dir()).to_path_buf();
-        fs::create_dir_all(&parent)?;
         let tmp = parent.join(format!(
             ".{digest:x}.{}.{}.tmp",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         checkpoint();
-        let file = File::create(&tmp)?;
+        let create = || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(STORE_MODE)
+                .open(&tmp)
+        };
+        let file = match create() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&parent)?;
+                create()?
+            }
+            other => other?,
+        };
+        // The umask may have narrowed the mode given to open.
         file.set_permissions(fs::Permissions::from_mode(STORE_MODE))?;
         Ok(Some(AssetWriter {
             file: Some(file),

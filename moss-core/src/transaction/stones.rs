@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use super::EngineError;
 use crate::db::{Database, LayoutKind, LayoutRecord, PackageMeta};
 use crate::stone::{self, FileType, StoneReader};
-use crate::store::{Store, StoreSink};
+use crate::store::{unpack_into, Store, UnpackCounts};
 
 /// A stone read from disk, not cached yet.
 #[derive(Debug)]
@@ -123,17 +123,18 @@ pub fn cache_stone(
     db: &mut Database,
 ) -> Result<(u64, u64), EngineError> {
     let mut reader = StoneReader::open_path(&stone.path).map_err(stone_err(&stone.path))?;
-    let mut sink = StoreSink {
-        store,
-        written: 0,
-        bytes: 0,
-    };
+    let mut counts = UnpackCounts::default();
     if reader.content().is_some() {
-        reader
-            .unpack_content(&mut sink)
+        counts = unpack_into(&mut reader, store, writer_threads())
             .map_err(stone_err(&stone.path))?;
     }
     db.add_layouts(&[(stone.meta.id.as_str(), &stone.layouts)])?;
     db.add_packages(std::slice::from_ref(&stone.meta))?;
-    Ok((sink.written, sink.bytes))
+    Ok((counts.assets, counts.bytes))
+}
+
+/// Threads writing assets while one thread decompresses: file creation, not
+/// zstd, is the slow part of caching a package of many small files.
+fn writer_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
 }
