@@ -4,7 +4,7 @@
 //! e.g. one an earlier entry created), and nothing is opened through an
 //! existing final component.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, Write};
@@ -81,12 +81,24 @@ fn extract_staged<R: Read + Seek>(
     layout: &[LayoutEntry],
     uses: &mut HashMap<u128, usize>,
 ) -> Result<ExtractStats> {
+    // The mode of each digest's last use: the writer thread applies it to the
+    // staged file, so the final rename needs no chmod on this thread. Only
+    // modes the owner can read are applied early (earlier uses copy from it).
+    let mut modes: HashMap<u128, u32> = HashMap::new();
+    for entry in layout {
+        if let LayoutKind::Regular { digest } = entry.kind {
+            modes.insert(digest, entry.mode & 0o7777);
+        }
+    }
+    // Set-id bits would be dropped by the writes that follow, so those wait.
+    modes.retain(|_, mode| *mode & 0o400 != 0 && *mode & 0o6000 == 0);
     let (jobs, queue) = sync_channel(16);
     let unpacked = std::thread::scope(|scope| {
         let writer = scope.spawn(move || run_writer(queue));
         let mut sink = StagingSink {
             dir: staging.to_path_buf(),
             jobs,
+            modes: &modes,
         };
         let unpacked = reader.unpack_content(&mut sink);
         drop(sink);
@@ -102,10 +114,20 @@ fn extract_staged<R: Read + Seek>(
     unpacked?;
     let mut stats = ExtractStats::default();
     let mut directories = Vec::new();
+    // Directories this extraction made or checked: they stay directories (a
+    // later non-directory entry at such a path is refused), so their parents
+    // need no second look. Saves a `stat` per path component per entry.
+    let mut known: HashSet<PathBuf> = HashSet::new();
     for entry in layout {
-        let path = prepare_parents(usr_dir, &entry.path)?;
+        let path = prepare_parents(usr_dir, &entry.path, &mut known)?;
         let is_dir = matches!(entry.kind, LayoutKind::Directory);
-        clear_slot(&path, is_dir)?;
+        let renamed_in_place = matches!(entry.kind, LayoutKind::Regular { digest }
+            if uses.get(&digest) == Some(&1));
+        // A rename replaces a file or symlink by itself and fails on a
+        // directory; every other kind of entry needs the slot cleared.
+        if !renamed_in_place && !(is_dir && known.contains(&path)) {
+            clear_slot(&path, is_dir)?;
+        }
         let perms = Permissions::from_mode(entry.mode & 0o7777);
         match &entry.kind {
             LayoutKind::Regular { digest } => {
@@ -115,8 +137,14 @@ fn extract_staged<R: Read + Seek>(
                     *n
                 });
                 if left == 0 {
-                    fs::rename(&staged, &path).map_err(|e| fail(&path, e))?;
-                    fs::set_permissions(&path, perms).map_err(|e| fail(&path, e))?;
+                    if fs::rename(&staged, &path).is_err() {
+                        // Explain (a directory in the way) or clear, then retry.
+                        clear_slot(&path, false)?;
+                        fs::rename(&staged, &path).map_err(|e| fail(&path, e))?;
+                    }
+                    if !modes.contains_key(digest) {
+                        fs::set_permissions(&path, perms).map_err(|e| fail(&path, e))?;
+                    }
                 } else {
                     copy_new(&staged, &path, perms)?;
                 }
@@ -127,9 +155,10 @@ fn extract_staged<R: Read + Seek>(
                 stats.symlinks += 1;
             }
             LayoutKind::Directory => {
-                if fs::symlink_metadata(&path).is_err() {
+                if !known.contains(&path) && fs::symlink_metadata(&path).is_err() {
                     fs::create_dir(&path).map_err(|e| fail(&path, e))?;
                 }
+                known.insert(path.clone());
                 directories.push((path, perms));
                 stats.directories += 1;
             }
@@ -165,7 +194,11 @@ fn fail(path: &Path, e: io::Error) -> StoneError {
 
 /// Creates the missing parents of `relative` below `root`, refusing any
 /// parent that exists but is not a real directory (a symlink included).
-fn prepare_parents(root: &Path, relative: &str) -> Result<PathBuf> {
+fn prepare_parents(
+    root: &Path,
+    relative: &str,
+    known: &mut HashSet<PathBuf>,
+) -> Result<PathBuf> {
     let mut current = root.to_path_buf();
     let mut components = relative.split('/').peekable();
     while let Some(component) = components.next() {
@@ -173,6 +206,10 @@ fn prepare_parents(root: &Path, relative: &str) -> Result<PathBuf> {
         if components.peek().is_none() {
             break;
         }
+        if known.contains(&current) {
+            continue;
+        }
+        known.insert(current.clone());
         match fs::symlink_metadata(&current) {
             Ok(md) if md.file_type().is_dir() => {}
             Ok(_) => return Err(StoneError::Extract {
@@ -240,7 +277,8 @@ fn make_node(path: &Path, kind: &LayoutKind, mode: u32) -> Result<()> {
 
 /// Work for the staging writer thread.
 enum Job {
-    Open(PathBuf),
+    /// A staged file to create, with the mode to give it.
+    Open(PathBuf, Option<u32>),
     Data(Vec<u8>),
     Close,
 }
@@ -249,9 +287,10 @@ enum Job {
 /// `<dir>/<digest>`: decompression and file writing then run on two CPUs,
 /// as they do with `tar -I zstd`. The channel is bounded, so at most a few
 /// MiB are in flight.
-struct StagingSink {
+struct StagingSink<'a> {
     dir: PathBuf,
     jobs: SyncSender<Job>,
+    modes: &'a HashMap<u128, u32>,
 }
 
 /// The write side of one staged file.
@@ -276,12 +315,15 @@ impl Write for StagedFile {
     }
 }
 
-impl ContentSink for StagingSink {
+impl ContentSink for StagingSink<'_> {
     type Output = StagedFile;
 
     fn open(&mut self, entry: &IndexEntry) -> io::Result<Option<StagedFile>> {
         let path = self.dir.join(format!("{:032x}", entry.digest));
-        self.jobs.send(Job::Open(path)).map_err(|_| writer_gone())?;
+        let mode = self.modes.get(&entry.digest).copied();
+        self.jobs
+            .send(Job::Open(path, mode))
+            .map_err(|_| writer_gone())?;
         Ok(Some(StagedFile {
             jobs: self.jobs.clone(),
         }))
@@ -298,13 +340,17 @@ fn run_writer(jobs: Receiver<Job>) -> Result<()> {
     let mut current: Option<(PathBuf, File)> = None;
     for job in jobs {
         match job {
-            Job::Open(path) => {
+            Job::Open(path, mode) => {
                 let file = OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
                     .open(&path)
                     .map_err(|e| fail(&path, e))?;
+                if let Some(mode) = mode {
+                    file.set_permissions(Permissions::from_mode(mode))
+                        .map_err(|e| fail(&path, e))?;
+                }
                 current = Some((path, file));
             }
             Job::Data(bytes) => {
@@ -316,4 +362,71 @@ fn run_writer(jobs: Receiver<Job>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stone::{Content, Meta, StoneWriter, WriteOptions};
+    use std::os::unix::fs::MetadataExt;
+
+    fn regular(path: &str, mode: u32, body: &[u8]) -> LayoutEntry {
+        LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode: 0o100000 | mode,
+            tag: 0,
+            kind: LayoutKind::Regular {
+                digest: xxhash_rust::xxh3::xxh3_128(body),
+            },
+            path: path.into(),
+        }
+    }
+
+    /// One content under several modes (set-id and owner-unreadable ones
+    /// included), and a later entry replacing an earlier one at one path.
+    #[test]
+    fn shared_contents_keep_each_mode_and_later_entries_win() {
+        let layout = vec![
+            regular("bin/a", 0o4755, b"same"),
+            regular("bin/b", 0o200, b"same"),
+            regular("bin/c", 0o644, b"same"),
+            regular("bin/c", 0o600, b"other"),
+            LayoutEntry {
+                uid: 0,
+                gid: 0,
+                mode: 0o120777,
+                tag: 0,
+                kind: LayoutKind::Symlink {
+                    target: "a".into(),
+                },
+                path: "bin/b".into(),
+            },
+            regular("lib/deep/er/x", 0o444, b"x"),
+        ];
+        let contents = vec![
+            Content::from_bytes(b"same".to_vec()),
+            Content::from_bytes(b"other".to_vec()),
+            Content::from_bytes(b"x".to_vec()),
+        ];
+        let meta = Meta {
+            name: "t".into(),
+            ..Meta::default()
+        };
+        let stone = StoneWriter::new(WriteOptions::default())
+            .write_binary(io::Cursor::new(Vec::new()), &meta, &layout, contents)
+            .unwrap()
+            .into_inner();
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr");
+        let mut reader = StoneReader::new(io::Cursor::new(stone)).unwrap();
+        extract(&mut reader, &usr).unwrap();
+        let mode = |p: &str| fs::symlink_metadata(usr.join(p)).unwrap().mode() & 0o7777;
+        assert_eq!(mode("bin/a"), 0o4755);
+        assert_eq!(fs::read(usr.join("bin/a")).unwrap(), b"same");
+        assert_eq!(fs::read_link(usr.join("bin/b")).unwrap(), Path::new("a"));
+        assert_eq!(mode("bin/c"), 0o600);
+        assert_eq!(fs::read(usr.join("bin/c")).unwrap(), b"other");
+        assert_eq!(mode("lib/deep/er/x"), 0o444);
+    }
 }
