@@ -178,11 +178,14 @@ fn write_stone(dir: &Path, pkg: &Package, writer: &StoneWriter) -> PathBuf {
     path
 }
 
-/// Runs moss, returning its wall time and its own peak RSS (KiB).
+/// Environment variable that turns this binary into the launcher of one moss run.
+const LAUNCH_ENV: &str = "MOSS_BENCH_LAUNCH";
+
+/// Spawns moss with `args`, reaps it with `wait4` and returns its status and
+/// peak RSS (KiB).
 // The child is reaped by `wait4` (which also gives its rusage), not `Child::wait`.
 #[allow(clippy::zombie_processes)]
-fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
-    let start = Instant::now();
+fn spawn_and_measure(args: &[std::ffi::OsString]) -> (bool, i64) {
     let child = Command::new(env!("CARGO_BIN_EXE_moss"))
         .args(args)
         .stdout(std::process::Stdio::null())
@@ -193,12 +196,40 @@ fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = child.id() as libc::pid_t;
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let ok = rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    (ok, usage.ru_maxrss)
+}
+
+/// Runs moss, returning its wall time and its own peak RSS (KiB).
+///
+/// Linux records the RSS high-water mark of the address space a process
+/// replaces on `exec` in its `ru_maxrss`, and a spawned child starts from a
+/// copy (or, with vfork, the very address space) of this benchmark, which
+/// holds the whole generated tree in memory. So moss is started by a fresh
+/// copy of this binary (`MOSS_BENCH_LAUNCH`, tiny after its own exec) that
+/// reports the figure of its child: moss's own peak, nothing inherited.
+fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
+    let start = Instant::now();
+    let out = Command::new(std::env::current_exe().expect("own path"))
+        .env(LAUNCH_ENV, "1")
+        .args(args)
+        .output()
+        .expect("spawning the launcher");
     let elapsed = start.elapsed();
-    assert!(
-        rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "moss failed"
-    );
-    (elapsed, usage.ru_maxrss)
+    assert!(out.status.success(), "moss failed");
+    let rss = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the launcher prints the peak RSS");
+    (elapsed, rss)
+}
+
+/// The launcher side of [`run_moss`].
+fn launch() -> ! {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let (ok, rss) = spawn_and_measure(&args);
+    println!("{rss}");
+    std::process::exit(if ok { 0 } else { 1 });
 }
 
 fn c(path: &Path) -> CString {
@@ -285,6 +316,9 @@ fn db_layout(entry: &LayoutEntry) -> LayoutRecord {
 }
 
 fn main() {
+    if std::env::var_os(LAUNCH_ENV).is_some() {
+        launch();
+    }
     let scale: f64 = std::env::var("MOSS_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
