@@ -1,0 +1,3 @@
+//! Running recipes: phases, breakpoints.
+
+pub mod breakpoint;
