@@ -59,6 +59,19 @@ impl LineMap {
         }
     }
 
+    /// The map of a script whose body starts at script line `body_line` and
+    /// whose body lines came from `recipe_lines`, in order (as the script
+    /// renderer records them).
+    pub fn from_body(body_line: u32, recipe_lines: impl IntoIterator<Item = u32>) -> LineMap {
+        let starts: Vec<(u32, u32)> = recipe_lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, recipe)| (body_line + i as u32, recipe))
+            .collect();
+        let end = starts.last().map_or(0, |(line, _)| *line);
+        LineMap { starts, end }
+    }
+
     /// The recipe line that produced script line `script_line`, if any.
     pub fn recipe_line(&self, script_line: u32) -> Option<u32> {
         if script_line > self.end {
@@ -101,5 +114,15 @@ mod tests {
     fn empty_recipe_maps_nothing() {
         let map = LineMap::align([], "a\nb\n", 1);
         assert_eq!(map.recipe_line(1), None);
+    }
+
+    #[test]
+    fn from_recorded_body_lines() {
+        let map = LineMap::from_body(10, [30, 31, 31, 33]);
+        assert_eq!(map.recipe_line(9), None);
+        assert_eq!(map.recipe_line(10), Some(30));
+        assert_eq!(map.recipe_line(12), Some(31));
+        assert_eq!(map.recipe_line(13), Some(33));
+        assert_eq!(map.recipe_line(14), None);
     }
 }
