@@ -102,17 +102,20 @@ impl Scenario {
 /// window size, the console's commands, and the marker in the output.
 fn break_continue_keeps_state_on_a_terminal() {
     let scenario = Scenario::new(
-        "x=42; echo partial > f\nexport LATE_VAR=exported-late\ngreet() { echo \"hello $1\"; }\ncd sub\n%break_continue\necho \"after-break x=$x in $(pwd)\"\ntest -e /mason/install/usr/share/marker",
+        "x=42; echo partial > f\nexport LATE_VAR=exported-late\ngreet() { echo \"hello $1\"; }\narr=(a \"b c\"); shopt -s extglob; umask 027\ncd sub\n%break_continue\necho \"after-break x=$x in $(pwd)\"\ntest -e /mason/install/usr/share/marker",
         &[],
     );
     fs::create_dir_all(scenario.path().join("build/sub")).expect("mkdir sub");
     let mut pty = Pty::spawn(scenario.command(), 33, 120);
     pty.expect("%break_continue at ");
-    pty.expect("stone.yaml:10 (phase build)");
-    let prompt = "recipe line 10) ";
+    pty.expect("stone.yaml:11 (phase build)");
+    let prompt = "recipe line 11) ";
     pty.expect(prompt);
     pty.line("echo $x; cat /mason/build/sub/../f; greet you; pwd");
     pty.expect("\r\n42\r\npartial\r\nhello you\r\n/mason/build/sub\r\n");
+    pty.expect(prompt);
+    pty.line("echo \"${arr[1]}\"; shopt -q extglob && echo extglob-on; [[ -o pipefail ]] && echo pipefail-on; umask");
+    pty.expect("\r\nb c\r\nextglob-on\r\npipefail-on\r\n0027\r\n");
     pty.expect(prompt);
     pty.line("touch /mason/install/usr/share/marker && echo touched-$((2*3))");
     pty.expect("touched-6");
@@ -145,8 +148,8 @@ fn break_continue_keeps_state_on_a_terminal() {
     pty.line("exit");
     pty.expect(console_prompt());
     pty.line("where");
-    pty.expect("stone.yaml:10 (phase build)");
-    pty.expect("  10 |         %break_continue");
+    pty.expect("stone.yaml:11 (phase build)");
+    pty.expect("  11 |         %break_continue");
     pty.expect(console_prompt());
     pty.line("env");
     pty.expect("LATE_VAR=exported-late");
