@@ -165,6 +165,10 @@ fn break_continue_keeps_state_on_a_terminal() {
         "the marker made in the shell is in the install dir\n{transcript}"
     );
     assert!(
+        !scenario.path().join("build/.bash_history").exists(),
+        "the shell's history stays out of the build tree"
+    );
+    assert!(
         !transcript.contains("cannot set terminal process group"),
         "{transcript}"
     );

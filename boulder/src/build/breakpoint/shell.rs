@@ -75,6 +75,8 @@ __boulder_break_report() {
     local __bb_dir=$1 __bb_source=$2
     {
         __boulder_break_state
+        # The shell's history stays in the channel, not in the build tree.
+        printf 'HISTFILE=%q\n' "$__bb_dir/bash_history"
         printf '%s\n' "$3"
     } > "$__bb_dir/state.bash"
     env > "$__bb_dir/env"
