@@ -260,7 +260,7 @@ impl Listener {
 
     /// Handle one pause; `None` when the phase ended meanwhile.
     fn serve(&mut self, pause: &Pause) -> Result<Option<Reply>, BreakError> {
-        let Some(tty) = &self.tty else {
+        let Some(tty) = self.tty.as_ref().filter(|tty| tty.in_foreground()) else {
             return Ok(Some(self.without_terminal(pause)));
         };
         tty.say(&format!("boulder: {}", self.describe(pause)));

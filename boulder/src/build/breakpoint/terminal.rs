@@ -48,6 +48,13 @@ impl Terminal {
         }
     }
 
+    /// Whether boulder's process group has the terminal's foreground. A
+    /// boulder started in the background must not take the terminal from
+    /// the user's shell.
+    pub(crate) fn in_foreground(&self) -> bool {
+        nix::unistd::tcgetpgrp(self.tty.as_fd()).ok() == Some(nix::unistd::getpgrp())
+    }
+
     /// Write a line on the terminal (not stdout: it may be a log pipe).
     pub(crate) fn say(&self, text: &str) {
         let mut tty = &self.tty;
