@@ -292,7 +292,7 @@ fn profile_target(key: &str) -> Target {
 }
 
 /// The facts the macro builtins need, for one target.
-fn facts(recipe: &Recipe, target: &Target) -> RecipeFacts {
+pub fn facts(recipe: &Recipe, target: &Target) -> RecipeFacts {
     let source = &recipe.source;
     let mut facts = RecipeFacts::new(
         source.name.value.clone(),
@@ -349,7 +349,7 @@ fn file_name(url: &str) -> String {
         .to_string()
 }
 
-fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
+pub fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
     recipe
         .tuning
         .iter()
