@@ -53,7 +53,7 @@ pub fn encode_binary(
         let dependency = Dependency::from_str(&text).map_err(|source| EmitError::Relation {
             package: "(build dependencies)".into(),
             text: text.clone(),
-            source,
+            source: Box::new(source),
         })?;
         build_depends.push(dependency);
     }
@@ -69,7 +69,7 @@ pub fn encode_binary(
         .write_metas(Vec::new(), FileType::BuildManifest, &metas)
         .map_err(|source| EmitError::Stone {
             package: "(manifest)".into(),
-            source,
+            source: Box::new(source),
         })
 }
 
@@ -232,7 +232,7 @@ pub fn verify(fresh: &[u8], given: &Path) -> Result<Verification, EmitError> {
     let read = |bytes: Vec<u8>, path: &Path| -> Result<BTreeMap<String, Meta>, EmitError> {
         let error = |source| EmitError::ReadManifest {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         };
         let reader = StoneReader::new(std::io::Cursor::new(bytes)).map_err(error)?;
         let mut metas = BTreeMap::new();

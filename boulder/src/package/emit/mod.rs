@@ -96,14 +96,14 @@ pub enum EmitError {
     Stone {
         package: String,
         #[source]
-        source: StoneError,
+        source: Box<StoneError>,
     },
     #[error("package `{package}`: `{text}` is not a valid relation")]
     Relation {
         package: String,
         text: String,
         #[source]
-        source: StoneError,
+        source: Box<StoneError>,
     },
     #[error("package `{package}` has the path {path} outside /usr; stones only hold /usr")]
     OutsideUsr { package: String, path: String },
@@ -111,7 +111,7 @@ pub enum EmitError {
     ReadManifest {
         path: PathBuf,
         #[source]
-        source: StoneError,
+        source: Box<StoneError>,
     },
 }
 

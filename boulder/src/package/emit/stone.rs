@@ -53,7 +53,7 @@ fn relations<T: FromStr<Err = moss_core::stone::StoneError>>(
             T::from_str(text).map_err(|source| EmitError::Relation {
                 package: package.to_string(),
                 text: text.clone(),
-                source,
+                source: Box::new(source),
             })
         })
         .collect()
@@ -126,7 +126,7 @@ pub fn write(
     let file = File::create(&partial).map_err(io_error(&partial))?;
     let stone_error = |source| EmitError::Stone {
         package: package.name.clone(),
-        source,
+        source: Box::new(source),
     };
     let writer = StoneWriter::new(options.write)
         .write_binary(BufWriter::new(file), &meta, &layout, contents)
