@@ -261,6 +261,7 @@ impl<'a> TargetScripts<'a> {
         let mut text = String::new();
         push_block(&mut text, &prologue);
         push_block(&mut text, break_function);
+        push_block(&mut text, &error_trap());
         push_block(&mut text, &environment);
         let body_line = text.matches('\n').count() + 1;
         let (body, body_recipe_lines) = self.render_body(phase, script, &mut dependencies)?;
@@ -388,6 +389,15 @@ impl<'a> TargetScripts<'a> {
         ));
         Ok(rc)
     }
+}
+
+/// An ERR trap that prints the script line of the failing command for the
+/// failure report (quietly: xtrace is switched off first).
+fn error_trap() -> String {
+    format!(
+        "trap '{{ set +x; }} 2>/dev/null; echo \"{}$LINENO\" >&2' ERR",
+        super::failure::FAILED_LINE_MARKER
+    )
 }
 
 fn push_block(text: &mut String, block: &str) {

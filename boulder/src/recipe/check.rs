@@ -81,6 +81,11 @@ impl Engine {
         Engine { library }
     }
 
+    /// The macro library the engine expands with.
+    pub fn library(&self) -> &MacroLibrary {
+        &self.library
+    }
+
     /// Reads and checks the recipe at `path`.
     pub fn check_file(&self, path: &Path) -> Result<CheckReport, LoadError> {
         let loaded = super::load(path)?;
