@@ -29,7 +29,9 @@ fn is_error_line(line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
     lower.contains("error:")
         || lower.contains("error ")
-            && (lower.starts_with("error") || lower.contains("] error") || lower.contains(": error"))
+            && (lower.starts_with("error")
+                || lower.contains("] error")
+                || lower.contains(": error"))
         || lower.contains("undefined reference to")
         || lower.contains("command not found")
         || lower.contains("no such file or directory")
@@ -186,7 +188,10 @@ mod tests {
                 "Package zlib was not found in the pkg-config search path.",
                 "pkgconfig(zlib)",
             ),
-            ("configure: error: No package 'libfoo' found", "pkgconfig(libfoo)"),
+            (
+                "configure: error: No package 'libfoo' found",
+                "pkgconfig(libfoo)",
+            ),
             (
                 "  Could not find a package configuration file provided by \"Qt6\" with any",
                 "cmake(Qt6)",

@@ -56,8 +56,6 @@ pub struct BuildRequest {
     pub recipe: PathBuf,
     /// Where the stones and manifests are copied.
     pub output_dir: PathBuf,
-    /// The cache (`$XDG_CACHE_HOME/boulder` when `None`).
-    pub cache_dir: Option<PathBuf>,
     /// The profile whose repositories make the root.
     pub profile: String,
     /// Extra macro data directories.
@@ -83,7 +81,6 @@ impl BuildRequest {
         Self {
             recipe: recipe.into(),
             output_dir: PathBuf::from("."),
-            cache_dir: None,
             profile: root::DEFAULT_PROFILE.to_string(),
             data_dirs: Vec::new(),
             install_root: None,
@@ -183,7 +180,7 @@ pub enum BuildError {
     },
 }
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
     move |source| BuildError::Io {
         action,
         path: path.to_path_buf(),
@@ -203,13 +200,13 @@ pub fn recipe_file(path: &Path) -> Result<PathBuf, BuildError> {
     Ok(files.remove(0))
 }
 
-/// The cache directory a request uses.
-pub fn cache_dir(request: &BuildRequest) -> Option<PathBuf> {
-    request.cache_dir.clone().or_else(root::default_cache_dir)
-}
-
-/// Builds `request.recipe`; see the module documentation.
-pub fn build(request: &BuildRequest, report: Reporter<'_>) -> Result<BuildOutcome, BuildError> {
+/// Builds `request.recipe` with the roots and caches of `cache`; see the
+/// module documentation.
+pub fn build(
+    request: &BuildRequest,
+    cache: &Cache,
+    report: Reporter<'_>,
+) -> Result<BuildOutcome, BuildError> {
     let mut timings = Timings::default();
 
     // 1. Validate: every problem at once.
@@ -233,13 +230,8 @@ pub fn build(request: &BuildRequest, report: Reporter<'_>) -> Result<BuildOutcom
             .jobs
             .unwrap_or_else(|| ScriptOptions::default().jobs),
     };
-    let mut scripts = RecipeScripts::new(
-        engine.library(),
-        recipe,
-        &checked.text,
-        HOST_ARCH,
-        options,
-    )?;
+    let mut scripts =
+        RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;
     if let Some(function) = &request.break_function {
         scripts = scripts.with_break_function(function.clone());
     }
@@ -249,7 +241,6 @@ pub fn build(request: &BuildRequest, report: Reporter<'_>) -> Result<BuildOutcom
 
     // 2. Upstreams, before any root exists.
     let started = Instant::now();
-    let cache = Cache::open(request.cache_dir.as_deref())?;
     let upstreams = sources::upstreams(recipe, &recipe_dir);
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
@@ -272,14 +263,14 @@ pub fn build(request: &BuildRequest, report: Reporter<'_>) -> Result<BuildOutcom
     }
     let networking = recipe.options.networking;
     let prepared = root::prepare(
-        &cache,
+        cache,
         &RootRequest {
             profile: request.profile.clone(),
             packages: packages.into_iter().collect(),
             networking,
         },
     )?;
-    let dirs = BuildDirs::create(&cache, &recipe.source.name.value)?;
+    let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     for target in scripts.targets() {
         let buildroot = dirs.build.join(&target.target.name);
@@ -299,16 +290,17 @@ pub fn build(request: &BuildRequest, report: Reporter<'_>) -> Result<BuildOutcom
         });
         let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
         let phase_sandbox = sandbox.clone().env("HOME", &buildroot);
-        let run = phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(
-            |error| match error {
-                phases::RunError::Io(path, source) => BuildError::Io {
-                    action: "write",
-                    path,
-                    source,
-                },
-                phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
-            },
-        )?;
+        let run =
+            phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(|error| {
+                match error {
+                    phases::RunError::Io(path, source) => BuildError::Io {
+                        action: "write",
+                        path,
+                        source,
+                    },
+                    phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
+                }
+            })?;
         timings.add(
             format!("{} {}", script.phase.name(), script.target),
             run.elapsed,

@@ -12,14 +12,14 @@ use super::script::{RecipeScripts, ScriptError};
 use crate::macros::PackageTemplate;
 use crate::package::emit::PackageInfo;
 use crate::package::{
-    analyse, collect, default_templates, AnalysedPackage, Analysis, AnalysisError,
-    AnalysisOptions, PackagePaths, PackageSettings, Rules, Tools,
+    analyse, collect, default_templates, AnalysedPackage, Analysis, AnalysisError, AnalysisOptions,
+    PackagePaths, PackageSettings, Rules, Tools,
 };
 use crate::recipe::model::{PackageBlock, Toolchain};
 use crate::recipe::Recipe;
 
 /// Everything collection and analysis need, with every macro expanded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PackagePlan {
     pub templates: Vec<PackagePaths>,
     pub main: PackagePaths,
@@ -36,6 +36,9 @@ pub enum PlanError {
     #[error("bad package rules")]
     Rules(#[from] crate::package::rules::RuleError),
 }
+
+type Expand<'a> = dyn Fn(&str) -> Result<String, ScriptError> + 'a;
+type ExpandAll<'a> = dyn Fn(&[String]) -> Result<Vec<String>, ScriptError> + 'a;
 
 /// One package definition, whatever it came from.
 struct Definition {
@@ -106,7 +109,8 @@ pub fn plan(recipe: &Recipe, scripts: &RecipeScripts<'_>) -> Result<PackagePlan,
                 paths: s.paths.clone(),
             })
             .collect(),
-        ..PackagePlan::default()
+        settings: BTreeMap::new(),
+        info: BTreeMap::new(),
     };
     // Settings merge: the template's, then the recipe's own (main or subpackage).
     let all = templates.iter().chain([&main]).chain(subpackages.iter());
@@ -152,8 +156,8 @@ fn merge(into: &mut PackageSettings, from: &PackageSettings) {
 
 fn from_template(
     template: &PackageTemplate,
-    expand: &dyn Fn(&str) -> Result<String, ScriptError>,
-    expand_all: &dyn Fn(&[String]) -> Result<Vec<String>, ScriptError>,
+    expand: &Expand<'_>,
+    expand_all: &ExpandAll<'_>,
 ) -> Result<Definition, ScriptError> {
     let paths: Vec<String> = template.paths.iter().map(|p| p.pattern.clone()).collect();
     Ok(Definition {
@@ -173,8 +177,8 @@ fn from_template(
 fn from_block(
     name: String,
     block: &PackageBlock,
-    expand: &dyn Fn(&str) -> Result<String, ScriptError>,
-    expand_all: &dyn Fn(&[String]) -> Result<Vec<String>, ScriptError>,
+    expand: &Expand<'_>,
+    expand_all: &ExpandAll<'_>,
 ) -> Result<Definition, ScriptError> {
     let values = |list: &[crate::recipe::Spanned<String>]| -> Vec<String> {
         list.iter().map(|s| s.value.clone()).collect()
