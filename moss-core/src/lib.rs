@@ -14,3 +14,4 @@ pub mod stone;
 pub mod store;
 pub mod transaction;
 pub mod tree;
+pub mod trigger;

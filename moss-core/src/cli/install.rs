@@ -23,5 +23,8 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         report.assets_written,
         report.bytes_written
     );
+    for line in report.triggers.report_lines() {
+        eprintln!("{line}");
+    }
     Ok(())
 }
