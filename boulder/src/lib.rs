@@ -8,5 +8,6 @@ pub mod cli;
 pub mod macros;
 pub mod package;
 pub mod recipe;
+pub mod root;
 pub mod suggest;
 pub mod upstream;

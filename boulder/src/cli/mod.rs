@@ -5,7 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod build;
+pub mod cache;
+mod chroot;
 mod macros;
+pub mod profile;
 pub mod recipe;
 
 #[derive(Debug, Parser)]
@@ -27,9 +31,19 @@ pub enum Command {
     Macros(macros::MacrosArgs),
     /// Generate documentation from boulder's own data (the book's reference chapters).
     Doc(macros::DocArgs),
+    /// Build a recipe into stones and manifests.
+    Build(build::BuildArgs),
     /// Check recipes or show their expanded scripts.
     #[command(subcommand)]
     Recipe(recipe::RecipeCommand),
+    /// Enter a recipe's build root (a shell, or `-- COMMAND...`).
+    Chroot(chroot::ChrootArgs),
+    /// Profiles: the repositories and base package set build roots are made from.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
+    /// The build cache: roots, store, build directories.
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
 }
 
 /// Entry point of the `boulder` binary.
@@ -42,7 +56,11 @@ pub fn main() -> ExitCode {
         }
         Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
         Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
+        Command::Build(args) => build::run(args),
         Command::Recipe(command) => recipe::run(command),
+        Command::Chroot(args) => chroot::run(args),
+        Command::Profile(command) => profile::run(command),
+        Command::Cache(command) => cache::run(command),
     };
     match result {
         Ok(code) => code,

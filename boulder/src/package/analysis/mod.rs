@@ -209,6 +209,37 @@ fn name_siblings(
         .collect()
 }
 
+/// Providers of one file that is already installed elsewhere (the host
+/// import): the same handler chain without debug split, strip or `.la`
+/// removal, so the file is only read. `path` is where it will live
+/// (`/usr/bin/gcc`), `on_disk` where it is now.
+pub fn installed_file_providers(
+    on_disk: &std::path::Path,
+    path: &str,
+) -> std::io::Result<BTreeSet<Relation>> {
+    let entry = CollectedEntry::read(on_disk, path.to_string())?;
+    let options = AnalysisOptions {
+        debug: false,
+        strip: false,
+        lastrip: false,
+        ..AnalysisOptions::default()
+    };
+    let (mut provides, mut depends, mut warnings) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    let mut file = FileContext {
+        entry: &entry,
+        on_disk: on_disk.to_path_buf(),
+        install_root: std::path::Path::new("/"),
+        options: &options,
+        provides: &mut provides,
+        depends: &mut depends,
+        generated: Vec::new(),
+        modified: false,
+        warnings: &mut warnings,
+    };
+    run_chain(&mut file);
+    Ok(provides)
+}
+
 fn run_chain(file: &mut FileContext) -> Decision {
     let handlers: [fn(&mut FileContext) -> Decision; 6] = [
         blocked::handle,

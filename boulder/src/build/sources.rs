@@ -1,0 +1,68 @@
+//! The recipe's upstreams: fetched (in parallel, verified, cached) before
+//! the build root is made, then placed into each target's build directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::recipe::model::Upstream as RecipeUpstream;
+use crate::recipe::Recipe;
+use crate::upstream::{Fetched, Upstream, UpstreamCache, UpstreamError};
+
+/// The recipe's upstreams in the fetcher's terms. A `file://` URL or a
+/// relative path is taken relative to the recipe's directory.
+pub fn upstreams(recipe: &Recipe, recipe_dir: &Path) -> Vec<Upstream> {
+    recipe
+        .upstreams
+        .iter()
+        .map(|upstream| match upstream {
+            RecipeUpstream::Archive {
+                url,
+                hash,
+                rename,
+                unpack,
+                unpackdir,
+                stripdirs,
+            } => Upstream::Archive {
+                url: local_url(&url.value, recipe_dir),
+                hash: hash.value.clone(),
+                rename: rename.as_ref().map(|r| r.value.clone()),
+                unpack: *unpack,
+                unpackdir: unpackdir.as_ref().map(|d| PathBuf::from(&d.value)),
+                stripdirs: *stripdirs,
+            },
+            RecipeUpstream::Git {
+                url,
+                git_ref,
+                clonedir,
+            } => Upstream::Git {
+                url: local_url(&url.value, recipe_dir),
+                git_ref: git_ref.value.clone(),
+                clonedir: clonedir.as_ref().map(|d| PathBuf::from(&d.value)),
+            },
+        })
+        .collect()
+}
+
+/// A URL without a scheme is a path; make relative ones absolute from the
+/// recipe's directory, so a recipe can ship its sources next to it.
+fn local_url(url: &str, recipe_dir: &Path) -> String {
+    if url.contains("://") || url.starts_with('/') {
+        return url.to_string();
+    }
+    recipe_dir.join(url).to_string_lossy().into_owned()
+}
+
+/// Fetches every upstream into the cache at `cache_dir`.
+pub fn fetch(cache_dir: &Path, upstreams: &[Upstream]) -> Result<Vec<Fetched>, UpstreamError> {
+    if upstreams.is_empty() {
+        return Ok(Vec::new());
+    }
+    UpstreamCache::new(cache_dir).fetch_all(upstreams)
+}
+
+/// Places every fetched upstream into `buildroot` (`<build>/<target>`).
+pub fn extract(fetched: &[Fetched], buildroot: &Path) -> Result<(), UpstreamError> {
+    for source in fetched {
+        source.extract_into(buildroot)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Making a root: the picked stones' contents go into the shared store (once
+//! per stone), their layouts make one checked tree, and the tree is blitted
+//! (hardlinks from the store) into a temporary directory that is renamed into
+//! place only when complete.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use moss_core::blit::{BlitStats, Blitter};
+use moss_core::db::{LayoutKind, LayoutRecord, PackageMeta};
+use moss_core::stone::{self, StoneReader};
+use moss_core::store::StoreSink;
+use moss_core::tree::{PackageLayouts, Tree};
+
+use super::repo::{self, Repository};
+use super::resolve::Picked;
+use super::{Cache, RootError};
+
+fn stone_err(path: &Path) -> impl FnOnce(stone::StoneError) -> RootError + '_ {
+    move |source| RootError::Stone {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn layout_record(entry: &stone::LayoutEntry) -> LayoutRecord {
+    let kind = match &entry.kind {
+        stone::LayoutKind::Regular { digest } => LayoutKind::Regular(*digest),
+        stone::LayoutKind::Symlink { target } => LayoutKind::Symlink(target.clone()),
+        stone::LayoutKind::Directory => LayoutKind::Directory,
+        stone::LayoutKind::CharDevice => LayoutKind::CharacterDevice,
+        stone::LayoutKind::BlockDevice => LayoutKind::BlockDevice,
+        stone::LayoutKind::Fifo => LayoutKind::Fifo,
+        stone::LayoutKind::Socket => LayoutKind::Socket,
+        stone::LayoutKind::Unknown { .. } => LayoutKind::Unknown,
+    };
+    LayoutRecord {
+        uid: entry.uid,
+        gid: entry.gid,
+        mode: entry.mode,
+        tag: entry.tag,
+        kind,
+        path: entry.path.clone(),
+    }
+}
+
+/// The store and layout of one picked stone.
+fn load(
+    cache: &Cache,
+    repo: &Repository,
+    meta: &stone::Meta,
+) -> Result<(PackageMeta, Vec<LayoutRecord>), RootError> {
+    let path = repo::stone_path(repo, meta)?;
+    let mut reader = StoneReader::open_path(&path).map_err(stone_err(&path))?;
+    let id = match &meta.package_hash {
+        Some(hash) => hash.clone(),
+        None => repo::sha256_file(&path)?,
+    };
+    let mark = cache.cached_marks_dir().join(&id);
+    if !mark.exists() && reader.content().is_some() {
+        let store = cache.store();
+        let mut sink = StoreSink {
+            store: &store,
+            written: 0,
+            bytes: 0,
+        };
+        reader.unpack_content(&mut sink).map_err(stone_err(&path))?;
+        let dir = cache.cached_marks_dir();
+        fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
+        fs::write(&mark, meta.id()).map_err(RootError::io("writing", &mark))?;
+    }
+    let layouts = reader.layout().iter().map(layout_record).collect();
+    let meta = PackageMeta {
+        id,
+        name: meta.name.clone(),
+        version: meta.version.clone(),
+        source_release: meta.source_release,
+        build_release: meta.build_release,
+        architecture: meta.architecture.clone(),
+        conflicts: meta.conflicts.iter().map(|c| c.to_string()).collect(),
+        ..Default::default()
+    };
+    Ok((meta, layouts))
+}
+
+/// Blits the picked packages to `target` (which must not exist), atomically.
+pub fn make_root(
+    cache: &Cache,
+    repos: &[Repository],
+    picked: &[Picked],
+    target: &Path,
+) -> Result<BlitStats, RootError> {
+    let mut loaded = Vec::with_capacity(picked.len());
+    for p in picked {
+        let repo = &repos[p.repo];
+        loaded.push(load(cache, repo, &repo.packages[p.package])?);
+    }
+    let layouts: Vec<PackageLayouts<'_>> = loaded
+        .iter()
+        .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+        .collect();
+    let tree = Tree::build(&layouts)?;
+
+    let parent = target.parent().unwrap_or(cache.dir());
+    fs::create_dir_all(parent).map_err(RootError::io("creating", parent))?;
+    let tmp = temporary_name(target);
+    fs::create_dir(&tmp).map_err(RootError::io("creating", &tmp))?;
+    let result = (|| {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let blitter = Blitter::new(cache.store(), cache.mode_variants(), threads);
+        let stats = blitter.blit(&tree, &tmp.join("usr"))?;
+        super::skeleton::write(&tmp)?;
+        fs::rename(&tmp, target).map_err(RootError::io("renaming into place", target))?;
+        Ok(stats)
+    })();
+    if result.is_err() {
+        let _ = moss_core::state::remove_tree(&tmp);
+    }
+    result
+}
+
+fn temporary_name(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".tmp-{name}-{}", std::process::id()))
+}

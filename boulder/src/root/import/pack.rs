@@ -1,0 +1,131 @@
+//! Packing one imported package as a stone, with providers from boulder's
+//! own analysis (`binary()`, `sysbinary()`, `soname()`, `pkgconfig()`, …).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::BufWriter;
+use std::path::Path;
+use std::str::FromStr;
+
+use moss_core::stone::{
+    Content, Dependency, DependencyKind, LayoutEntry, LayoutKind, Meta, Provider, StoneWriter,
+    WriteOptions,
+};
+
+use super::super::RootError;
+use super::dpkg::DpkgPackage;
+use super::files::{FileEntry, FileKind};
+use crate::package::analysis::installed_file_providers;
+
+/// zstd level of imported stones: they never leave this machine, so speed wins.
+const LEVEL: i32 = 1;
+
+/// Debian keeps libraries in a multiarch directory; recipes name them by
+/// soname alone, so both forms are provided.
+const MULTIARCH_DIR: &str = "x86_64-linux-gnu/";
+
+/// Providers of the package's files plus its virtual packages.
+fn providers(pkg: &DpkgPackage, files: &[FileEntry]) -> Vec<Provider> {
+    let mut texts = BTreeSet::new();
+    for file in files {
+        let Ok(found) = installed_file_providers(&file.host, &format!("/usr/{}", file.path)) else {
+            continue;
+        };
+        for relation in found {
+            let text = relation.to_string();
+            if let Some(short) = relation.name.strip_prefix(MULTIARCH_DIR) {
+                texts.insert(format!("{}({short})", relation.kind.as_str()));
+            }
+            texts.insert(text);
+        }
+    }
+    for virt in &pkg.provides {
+        if virt != &pkg.name {
+            texts.insert(format!("name({virt})"));
+        }
+    }
+    texts
+        .iter()
+        .filter_map(|t| Provider::from_str(t).ok())
+        .collect()
+}
+
+/// Writes `pkg` with `files` to `out` and returns its metadata (without the
+/// index fields).
+pub fn pack(
+    pkg: &DpkgPackage,
+    files: &[FileEntry],
+    depends: &[String],
+    out: &Path,
+) -> Result<Meta, RootError> {
+    let mut layout = Vec::with_capacity(files.len());
+    let mut contents = Vec::new();
+    for file in files {
+        let (mode, kind) = match &file.kind {
+            FileKind::Regular { mode, .. } => {
+                let content =
+                    Content::from_path(file.host.clone()).map_err(|source| RootError::Stone {
+                        path: file.host.clone(),
+                        source,
+                    })?;
+                let digest = content.digest;
+                contents.push(content);
+                (0o100000 | mode, LayoutKind::Regular { digest })
+            }
+            FileKind::Symlink { target } => (
+                0o120777,
+                LayoutKind::Symlink {
+                    target: target.clone(),
+                },
+            ),
+        };
+        layout.push(LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode,
+            tag: 0,
+            kind,
+            path: file.path.clone(),
+        });
+    }
+    let meta = Meta {
+        name: pkg.name.clone(),
+        version: pkg.version.clone(),
+        source_release: 1,
+        build_release: 1,
+        architecture: "x86_64".into(),
+        summary: format!("{} from the host's dpkg database", pkg.name),
+        description: format!(
+            "The files of the host's Debian package {} {}, imported by boulder.",
+            pkg.name, pkg.version
+        ),
+        source_id: pkg.name.clone(),
+        depends: depends
+            .iter()
+            .map(|d| Dependency::new(DependencyKind::PackageName, d.clone()))
+            .collect(),
+        provides: providers(pkg, files),
+        ..Meta::default()
+    };
+    let tmp = out.with_extension(format!("tmp.{}", std::process::id()));
+    let file = fs::File::create(&tmp).map_err(RootError::io("creating", &tmp))?;
+    let writer = StoneWriter::new(WriteOptions {
+        level: LEVEL,
+        ..WriteOptions::default()
+    });
+    let result = writer
+        .write_binary(BufWriter::new(file), &meta, &layout, contents)
+        .map_err(|source| RootError::Stone {
+            path: out.to_path_buf(),
+            source,
+        });
+    match result {
+        Ok(w) => drop(w),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
+    fs::rename(&tmp, out).map_err(RootError::io("renaming into place", out))?;
+    Ok(meta)
+}

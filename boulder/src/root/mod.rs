@@ -1,0 +1,182 @@
+//! Ephemeral build roots made from the shared cache.
+//!
+//! A root is resolved from a profile (its repositories and base package set)
+//! plus what the recipe asks for, then blitted once from the shared store
+//! into `CACHE/roots/<key>`, where the key is a blake3 hash of the resolved
+//! package set. Since the sandbox keeps a root's `/usr` (and `/` itself)
+//! read-only, a root never changes and every later build with the same set
+//! reuses it: a warm "root ready" costs a resolution, a few mounts and a
+//! clone. Everything a build writes lives in its own [`BuildDirs`].
+//!
+//! ```no_run
+//! use boulder::root::{self, BuildDirs, Cache, RootRequest};
+//! let cache = Cache::open(None)?;
+//! let req = RootRequest { profile: "host".into(), packages: vec!["binary(make)".into()], networking: false };
+//! let prepared = root::prepare(&cache, &req)?;
+//! let dirs = BuildDirs::create(&cache, "hello")?;
+//! let status = root::sandbox(&prepared, &dirs, false).run(["/usr/bin/make", "--version"]);
+//! # Ok::<(), root::RootError>(())
+//! ```
+
+mod blit;
+mod builddirs;
+mod cache;
+mod error;
+mod fetch;
+pub mod import;
+mod lock;
+pub mod profile;
+mod progress;
+pub mod prune;
+pub mod repo;
+pub mod resolve;
+mod root_index;
+mod skeleton;
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use moss_core::sandbox::Sandbox;
+
+pub use builddirs::BuildDirs;
+pub use cache::{default_cache_dir, default_profiles_dir, Cache};
+pub use error::RootError;
+pub use lock::FileLock;
+pub use profile::{Profile, DEFAULT_PROFILE};
+pub use progress::{ImportProgress, Silent};
+
+/// What a build root must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootRequest {
+    /// Profile name (`host` unless configured otherwise).
+    pub profile: String,
+    /// Recipe builddeps, checkdeps and action dependencies: `kind(name)` or names.
+    pub packages: Vec<String>,
+    /// Whether the build will have the host's network (does not change the root).
+    pub networking: bool,
+}
+
+/// Where the time of [`prepare`] went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RootTimings {
+    /// Loading the profile and repository indexes and resolving the set.
+    pub resolve: Duration,
+    /// Host import or index downloads (zero when everything was there).
+    pub import: Duration,
+    /// Caching stones and blitting (zero when the root was reused).
+    pub blit: Duration,
+}
+
+impl RootTimings {
+    pub fn total(&self) -> Duration {
+        self.resolve + self.import + self.blit
+    }
+}
+
+/// A root ready to be entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedRoot {
+    /// `CACHE/roots/<key>`.
+    pub path: PathBuf,
+    /// blake3 (hex, 32 digits) of the resolved package set.
+    pub key: String,
+    pub timings: RootTimings,
+    /// `name-version` of every package in the root, sorted.
+    pub packages: Vec<String>,
+    /// True when an existing root was reused.
+    pub reused: bool,
+}
+
+/// Resolves, and blits when no root of that set exists yet.
+pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootError> {
+    let started = Instant::now();
+    let profile = Profile::load(cache, &req.profile)?;
+    let opened = Instant::now();
+    let repos = repo::open_all(cache, &profile)?;
+    let import = opened.elapsed();
+
+    let resolving = Instant::now();
+    let mut requests = profile.packages.clone();
+    requests.extend(req.packages.iter().cloned());
+    let picked = resolve::resolve(&repos, &profile.name, &requests)?;
+    let mut ids: Vec<(String, String)> = picked
+        .iter()
+        .map(|p| {
+            let meta = &repos[p.repo].packages[p.package];
+            let id = meta.package_hash.clone().unwrap_or_else(|| {
+                format!(
+                    "{}#{}",
+                    repos[p.repo].index_url,
+                    meta.package_uri.as_deref().unwrap_or_default()
+                )
+            });
+            (format!("{}-{}", meta.name, meta.version), id)
+        })
+        .collect();
+    ids.sort();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(format!("boulder root {}\n", skeleton::SKELETON_VERSION).as_bytes());
+    for (name, id) in &ids {
+        hasher.update(format!("{name}\0{id}\n").as_bytes());
+    }
+    let key = hasher.finalize().to_hex()[..32].to_string();
+    let path = cache.roots_dir().join(&key);
+    let resolve = (opened - started) + resolving.elapsed();
+
+    let blitting = Instant::now();
+    let mut reused = path.is_dir();
+    if !reused {
+        let _lock = FileLock::exclusive(&cache.lock_path(&format!("root-{key}")))?;
+        reused = path.is_dir();
+        if !reused {
+            blit::make_root(cache, &repos, &picked, &path)?;
+            let manifest = cache.roots_dir().join(format!("{key}.packages"));
+            let text: String = ids.iter().map(|(n, id)| format!("{n}\t{id}\n")).collect();
+            fs::write(&manifest, text).map_err(RootError::io("writing", &manifest))?;
+        }
+    }
+    prune::mark_used(cache, &key);
+    let blit = if reused {
+        Duration::ZERO
+    } else {
+        blitting.elapsed()
+    };
+    Ok(PreparedRoot {
+        path,
+        key,
+        timings: RootTimings {
+            resolve,
+            import,
+            blit,
+        },
+        packages: ids.into_iter().map(|(n, _)| n).collect(),
+        reused,
+    })
+}
+
+/// The environment a build (or `boulder chroot`) starts from.
+pub const BUILD_PATH: &str = "/usr/bin:/usr/sbin";
+
+/// A sandbox over `root` with the build's directories mounted writable at
+/// `/mason/{build,install,artefacts,ccache}`, working in `/mason/build`, a
+/// cleared environment (PATH, HOME, TERM, LANG), hostname `boulder`.
+pub fn sandbox(root: &PreparedRoot, dirs: &BuildDirs, networking: bool) -> Sandbox {
+    let mut sandbox = Sandbox::new(&root.path)
+        .hostname("boulder")
+        .networking(networking)
+        .bind_rw(&dirs.build, "/mason/build")
+        .bind_rw(&dirs.install, "/mason/install")
+        .bind_rw(&dirs.artefacts, "/mason/artefacts")
+        .bind_rw(&dirs.ccache, "/mason/ccache")
+        .workdir("/mason/build")
+        .env_clear()
+        .env("PATH", BUILD_PATH)
+        .env("HOME", "/mason/build")
+        .env("LANG", "C.UTF-8")
+        .env("USER", "root");
+    if let Some(term) = std::env::var_os("TERM") {
+        sandbox = sandbox.env("TERM", term);
+    }
+    sandbox
+}

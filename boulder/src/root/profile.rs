@@ -1,0 +1,169 @@
+//! Profiles: which repositories a build root is made from, and the base
+//! package set every root of the profile holds. Two ship inside boulder
+//! (`profiles/*.yaml` at the top of the source tree); a file
+//! `<profiles dir>/<name>.yaml` adds a profile or replaces a shipped one.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Cache, RootError};
+
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "host";
+
+const SHIPPED: [(&str, &str); 2] = [
+    ("host", include_str!("../../../profiles/host.yaml")),
+    ("aerynos", include_str!("../../../profiles/aerynos.yaml")),
+];
+
+/// One repository of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RepositorySpec {
+    pub name: String,
+    /// The index itself: `https://…/stone.index`, `file:///…` or `cache:<path
+    /// relative to the cache directory>`.
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// Or a root index: `<base-uri>/<channel>/moss-root-index.json` names the
+    /// history that `version` (`stream/x`, `tag/x` or `history/x`) means.
+    #[serde(default)]
+    pub base_uri: Option<String>,
+    #[serde(default = "default_channel")]
+    pub channel: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default = "default_arch")]
+    pub arch: String,
+    /// Higher wins when several repositories provide the same thing.
+    #[serde(default)]
+    pub priority: u64,
+    /// `host`: the repository is made by the host import when it is missing.
+    #[serde(default)]
+    pub import: Option<String>,
+}
+
+fn default_channel() -> String {
+    "main".into()
+}
+
+fn default_arch() -> String {
+    "x86_64".into()
+}
+
+/// A loaded profile.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(skip)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub repositories: Vec<RepositorySpec>,
+    /// The base set, `kind(name)` or bare package names.
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// Where it was read from (`None` for a shipped one).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl Profile {
+    /// Parses a profile file's text.
+    pub fn parse(name: &str, text: &str, source: Option<&Path>) -> Result<Profile, RootError> {
+        let shown = source.map_or_else(
+            || PathBuf::from(format!("<shipped {name}>")),
+            Path::to_path_buf,
+        );
+        let mut profile: Profile =
+            serde_yaml::from_str(text).map_err(|e| RootError::BadProfile {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+        if profile.repositories.is_empty() {
+            return Err(RootError::BadProfile {
+                path: shown,
+                message: "it names no repository".into(),
+            });
+        }
+        for repo in &profile.repositories {
+            let ok = match (&repo.uri, &repo.base_uri) {
+                (Some(_), None) => true,
+                (None, Some(_)) => repo.version.is_some(),
+                _ => false,
+            };
+            if !ok {
+                return Err(RootError::BadProfile {
+                    path: shown,
+                    message: format!(
+                        "repository `{}` needs either `uri`, or `base-uri` with `version`",
+                        repo.name
+                    ),
+                });
+            }
+        }
+        profile.name = name.to_string();
+        profile.source = source.map(Path::to_path_buf);
+        Ok(profile)
+    }
+
+    /// The profile `name`: from the profiles directory, else a shipped one.
+    pub fn load(cache: &Cache, name: &str) -> Result<Profile, RootError> {
+        if let Some(dir) = cache.profiles_dir() {
+            let path = dir.join(format!("{name}.yaml"));
+            if path.is_file() {
+                let text =
+                    std::fs::read_to_string(&path).map_err(RootError::io("reading", &path))?;
+                return Profile::parse(name, &text, Some(&path));
+            }
+        }
+        match SHIPPED.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => Profile::parse(name, text, None),
+            None => Err(RootError::UnknownProfile {
+                name: name.to_string(),
+                known: list(cache).join(", "),
+            }),
+        }
+    }
+}
+
+/// Names of every profile: the shipped ones and those in the profiles directory.
+pub fn list(cache: &Cache) -> Vec<String> {
+    let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+    if let Some(Ok(entries)) = cache.profiles_dir().map(std::fs::read_dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_profiles_parse() {
+        for (name, text) in SHIPPED {
+            let profile = Profile::parse(name, text, None).expect(name);
+            assert!(!profile.packages.is_empty(), "{name}");
+        }
+        let host = Profile::parse("host", SHIPPED[0].1, None).expect("host");
+        assert_eq!(host.repositories[0].import.as_deref(), Some("host"));
+    }
+
+    #[test]
+    fn a_repository_needs_a_source() {
+        let err = Profile::parse("x", "repositories:\n  - name: a\n    priority: 1\n", None)
+            .expect_err("no uri");
+        assert!(err.to_string().contains("needs either"), "{err}");
+    }
+}
