@@ -71,8 +71,13 @@ pub struct BuildRequest {
     pub jobs: Option<usize>,
     /// The zstd level of the stones.
     pub compression_level: i32,
-    /// Replaces the `boulder_break` shell function (the debugger's).
+    /// Replaces the `boulder_break` shell function (default:
+    /// [`breakpoint::bash_function`]).
     pub break_function: Option<String>,
+    /// Open the breakpoint console at a failing command.
+    pub break_on_failure: bool,
+    /// Without a terminal, a breakpoint stops the build instead of being skipped.
+    pub break_strict: bool,
 }
 
 impl BuildRequest {
@@ -90,6 +95,8 @@ impl BuildRequest {
             jobs: None,
             compression_level: moss_core::stone::DEFAULT_LEVEL,
             break_function: None,
+            break_on_failure: false,
+            break_strict: false,
         }
     }
 }
@@ -157,6 +164,14 @@ pub enum BuildError {
     Sandbox(#[from] SandboxError),
     #[error("phase `{}` failed ({}) at {}:{}", .0.phase.name(), .0.status, .0.recipe.display(), .0.line)]
     PhaseFailed(Box<PhaseFailure>),
+    #[error("{stop}; the build root is kept ({}): `boulder chroot {}` enters it", build_dirs.display(), recipe.display())]
+    Stopped {
+        stop: Box<breakpoint::Stop>,
+        recipe: PathBuf,
+        build_dirs: PathBuf,
+    },
+    #[error(transparent)]
+    Breakpoint(#[from] breakpoint::BreakError),
     #[error("packaging failed")]
     Packaging(#[from] PackagingError),
     #[error(transparent)]
@@ -233,9 +248,11 @@ pub fn build(
     };
     let mut scripts =
         RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;
-    if let Some(function) = &request.break_function {
-        scripts = scripts.with_break_function(function.clone());
-    }
+    let break_function = request
+        .break_function
+        .clone()
+        .unwrap_or_else(|| breakpoint::bash_function().to_string());
+    scripts = scripts.with_break_function(break_function);
     let phase_scripts = scripts.phases()?;
     let plan = packaging::plan(recipe, &scripts)?;
     timings.add("validate", started.elapsed());
@@ -283,6 +300,12 @@ pub fn build(
     // 4. Phases.
     let sandbox = root::sandbox(&prepared, &dirs, networking).bind_ro(&recipe_dir, "/mason/recipe");
     let mut id_mapping = None;
+    let break_settings = breakpoint::Settings {
+        on_failure: request.break_on_failure,
+        strict: request.break_strict,
+        history: Some(breakpoint::history_file(cache.dir())),
+        channel_parent: dirs.base.clone(),
+    };
     for script in &phase_scripts {
         report(Event::Phase {
             target: &script.target,
@@ -290,7 +313,18 @@ pub fn build(
             line: script.line,
         });
         let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
-        let phase_sandbox = sandbox.clone().env("HOME", &buildroot);
+        let session = breakpoint::Session::start(
+            &break_settings,
+            breakpoint::PhaseInfo {
+                recipe: recipe_path.clone(),
+                phase: script.phase.name().to_string(),
+                lines: breakpoint::LineMap::from_body(
+                    script.body_line as u32,
+                    script.body_recipe_lines.iter().map(|&l| l as u32),
+                ),
+            },
+        )?;
+        let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
         let run =
             phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(|error| {
                 match error {
@@ -308,6 +342,13 @@ pub fn build(
         );
         if id_mapping.is_none() {
             id_mapping = Some(IdMapping::detect());
+        }
+        if let Some(stop) = session.finish()? {
+            return Err(BuildError::Stopped {
+                stop: Box::new(stop),
+                recipe: request.recipe.clone(),
+                build_dirs: dirs.base.clone(),
+            });
         }
         if !run.status.success() {
             let diagnosis = failure::diagnose(&run.lines);

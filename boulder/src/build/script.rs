@@ -393,10 +393,15 @@ impl<'a> TargetScripts<'a> {
 
 /// An ERR trap that prints the script line of the failing command for the
 /// failure report (quietly: xtrace is switched off first).
+/// The ERR trap: marks the failing line in the log and, under
+/// `--break-on-failure`, opens the breakpoint console there (the hook is
+/// defined by [`super::breakpoint::bash_function`]).
 fn error_trap() -> String {
     format!(
-        "trap '{{ set +x; }} 2>/dev/null; echo \"{}$LINENO\" >&2' ERR",
-        super::failure::FAILED_LINE_MARKER
+        "trap '__bb_status=$? __bb_line=$LINENO; {{ set +x; }} 2>/dev/null; \
+         echo \"{}$__bb_line\" >&2; {}' ERR",
+        super::failure::FAILED_LINE_MARKER,
+        super::breakpoint::FAILURE_HOOK,
     )
 }
 

@@ -40,6 +40,12 @@ pub struct BuildArgs {
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
+    /// When a phase command fails, open the breakpoint console at it (needs a terminal).
+    #[arg(long)]
+    pub break_on_failure: bool,
+    /// Without a terminal, fail at a breakpoint instead of reporting and skipping it.
+    #[arg(long)]
+    pub break_strict: bool,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -64,6 +70,8 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         verify: args.verify.clone(),
         build_release: args.build_release,
         jobs: args.jobs,
+        break_on_failure: args.break_on_failure,
+        break_strict: args.break_strict,
         ..BuildRequest::new(&args.recipe)
     };
     let tty = std::io::stdout().is_terminal();

@@ -44,7 +44,7 @@ use terminal::Terminal;
 pub use console::{history_file, COMMANDS, PROMPT};
 pub use error::BreakError;
 pub use lines::LineMap;
-pub use shell::{bash_function, GUEST_DIR, STOP_STATUS};
+pub use shell::{bash_function, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
 
 /// How breakpoints behave for a whole build.
 #[derive(Debug, Clone, Default)]

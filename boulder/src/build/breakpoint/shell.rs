@@ -18,6 +18,12 @@ pub const STOP_STATUS: i32 = 86;
 pub(crate) const ENV_DIR: &str = "BOULDER_BREAK_DIR";
 pub(crate) const ENV_ON_FAILURE: &str = "BOULDER_BREAK_ON_FAILURE";
 
+/// Bash for an ERR trap that has `$?` in `__bb_status` and `$LINENO` in
+/// `__bb_line`: under `--break-on-failure` it opens the console at the
+/// failing command. An ERR trap installed after [`bash_function`] replaces
+/// the function's own and must call this.
+pub const FAILURE_HOOK: &str = "if [ -n \"${BOULDER_BREAK_ON_FAILURE:-}\" ]; then __boulder_failed \"$__bb_status\" \"$__bb_line\"; fi";
+
 /// The bash text defining `boulder_break` (called as
 /// `boulder_break continue|exit <recipe-line>`) and, when boulder asks for it,
 /// the ERR trap that opens the console at a failing command. Put it in the
@@ -120,5 +126,5 @@ printf '%s\n' 'boulder: a shell with the script'\''s state at the failing comman
     { case $__bb_opts in *x*) set -x ;; esac; } 2>/dev/null
     return "$__bb_status"
 }
-{ if [ -n "${BOULDER_BREAK_ON_FAILURE:-}" ]; then set -o errtrace; trap '__boulder_failed $? $LINENO' ERR; fi; } 2>/dev/null
+{ if [ -n "${BOULDER_BREAK_ON_FAILURE:-}" ]; then set -o errtrace; trap '__bb_status=$? __bb_line=$LINENO; __boulder_failed "$__bb_status" "$__bb_line"' ERR; fi; } 2>/dev/null
 "#;
