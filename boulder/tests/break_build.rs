@@ -151,7 +151,7 @@ fn break_exit_stops_the_build_after_the_shell_and_keeps_the_root() {
     pty.expect("recipe line 12) ");
     pty.line("exit");
     pty.expect("stopped at the %break_exit on line 12 of");
-    pty.expect("the build root is kept");
+    pty.expect("root is kept");
     let (status, transcript) = pty.finish();
     assert!(!status.success(), "{transcript}");
     assert!(
