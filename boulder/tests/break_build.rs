@@ -218,7 +218,7 @@ build       : |
     pty.expect("  16 |     %make");
     pty.expect(boulder::build::breakpoint::PROMPT);
     pty.line("shell");
-    pty.expect("failed with status 2, script line ");
+    pty.expect("(failed, script line ");
     pty.line("echo x=$x; ls Makefile");
     pty.expect("x=5\r\nMakefile\r\n");
     pty.line("exit");

@@ -398,7 +398,7 @@ impl<'a> TargetScripts<'a> {
 /// defined by [`super::breakpoint::bash_function`]).
 fn error_trap() -> String {
     format!(
-        "trap '__bb_status=$? __bb_line=$LINENO; {{ set +x; }} 2>/dev/null; \
+        "trap '{{ __bb_status=$? __bb_line=$LINENO; set +x; }} 2>/dev/null; \
          echo \"{}$__bb_line\" >&2; {}' ERR",
         super::failure::FAILED_LINE_MARKER,
         super::breakpoint::FAILURE_HOOK,

@@ -247,7 +247,7 @@ fn break_on_failure_opens_the_console_at_make() {
     pty.expect("| make\r\n");
     pty.expect(console_prompt());
     pty.line("shell");
-    let prompt = "failed with status 2, script line ";
+    let prompt = "(failed, script line ";
     pty.expect(prompt);
     pty.line("echo x=$x; make; echo make=$?");
     pty.expect("x=7\r\n");

@@ -98,7 +98,7 @@ boulder_break() {
     __boulder_in_break=1
     if [ -n "$__bb_dir" ] && [ -p "$__bb_dir/to-host" ]; then
         __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
-            "PS1='(boulder: %break_$__bb_kind, recipe line $__bb_line) \\w \\$ '
+            "PS1='(recipe line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state; exit (or Ctrl-D) returns to boulder'"
         printf 'break %s %s %s\n' "$__bb_kind" "$__bb_line" "${BASH_LINENO[0]}" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
@@ -116,7 +116,7 @@ __boulder_failed() {
         __boulder_in_break=1
         printf '%s\n' "$__bb_command" > "$__bb_dir/command"
         __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
-            "PS1='(boulder: failed with status $__bb_status, script line $__bb_line) \\w \\$ '
+            "PS1='(failed, script line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state at the failing command; exit (or Ctrl-D) returns to boulder'"
         printf 'failed %s %s\n' "$__bb_status" "$__bb_line" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
