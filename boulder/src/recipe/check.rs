@@ -506,7 +506,7 @@ fn assemble(
                             text.push('\n');
                         }
                         text.push_str(&format!(
-                            "# ---- breakpoint ({action}) at recipe line {line}: a new shell starts here ----\n"
+                            "# ---- breakpoint ({action}) at recipe line {line}: the phase pauses here for a shell ----\n"
                         ));
                     }
                 }
