@@ -17,6 +17,8 @@
 //! relevant log lines, builddep suggestions, the log path and the kept build
 //! directories for `boulder chroot`.
 //!
+//! * [`breakpoint`]: `%break_continue` / `%break_exit` and
+//!   `--break-on-failure`: a shell with the script's state, and a console.
 //! * [`script`]: the phase scripts as bash and the rc file of `boulder chroot`:
 //!   `RecipeScripts::new(library, &recipe, &text, HOST_ARCH, ScriptOptions::default())?`
 //!   then `.phases()` or `.chroot_rc()`.
