@@ -43,10 +43,24 @@ fn main() {
             console_completes_and_keeps_history,
         ),
     ];
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    // libtest's options are accepted and mostly ignored; bare words filter.
+    let mut only = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--list" => {
+                for (name, _) in cases {
+                    println!("{name}: test");
+                }
+                return;
+            }
+            "--test-threads" | "--skip" | "--format" | "--color" | "--logfile" | "-Z" => {
+                args.next();
+            }
+            _ if arg.starts_with('-') => {}
+            _ => only.push(arg),
+        }
+    }
     for (name, case) in cases {
         if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
             continue;
