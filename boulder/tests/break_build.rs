@@ -228,3 +228,57 @@ build       : |
     assert!(!status.success(), "{transcript}");
     assert!(transcript.contains("stone.yaml:16"), "{transcript}");
 }
+
+/// A breakpoint inside an action's expansion pauses at that exact point;
+/// `where` names the line of the action call.
+#[test]
+fn breakpoint_inside_a_macro_pauses_at_that_point() {
+    if !have_dpkg() {
+        return;
+    }
+    let case = Case::new(
+        "install     : |
+    y=7
+    %pause_here
+    mkdir -p %(installroot)/usr/share/doc
+    echo \"y=$y\" > %(installroot)/usr/share/doc/after
+",
+    );
+    let data = tempfile::tempdir().expect("tempdir");
+    let actions = data.path().join("macros/actions");
+    fs::create_dir_all(&actions).expect("mkdir actions");
+    fs::write(
+        actions.join("pause.yaml"),
+        "actions:
+    - pause_here:
+        description: Says so, pauses the phase for a look, then says so again
+        example: |
+            %pause_here
+        command: |
+            echo before-$((20+1))
+            %break_continue
+            echo after-$((20+2))
+",
+    )
+    .expect("write the action");
+    let data_dir = data.path().to_str().expect("utf-8 path").to_string();
+    let mut pty = Pty::spawn(case.command(&["--data-dir", &data_dir]), 30, 100);
+    pty.expect("before-21");
+    pty.expect("%break_continue at ");
+    pty.expect("stone.yaml:12 (phase install)");
+    let prompt = "recipe line 12) ";
+    pty.expect(prompt);
+    pty.line("echo y=$y");
+    pty.expect("\r\ny=7\r\n");
+    pty.expect(prompt);
+    pty.line("exit");
+    pty.expect(boulder::build::breakpoint::PROMPT);
+    pty.line("continue");
+    pty.expect("after-22");
+    let transcript = pty.finish_success();
+    let before = transcript.find("before-21").expect("before");
+    let paused = transcript.find("%break_continue at ").expect("paused");
+    let after = transcript.rfind("after-22").expect("after");
+    assert!(before < paused && paused < after, "{transcript}");
+    assert!(case.packaged().iter().any(|f| f == "/usr/share/doc/after"));
+}
