@@ -32,6 +32,33 @@ pub struct ChrootArgs {
     pub command: Vec<String>,
 }
 
+/// The environment variable that carries the rc text into the sandbox (the
+/// root is read-only, so there is no file to put it in).
+const RC_VARIABLE: &str = "BOULDER_CHROOT_RC";
+
+/// bash reads the phase environment from [`RC_VARIABLE`], then runs the
+/// command, or stays interactive.
+fn shell_argv(command: &[String]) -> Vec<String> {
+    let mut argv: Vec<String> = vec!["/usr/bin/bash".into(), "-c".into()];
+    if command.is_empty() {
+        argv.push(format!(
+            "exec /usr/bin/bash --rcfile <(printf '%s\\nunset {RC_VARIABLE}\\n' \"${RC_VARIABLE}\") -i"
+        ));
+    } else {
+        argv.push(format!(
+            "eval \"${RC_VARIABLE}\" || exit 1; unset {RC_VARIABLE}; \"$@\""
+        ));
+        argv.push("bash".into());
+        argv.extend(command.iter().cloned());
+    }
+    argv
+}
+
+/// The phase environment of the recipe as a bash rc file.
+fn phase_rc(_loaded: &crate::recipe::LoadedRecipe) -> miette::Result<String> {
+    Ok(String::from("cd /mason/build\n"))
+}
+
 pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     let path = if args.recipe.is_dir() {
         args.recipe.join("stone.yaml")
@@ -67,20 +94,17 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,
     };
-    let mut argv: Vec<String> = vec!["/usr/bin/bash".into()];
+    let rc = phase_rc(&loaded)?;
     if args.command.is_empty() {
         eprintln!(
             "Entering the build root of {name} ({}); leave with `exit`.",
             prepared.path.display()
         );
-        argv.push("-i".into());
-    } else {
-        argv.extend(["-c".into(), "exec \"$@\"".into(), "bash".into()]);
-        argv.extend(args.command.iter().cloned());
     }
     let status = root::sandbox(&prepared, &dirs, args.networking)
         .env("PS1", format!("({name}) \\w \\$ "))
-        .run(&argv)
+        .env(RC_VARIABLE, rc)
+        .run(shell_argv(&args.command))
         .into_diagnostic()?;
     let code = match (status.code(), status.signal()) {
         (Some(code), _) => code,

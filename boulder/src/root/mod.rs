@@ -128,6 +128,8 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     let mut reused = path.is_dir();
     if !reused {
         let _lock = FileLock::exclusive(&cache.lock_path(&format!("root-{key}")))?;
+        // Pruning must not delete store assets this blit is about to link.
+        let _no_prune = FileLock::shared(&cache.lock_path("prune"))?;
         reused = path.is_dir();
         if !reused {
             blit::make_root(cache, &repos, &picked, &path)?;

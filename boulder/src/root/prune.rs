@@ -165,13 +165,19 @@ fn prune_store(cache: &Cache) -> Result<(u64, u64), RootError> {
     if !store.dir().is_dir() {
         return Ok((assets, bytes));
     }
+    // Roots link a mode variant (a copy) instead of the asset when a file's
+    // mode differs; such an asset stays as long as a variant is in use.
+    let with_variants: std::collections::HashSet<u128> =
+        variants.list().into_iter().map(|(_, _, d)| d).collect();
     let listed = store.list().map_err(|e| RootError::Import(e.to_string()))?;
     for (digest, _) in listed {
+        if with_variants.contains(&digest) {
+            continue;
+        }
         let path = store.path(digest);
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
-        // A mode variant is a copy, not a link, so nlink 1 means unused.
         if meta.nlink() == 1 {
             bytes += meta.len();
             assets += 1;

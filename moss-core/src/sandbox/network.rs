@@ -47,6 +47,31 @@ pub(crate) fn loopback_up() -> Step {
     Ok(())
 }
 
+/// Writes `content` to a new file beside `name` in `etc`. The name carries
+/// the time, not the pid: every sandbox's setup runs as pid 1.
+fn write_aside(etc: &Path, name: &str, content: &[u8]) -> Step<std::path::PathBuf> {
+    use std::io::Write;
+    loop {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tmp = etc.join(format!(".{name}.{nanos}"));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(mut file) => {
+                file.write_all(content)
+                    .map_err(io_at(SetupStep::CopyHostFile, &tmp))?;
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_at(SetupStep::CopyHostFile, &tmp)(e)),
+        }
+    }
+}
+
 /// Copy the host's `resolv.conf` and `hosts` into `etc` (the root's `/etc`
 /// before the pivot), replacing what is there (a symlink is replaced, not followed).
 pub(crate) fn copy_host_files(etc: &Path) -> Step {
@@ -57,10 +82,11 @@ pub(crate) fn copy_host_files(etc: &Path) -> Step {
         };
         let target = etc.join(name);
         fs::create_dir_all(etc).map_err(io_at(SetupStep::CopyHostFile, etc))?;
-        if target.symlink_metadata().is_ok() {
-            fs::remove_file(&target).map_err(io_at(SetupStep::CopyHostFile, &target))?;
-        }
-        fs::write(&target, content).map_err(io_at(SetupStep::CopyHostFile, &target))?;
+        // Written aside and renamed over the target: a symlink there is
+        // replaced, not followed, and sandboxes sharing one root (boulder's
+        // cached build roots) never see a missing or half-written file.
+        let tmp = write_aside(etc, name, &content)?;
+        fs::rename(&tmp, &target).map_err(io_at(SetupStep::CopyHostFile, &target))?;
     }
     Ok(())
 }

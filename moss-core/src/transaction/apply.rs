@@ -23,14 +23,14 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> En
 
 /// The packages of a prospective state.
 #[derive(Default)]
-struct Plan {
-    metas: Vec<PackageMeta>,
-    layouts: Vec<Vec<LayoutRecord>>,
-    selections: Vec<Selection>,
+pub(super) struct Plan {
+    pub(super) metas: Vec<PackageMeta>,
+    pub(super) layouts: Vec<Vec<LayoutRecord>>,
+    pub(super) selections: Vec<Selection>,
 }
 
 impl Plan {
-    fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
+    pub(super) fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
         self.selections.push(Selection {
             package_id: meta.id.clone(),
             explicit,
@@ -40,7 +40,7 @@ impl Plan {
         self.layouts.push(layouts);
     }
 
-    fn tree(&self) -> Result<Tree, EngineError> {
+    pub(super) fn tree(&self) -> Result<Tree, EngineError> {
         let packages: Vec<PackageLayouts<'_>> = self
             .metas
             .iter()
@@ -203,7 +203,7 @@ impl Engine {
     }
 
     /// The live tree must be the one the database calls active.
-    fn check_live(&self, active: Option<i64>) -> Result<(), EngineError> {
+    pub(super) fn check_live(&self, active: Option<i64>) -> Result<(), EngineError> {
         let usr = self.inst.usr();
         let live = read_state_id(&usr)?;
         if live == active {

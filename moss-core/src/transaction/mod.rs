@@ -10,6 +10,7 @@
 
 mod apply;
 mod hooks;
+mod select;
 mod stones;
 mod verify;
 
@@ -24,7 +25,8 @@ use crate::store::{ModeVariants, Store};
 use crate::tree::TreeError;
 use crate::trigger::{Outcome as TriggerOutcome, TriggerError};
 
-pub use stones::{read_stone, LocalStone};
+pub use select::CacheReport;
+pub use stones::{read_stone, read_stone_as, LocalStone};
 pub use verify::{VerifyIssue, VerifyReport};
 
 /// Errors of engine operations.

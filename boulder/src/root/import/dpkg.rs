@@ -214,10 +214,7 @@ pub fn alternatives(admin: &Path) -> Vec<(String, String)> {
         let Some(master) = lines.next() else { continue };
         let master_name = entry.file_name().to_string_lossy().into_owned();
         let mut pairs = vec![(master_name, master.to_string())];
-        loop {
-            let Some(name) = lines.next().filter(|l| !l.is_empty()) else {
-                break;
-            };
+        while let Some(name) = lines.next().filter(|l| !l.is_empty()) {
             let Some(link) = lines.next() else { break };
             pairs.push((name.to_string(), link.to_string()));
         }

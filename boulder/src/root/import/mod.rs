@@ -167,7 +167,10 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
         let mut meta = match (reusable, old_metas.get(name)) {
             (true, Some(meta)) => meta.clone(),
             _ => {
-                let meta = pack::pack(pkg, files, &deps, &stone_path)?;
+                let (meta, skipped) = pack::pack(pkg, files, &deps, &stone_path)?;
+                for path in skipped {
+                    progress.warn(&format!("{name}: /usr/{path} is not readable; left out"));
+                }
                 repacked.push(name.clone());
                 meta
             }

@@ -57,17 +57,18 @@ pub fn pack(
     files: &[FileEntry],
     depends: &[String],
     out: &Path,
-) -> Result<Meta, RootError> {
+) -> Result<(Meta, Vec<String>), RootError> {
+    let mut skipped = Vec::new();
     let mut layout = Vec::with_capacity(files.len());
     let mut contents = Vec::new();
     for file in files {
         let (mode, kind) = match &file.kind {
             FileKind::Regular { mode, .. } => {
-                let content =
-                    Content::from_path(file.host.clone()).map_err(|source| RootError::Stone {
-                        path: file.host.clone(),
-                        source,
-                    })?;
+                // A file this user cannot read (an unprivileged import) is left out.
+                let Ok(content) = Content::from_path(file.host.clone()) else {
+                    skipped.push(file.path.clone());
+                    continue;
+                };
                 let digest = content.digest;
                 contents.push(content);
                 (0o100000 | mode, LayoutKind::Regular { digest })
@@ -127,5 +128,5 @@ pub fn pack(
         }
     }
     fs::rename(&tmp, out).map_err(RootError::io("renaming into place", out))?;
-    Ok(meta)
+    Ok((meta, skipped))
 }

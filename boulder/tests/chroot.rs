@@ -1,0 +1,162 @@
+//! Acceptance of `boulder chroot`: every property of the build root checked
+//! on its own, through the real binary, the real host import and real
+//! namespaces. All tests share one cache (the host import is slow); boulder's
+//! own locks keep them from racing.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// One cache per target directory, shared by every test of this crate.
+fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The host import needs dpkg; elsewhere the tests say so and pass.
+fn have_dpkg() -> bool {
+    let found = Command::new("dpkg-query").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+    }
+    found
+}
+
+fn chroot(command: &[&str]) -> Output {
+    let recipe = workspace().join("recipes-example/hello");
+    Command::new(env!("CARGO_BIN_EXE_boulder"))
+        .arg("chroot")
+        .arg(&recipe)
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("run boulder chroot")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sh(script: &str) -> Output {
+    chroot(&["/bin/sh", "-c", script])
+}
+
+#[test]
+fn gcc_runs_inside() {
+    if !have_dpkg() {
+        return;
+    }
+    let out = chroot(&["gcc", "--version"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("gcc"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn the_user_is_root_inside() {
+    if !have_dpkg() {
+        return;
+    }
+    let out = chroot(&["id", "-u"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "0");
+}
+
+#[test]
+fn home_and_the_checkout_are_not_visible() {
+    if !have_dpkg() {
+        return;
+    }
+    let checkout = workspace();
+    assert!(checkout.is_dir());
+    for path in [Path::new("/home"), checkout.as_path()] {
+        let out = chroot(&["test", "-e", &path.display().to_string()]);
+        assert_eq!(out.status.code(), Some(1), "{} is visible", path.display());
+    }
+    // The same probe does see what the root holds.
+    let out = chroot(&["test", "-e", "/usr/bin/gcc"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn usr_is_read_only() {
+    if !have_dpkg() {
+        return;
+    }
+    let out = chroot(&["touch", "/usr/bin/x"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("Read-only file system"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The build directory is writable.
+    let out = chroot(&["touch", "/mason/build/probe"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_port_on_the_host_loopback_is_not_reachable() {
+    if !have_dpkg() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    // Reachable from the host itself.
+    TcpStream::connect(("127.0.0.1", port)).expect("host connects");
+    let probe = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+    let out = chroot(&["bash", "-c", &probe]);
+    assert!(
+        !out.status.success(),
+        "connected to the host's port {port} from the sandbox"
+    );
+    assert!(
+        text(&out.stderr).contains("refused"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn ps_shows_only_the_sandbox() {
+    if !have_dpkg() {
+        return;
+    }
+    let out = chroot(&["ps", "-e", "-o", "pid=,comm="]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let lines: Vec<&str> = listing.lines().collect();
+    // The sandbox's init, bash (exec'd into ps) — nothing of the host.
+    assert!(lines.len() <= 3, "{listing}");
+    assert!(
+        lines.iter().any(|l| l.trim_start().starts_with("1 ")),
+        "{listing}"
+    );
+    assert!(lines.iter().any(|l| l.ends_with("ps")), "{listing}");
+    let me = std::process::id().to_string();
+    assert!(!listing.contains("cargo"), "{listing}");
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.split_whitespace().next() == Some(me.as_str())),
+        "{listing}"
+    );
+}
+
+#[test]
+fn the_command_status_is_the_exit_status() {
+    if !have_dpkg() {
+        return;
+    }
+    let out = sh("exit 7");
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    let out = sh("cd /mason/build && printf 'int main(){return 3;}' > t.c && gcc -o t t.c && ./t");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}

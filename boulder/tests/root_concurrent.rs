@@ -1,0 +1,81 @@
+//! Two roots for the same recipe at once: both are ready and entered, and
+//! they write to different directories (acceptance 2 of the build roots).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Barrier;
+
+use boulder::root::{self, BuildDirs, Cache, RootRequest};
+
+fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
+}
+
+#[test]
+fn two_builds_of_one_recipe_share_no_writable_directory() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+        return;
+    }
+    let cache = Cache::open(Some(&cache_dir())).expect("cache");
+    let request = RootRequest {
+        profile: "host".into(),
+        packages: vec!["binary(make)".into()],
+        networking: false,
+    };
+    let barrier = Barrier::new(2);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (cache, request, barrier) = (&cache, &request, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let prepared = root::prepare(cache, request).expect("prepare");
+                    let dirs = BuildDirs::create(cache, "hello").expect("build dirs");
+                    let script = format!(
+                        "echo {i} > /mason/build/owner && sleep 0.3 && ls /mason/build /mason/install && cat /mason/build/owner"
+                    );
+                    let out = root::sandbox(&prepared, &dirs, false)
+                        .output(["/bin/sh", "-c", &script])
+                        .expect("sandbox");
+                    (i, prepared, dirs, out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let (a, b) = (&results[0], &results[1]);
+    assert_eq!(a.1.path, b.1.path, "the same package set shares one root");
+    for dir in [
+        |d: &BuildDirs| d.base.clone(),
+        |d: &BuildDirs| d.build.clone(),
+        |d: &BuildDirs| d.install.clone(),
+        |d: &BuildDirs| d.artefacts.clone(),
+    ] {
+        assert_ne!(dir(&a.2), dir(&b.2));
+    }
+    for (i, _, dirs, out) in &results {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Each sandbox saw only its own file, and it kept its own value.
+        assert_eq!(
+            stdout.lines().last(),
+            Some(i.to_string().as_str()),
+            "{stdout}"
+        );
+        assert_eq!(stdout.matches("owner").count(), 1, "{stdout}");
+        let on_host = std::fs::read_to_string(dirs.build.join("owner")).expect("owner");
+        assert_eq!(on_host.trim(), i.to_string());
+    }
+}

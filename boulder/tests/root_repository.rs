@@ -1,0 +1,248 @@
+//! Build roots from a remote repository (the `aerynos` profile's code path:
+//! a root index, then a `stone.index`, then stones), served by a real HTTP
+//! server on loopback; reuse by key, resolution errors, and pruning.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Cursor, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use boulder::root::{self, prune, Cache, RootError, RootRequest};
+use moss_core::stone::{
+    Content, Dependency, DependencyKind, FileType, LayoutEntry, LayoutKind, Meta, Provider,
+    StoneWriter,
+};
+use sha2::{Digest, Sha256};
+
+type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
+/// A tiny HTTP/1.1 server: GET of a known path gives its bytes, else 404.
+fn serve(files: Files) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                match reader.read_line(&mut header) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if header == "\r\n" => break,
+                    Ok(_) => {}
+                }
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let body = files.lock().expect("files").get(&path).cloned();
+            let response = match body {
+                Some(body) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend(body);
+                    r
+                }
+                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = stream.write_all(&response);
+        }
+    });
+    port
+}
+
+fn package(name: &str, file: &str, content: &[u8], depends: &[&str]) -> (Meta, Vec<u8>) {
+    let content = Content::from_bytes(content.to_vec());
+    let layout = vec![LayoutEntry {
+        uid: 0,
+        gid: 0,
+        mode: 0o100755,
+        tag: 0,
+        kind: LayoutKind::Regular {
+            digest: content.digest,
+        },
+        path: file.to_string(),
+    }];
+    let meta = Meta {
+        name: name.into(),
+        version: "1.0".into(),
+        source_release: 1,
+        build_release: 1,
+        architecture: "x86_64".into(),
+        depends: depends
+            .iter()
+            .map(|d| Dependency::new(DependencyKind::PackageName, *d))
+            .collect(),
+        provides: vec![Provider::new(DependencyKind::Binary, name)],
+        ..Meta::default()
+    };
+    let stone = StoneWriter::default()
+        .write_binary(Cursor::new(Vec::new()), &meta, &layout, vec![content])
+        .expect("write stone")
+        .into_inner();
+    (meta, stone)
+}
+
+/// Publishes `tiny` (needs `tiny-lib`) and `tiny-lib` under a root index.
+fn publish(files: &Files) {
+    let dir = "/main/history/42/x86_64";
+    let mut metas = Vec::new();
+    for (name, file, content, deps) in [
+        (
+            "tiny",
+            "bin/tiny",
+            &b"#!/bin/sh\necho tiny\n"[..],
+            &["tiny-lib"][..],
+        ),
+        ("tiny-lib", "lib/tiny/data", &b"tiny data\n"[..], &[][..]),
+    ] {
+        let (mut meta, stone) = package(name, file, content, deps);
+        let uri = format!("stones/{name}.stone");
+        meta.package_hash = Some(hex::encode(Sha256::digest(&stone)));
+        meta.package_size = Some(stone.len() as u64);
+        meta.package_uri = Some(uri.clone());
+        files
+            .lock()
+            .expect("files")
+            .insert(format!("{dir}/{uri}"), stone);
+        metas.push(meta);
+    }
+    let index = StoneWriter::default()
+        .write_metas(Vec::new(), FileType::Repository, &metas)
+        .expect("index");
+    let root_index = br#"{"formats": {"v0": {}}, "streams": {"volatile": {"format": "v0", "history": "42"}}, "tags": {}, "history": {"42": {"format": "v0"}}}"#;
+    let mut f = files.lock().expect("files");
+    f.insert(format!("{dir}/stone.index"), index);
+    f.insert("/main/moss-root-index.json".into(), root_index.to_vec());
+}
+
+fn setup(profiles: &Path, port: u16) {
+    std::fs::create_dir_all(profiles).expect("profiles dir");
+    let profile = format!(
+        "description: a remote repository on loopback\nrepositories:\n  - name: volatile\n    base-uri: http://127.0.0.1:{port}/\n    channel: main\n    version: stream/volatile\n    arch: x86_64\n    priority: 0\npackages:\n  - binary(tiny)\n"
+    );
+    std::fs::write(profiles.join("remote.yaml"), profile).expect("profile");
+}
+
+fn request(packages: &[&str]) -> RootRequest {
+    RootRequest {
+        profile: "remote".into(),
+        packages: packages.iter().map(|p| p.to_string()).collect(),
+        networking: false,
+    }
+}
+
+#[test]
+fn a_root_from_a_remote_repository_is_made_once_and_reused() {
+    let files: Files = Arc::default();
+    publish(&files);
+    let port = serve(files.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), port);
+    let cache = Cache::open(Some(&tmp.path().join("cache")))
+        .expect("cache")
+        .with_profiles_dir(Some(tmp.path().join("profiles")));
+
+    let first = root::prepare(&cache, &request(&[])).expect("prepare");
+    assert!(!first.reused);
+    assert_eq!(first.packages, vec!["tiny-1.0", "tiny-lib-1.0"]);
+    let usr = first.path.join("usr");
+    assert_eq!(
+        std::fs::read(usr.join("bin/tiny")).expect("tiny"),
+        b"#!/bin/sh\necho tiny\n"
+    );
+    assert_eq!(
+        std::fs::read(usr.join("lib/tiny/data")).expect("data"),
+        b"tiny data\n"
+    );
+    assert_eq!(
+        std::fs::read_link(first.path.join("bin")).expect("bin"),
+        Path::new("usr/bin")
+    );
+    assert!(std::fs::read_to_string(first.path.join("etc/passwd"))
+        .expect("passwd")
+        .starts_with("root:x:0:0:"));
+
+    // The server is gone: everything now comes from the cache.
+    files.lock().expect("files").clear();
+    let second = root::prepare(&cache, &request(&["tiny"])).expect("prepare again");
+    assert!(second.reused);
+    assert_eq!(second.key, first.key);
+    assert_eq!(second.timings.blit, std::time::Duration::ZERO);
+
+    let err =
+        root::prepare(&cache, &request(&["pkgconfig(nothing-here)"])).expect_err("unresolvable");
+    match err {
+        RootError::Unresolvable {
+            request, profile, ..
+        } => {
+            assert_eq!(request, "pkgconfig(nothing-here)");
+            assert_eq!(profile, "remote");
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+}
+
+#[test]
+fn a_stone_that_does_not_match_its_index_is_refused() {
+    let files: Files = Arc::default();
+    publish(&files);
+    files.lock().expect("files").insert(
+        "/main/history/42/x86_64/stones/tiny-lib.stone".into(),
+        b"tampered".to_vec(),
+    );
+    let port = serve(files);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), port);
+    let cache = Cache::open(Some(&tmp.path().join("cache")))
+        .expect("cache")
+        .with_profiles_dir(Some(tmp.path().join("profiles")));
+    let err = root::prepare(&cache, &request(&[])).expect_err("tampered");
+    assert!(err.to_string().contains("sha256"), "{err}");
+    assert!(root::prune::roots(&cache).is_empty());
+}
+
+#[test]
+fn prune_removes_unused_roots_and_their_store_assets() {
+    let files: Files = Arc::default();
+    publish(&files);
+    let port = serve(files.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), port);
+    let cache = Cache::open(Some(&tmp.path().join("cache")))
+        .expect("cache")
+        .with_profiles_dir(Some(tmp.path().join("profiles")));
+    let prepared = root::prepare(&cache, &request(&[])).expect("prepare");
+
+    // Recently used: a prune by age keeps it.
+    let kept = prune::prune(&cache, &prune::PruneOptions::default()).expect("prune");
+    assert!(kept.roots.is_empty());
+    assert_eq!(kept.assets, 0);
+    assert!(prepared.path.is_dir());
+
+    let options = prune::PruneOptions {
+        max_age: std::time::Duration::ZERO,
+        max_bytes: None,
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let report = prune::prune(&cache, &options).expect("prune");
+    assert_eq!(report.roots, vec![prepared.key.clone()]);
+    assert!(!prepared.path.exists());
+    // Both files are executable: each had a store asset and a 0755 variant.
+    assert_eq!(report.assets, 4, "{report:?}");
+    assert!(cache.store().list().expect("list").is_empty());
+    assert!(cache.mode_variants().list().is_empty());
+
+    // The stones are still downloaded: the root comes back without the server.
+    files.lock().expect("files").clear();
+    let again = root::prepare(&cache, &request(&[])).expect("prepare again");
+    assert_eq!(again.key, prepared.key);
+    assert!(again.path.join("usr/bin/tiny").is_file());
+}
