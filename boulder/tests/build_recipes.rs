@@ -412,3 +412,70 @@ fn a_wrong_upstream_hash_stops_before_the_root() {
         "build dirs were made"
     );
 }
+
+#[test]
+fn a_missing_command_suggests_a_builddep() {
+    if !have_dpkg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recipe = dir.path().join("stone.yaml");
+    fs::write(
+        &recipe,
+        "name: needs-tool\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: https://example.invalid\ndescription: d\nbuild: |\n    frobnicate-sources --all\n",
+    )
+    .expect("recipe");
+    let out_arg = dir.path().to_str().unwrap();
+    let output = boulder(
+        &["build", recipe.to_str().unwrap(), "-o", out_arg],
+        dir.path(),
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("command not found"), "{stderr}");
+    assert!(stderr.contains("binary(frobnicate-sources)"), "{stderr}");
+    assert!(stderr.contains("stone.yaml:9"), "{stderr}");
+}
+
+#[test]
+fn an_archive_upstream_is_fetched_unpacked_and_built() {
+    if !have_dpkg() {
+        return;
+    }
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("tree/tiny-2.0");
+    fs::create_dir_all(&src).expect("src");
+    fs::write(
+        src.join("tiny.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"tiny\"); return 0; }\n",
+    )
+    .expect("tiny.c");
+    let archive = dir.path().join("tiny-2.0.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path().join("tree"))
+        .arg("tiny-2.0")
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let hash = hex::encode(Sha256::digest(fs::read(&archive).expect("archive")));
+    let recipe = dir.path().join("stone.yaml");
+    fs::write(
+        &recipe,
+        format!(
+            "name: tiny\nversion: 2.0\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: https://example.invalid\ndescription: d\ntoolchain: gnu\ntuning:\n    - compress-debug: zlib\nupstreams:\n    - file://{}: {hash}\nbuild: |\n    test \"$PWD\" = /mason/build/x86_64/tiny-2.0.tar.gz\n    %(cc) %(cflags) %(ldflags) -o tiny tiny.c\ninstall: |\n    %install_bin tiny\n",
+            archive.display()
+        ),
+    )
+    .expect("recipe");
+    let (out, _) = build(&recipe, &[]);
+    let files = stone_files(out.path());
+    let stone = files
+        .get("tiny-2.0-1-1-x86_64.stone")
+        .unwrap_or_else(|| panic!("{files:?}"));
+    let paths: Vec<String> = layout_paths(stone).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, vec!["/usr/bin/tiny"]);
+}

@@ -44,12 +44,16 @@ fn is_error_line(line: &str) -> bool {
         || lower.contains("permission denied")
         || lower.ends_with(": not found")
         || lower.contains("no package '")
+        || lower.contains(": failed to ")
+        || lower.contains(": cannot ")
 }
 
 /// Reads the phase output `lines` (without tags).
 pub fn diagnose(lines: &[String]) -> Diagnosis {
     let mut diagnosis = Diagnosis::default();
     let mut relevant = Vec::new();
+    // Output lines (not xtrace or markers), for when no line looks like an error.
+    let mut plain: Vec<&String> = Vec::new();
     for line in lines {
         if let Some(number) = line.strip_prefix(FAILED_LINE_MARKER) {
             diagnosis.script_line = number.trim().parse().ok();
@@ -65,6 +69,9 @@ pub fn diagnose(lines: &[String]) -> Diagnosis {
         if let Some(suggestion) = suggestion(line) {
             diagnosis.suggestions.insert(suggestion);
         }
+        if !line.contains("warning: setlocale") {
+            plain.push(line);
+        }
         if is_error_line(line) {
             relevant.push(line.clone());
         }
@@ -76,9 +83,16 @@ pub fn diagnose(lines: &[String]) -> Diagnosis {
         relevant.push("…".to_string());
         relevant.extend(tail);
     }
+    if relevant.is_empty() {
+        let start = plain.len().saturating_sub(FALLBACK_LINES);
+        relevant = plain[start..].iter().map(|l| l.to_string()).collect();
+    }
     diagnosis.relevant = relevant;
     diagnosis
 }
+
+/// How many last output lines stand in when no line looks like an error.
+const FALLBACK_LINES: usize = 5;
 
 /// The build dependency a log line points at, if it is one of the common
 /// cases: a missing command, pkg-config module or CMake package.
@@ -201,5 +215,29 @@ mod tests {
             assert_eq!(suggestion(line).as_deref(), Some(expected), "{line}");
         }
         assert_eq!(suggestion("all fine"), None);
+    }
+
+    #[test]
+    fn without_error_lines_the_last_output_stands_in() {
+        let log = lines(
+            "+ ./run-tests
+ok 1
+not ok 2 - frobnication
++ false
+",
+        );
+        assert_eq!(
+            diagnose(&log).relevant,
+            vec!["ok 1", "not ok 2 - frobnication"]
+        );
+        let cp = lines(
+            "+ cp -a a b
+cp: failed to preserve ownership for 'b': Invalid argument
+",
+        );
+        assert_eq!(
+            diagnose(&cp).relevant,
+            vec!["cp: failed to preserve ownership for 'b': Invalid argument"]
+        );
     }
 }

@@ -261,7 +261,7 @@ pub fn build(
 
     // 2. Upstreams, before any root exists.
     let started = Instant::now();
-    let upstreams = sources::upstreams(recipe, &recipe_dir);
+    let upstreams = sources::upstreams(recipe);
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
     }

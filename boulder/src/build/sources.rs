@@ -7,9 +7,8 @@ use crate::recipe::model::Upstream as RecipeUpstream;
 use crate::recipe::Recipe;
 use crate::upstream::{Fetched, Upstream, UpstreamCache, UpstreamError};
 
-/// The recipe's upstreams in the fetcher's terms. A `file://` URL or a
-/// relative path is taken relative to the recipe's directory.
-pub fn upstreams(recipe: &Recipe, recipe_dir: &Path) -> Vec<Upstream> {
+/// The recipe's upstreams in the fetcher's terms.
+pub fn upstreams(recipe: &Recipe) -> Vec<Upstream> {
     recipe
         .upstreams
         .iter()
@@ -22,7 +21,7 @@ pub fn upstreams(recipe: &Recipe, recipe_dir: &Path) -> Vec<Upstream> {
                 unpackdir,
                 stripdirs,
             } => Upstream::Archive {
-                url: local_url(&url.value, recipe_dir),
+                url: url.value.clone(),
                 hash: hash.value.clone(),
                 rename: rename.as_ref().map(|r| r.value.clone()),
                 unpack: *unpack,
@@ -34,21 +33,12 @@ pub fn upstreams(recipe: &Recipe, recipe_dir: &Path) -> Vec<Upstream> {
                 git_ref,
                 clonedir,
             } => Upstream::Git {
-                url: local_url(&url.value, recipe_dir),
+                url: url.value.clone(),
                 git_ref: git_ref.value.clone(),
                 clonedir: clonedir.as_ref().map(|d| PathBuf::from(&d.value)),
             },
         })
         .collect()
-}
-
-/// A URL without a scheme is a path; make relative ones absolute from the
-/// recipe's directory, so a recipe can ship its sources next to it.
-fn local_url(url: &str, recipe_dir: &Path) -> String {
-    if url.contains("://") || url.starts_with('/') {
-        return url.to_string();
-    }
-    recipe_dir.join(url).to_string_lossy().into_owned()
 }
 
 /// Fetches every upstream into the cache at `cache_dir`.

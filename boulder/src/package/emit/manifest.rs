@@ -203,9 +203,9 @@ fn write_file(path: &Path, bytes: &[u8], options: &EmitOptions) -> Result<(), Em
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let partial = path.with_file_name(format!(".{}.partial", name.unwrap_or_default()));
     let mut file = File::create(&partial).map_err(io_error(&partial))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_error(&partial))?;
+    // No fsync: outputs are reproducible, and a sync per file costs more
+    // than the rest of emission on a busy disk.
+    file.write_all(bytes).map_err(io_error(&partial))?;
     drop(file);
     set_mtime(&partial, options.source_date_epoch)?;
     std::fs::rename(&partial, path).map_err(io_error(path))

@@ -133,9 +133,7 @@ pub fn write(
         .map_err(stone_error)?;
     writer
         .into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .map_err(io_error(&partial))?;
+        .map_err(|e| io_error(&partial)(e.into_error()))?;
     set_mtime(&partial, options.source_date_epoch)?;
     std::fs::rename(&partial, &path).map_err(io_error(&path))?;
     let size = std::fs::metadata(&path).map_err(io_error(&path))?.len();
