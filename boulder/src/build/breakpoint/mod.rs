@@ -169,10 +169,12 @@ impl Session {
         let sandbox = sandbox
             .bind_rw(&self.dir, GUEST_DIR)
             .env(shell::ENV_DIR, GUEST_DIR);
-        if self.on_failure && self.console {
-            sandbox.env(shell::ENV_ON_FAILURE, "1")
-        } else {
-            sandbox
+        match (self.console, self.on_failure) {
+            (false, _) => sandbox,
+            (true, false) => sandbox.env(shell::ENV_SHELL, "1"),
+            (true, true) => sandbox
+                .env(shell::ENV_SHELL, "1")
+                .env(shell::ENV_ON_FAILURE, "1"),
         }
     }
 

@@ -17,6 +17,7 @@ pub const STOP_STATUS: i32 = 86;
 /// Environment variables the host sets for the script.
 pub(crate) const ENV_DIR: &str = "BOULDER_BREAK_DIR";
 pub(crate) const ENV_ON_FAILURE: &str = "BOULDER_BREAK_ON_FAILURE";
+pub(crate) const ENV_SHELL: &str = "BOULDER_BREAK_SHELL";
 
 /// Bash for an ERR trap that has `$?` in `__bb_status` and `$LINENO` in
 /// `__bb_line`: under `--break-on-failure` it opens the console at the
@@ -97,7 +98,8 @@ boulder_break() {
     local __bb_kind=${1:-continue} __bb_line=${2:-0} __bb_dir=${BOULDER_BREAK_DIR:-}
     __boulder_in_break=1
     if [ -n "$__bb_dir" ] && [ -p "$__bb_dir/to-host" ]; then
-        __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
+        # Without a terminal nobody will look at the state: skip the dump.
+        [ -z "${BOULDER_BREAK_SHELL:-}" ] || __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
             "PS1='(recipe line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state; exit (or Ctrl-D) returns to boulder'"
         printf 'break %s %s %s\n' "$__bb_kind" "$__bb_line" "${BASH_LINENO[0]}" > "$__bb_dir/to-host"
