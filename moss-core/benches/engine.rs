@@ -179,6 +179,8 @@ fn write_stone(dir: &Path, pkg: &Package, writer: &StoneWriter) -> PathBuf {
 }
 
 /// Runs moss, returning its wall time and its own peak RSS (KiB).
+// The child is reaped by `wait4` (which also gives its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
     let start = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_moss"))
@@ -214,7 +216,6 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
             node: u32,
             dir: i32,
             store_fd: i32,
-            store: &Store,
             variants: &ModeVariants,
         ) {
             let NodeKind::Directory { children, .. } = &tree.nodes()[node as usize].kind else {
@@ -228,7 +229,7 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
                         assert!(libc::mkdirat(dir, name.as_ptr(), *mode) == 0);
                         let fd =
                             libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
-                        walk(tree, child, fd, store_fd, store, variants);
+                        walk(tree, child, fd, store_fd, variants);
                         libc::close(fd);
                     },
                     NodeKind::File { digest, mode } => unsafe {
@@ -249,7 +250,7 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
                 }
             }
         }
-        walk(tree, 0, root, store_fd, store, variants);
+        walk(tree, 0, root, store_fd, variants);
         libc::close(root);
         libc::close(store_fd);
     }

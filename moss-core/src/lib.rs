@@ -7,10 +7,14 @@
 pub mod blit;
 pub mod cli;
 pub mod db;
+pub mod fetch;
 pub mod installation;
+pub mod repo;
+pub mod resolve;
 pub mod sandbox;
 pub mod state;
 pub mod stone;
 pub mod store;
 pub mod transaction;
 pub mod tree;
+pub mod trigger;

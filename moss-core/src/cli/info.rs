@@ -1,10 +1,14 @@
-//! `moss info NAME…`: details of cached packages.
+//! `moss info NAME…`: details of installed or cached packages, or else of
+//! the best candidate the configured repositories offer.
 
 use std::path::Path;
 
 use miette::IntoDiagnostic;
 
 use crate::db::LayoutKind;
+use crate::repo::{RepoPackages, Repositories};
+use crate::resolve::{CandidateSource, Prefer, Resolver};
+use crate::stone::{Dependency, DependencyKind};
 use crate::transaction::Engine;
 
 #[derive(Debug, clap::Args)]
@@ -20,9 +24,19 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> miette::Result<()> {
     let engine = Engine::open(root).into_diagnostic()?;
     let installed = engine.installed().into_diagnostic()?;
+    let mut repos: Option<Vec<RepoPackages>> = None;
     for name in &args.names {
         let Some(meta) = engine.package_by_name(name).into_diagnostic()? else {
-            return Err(miette::miette!("no package named {name} is known"));
+            if repos.is_none() {
+                let inst = engine.installation();
+                repos = Some(
+                    Repositories::load(inst.root(), &inst.moss_dir())
+                        .and_then(|r| r.packages())
+                        .into_diagnostic()?,
+                );
+            }
+            print_available(name, repos.as_deref().unwrap_or_default())?;
+            continue;
         };
         let is_installed = installed.iter().any(|(m, _)| m.id == meta.id);
         println!("Name:         {}", meta.name);
@@ -55,5 +69,65 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         }
         println!();
     }
+    Ok(())
+}
+
+/// The best repository candidate named `name`, as install would choose it.
+fn print_available(name: &str, repos: &[RepoPackages]) -> miette::Result<()> {
+    let sources: Vec<CandidateSource> = repos.iter().map(RepoPackages::source).collect();
+    let resolver = Resolver::new(sources, Prefer::Available);
+    let wanted = Dependency::new(DependencyKind::PackageName, name);
+    let Some(best) = resolver.candidates(&wanted).find(|c| c.name == name) else {
+        return Err(miette::miette!(
+            "no package named {name} is installed, cached or offered by a configured repository"
+        ));
+    };
+    let entry = repos
+        .iter()
+        .flat_map(|r| r.entries.iter().map(move |e| (r, e)))
+        .find(|(_, e)| e.hash == best.id);
+    let Some((repo, entry)) = entry else {
+        return Err(miette::miette!(
+            "package {name} vanished from the repository cache"
+        ));
+    };
+    let meta = &entry.meta;
+    println!("Name:         {}", meta.name);
+    println!("Version:      {}", meta.version);
+    println!("Release:      {}", meta.source_release);
+    println!("Build:        {}", meta.build_release);
+    println!("Architecture: {}", meta.architecture);
+    println!("Summary:      {}", meta.summary);
+    println!("Description:  {}", meta.description);
+    println!("Homepage:     {}", meta.homepage);
+    println!("Licenses:     {}", meta.licenses.join(", "));
+    let text = |v: Vec<String>| v.join(", ");
+    for (label, list) in [
+        (
+            "Depends:",
+            text(meta.depends.iter().map(|d| d.to_string()).collect()),
+        ),
+        (
+            "Provides:",
+            text(meta.provides.iter().map(|p| p.to_string()).collect()),
+        ),
+        (
+            "Conflicts:",
+            text(meta.conflicts.iter().map(|p| p.to_string()).collect()),
+        ),
+    ] {
+        if !list.is_empty() {
+            println!("{label:<13} {list}");
+        }
+    }
+    println!("Installed:    no");
+    println!(
+        "Repository:   {} (priority {})",
+        repo.repo.id, repo.repo.config.priority
+    );
+    println!("URI:          {}", repo.package_location(entry));
+    println!("Size:         {}", entry.size);
+    println!("Package id:   {}", entry.hash);
+    println!();
     Ok(())
 }

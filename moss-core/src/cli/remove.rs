@@ -21,5 +21,8 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         report.state,
         report.blit.entries()
     );
+    for line in report.triggers.report_lines() {
+        eprintln!("{line}");
+    }
     Ok(())
 }

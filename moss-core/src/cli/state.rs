@@ -13,7 +13,12 @@ pub enum Args {
     /// One state and its selected packages.
     Show { id: i64 },
     /// Make an earlier state live again.
-    Activate { id: i64 },
+    Activate {
+        id: i64,
+        /// Do not run the system triggers of the activated tree.
+        #[arg(long)]
+        skip_triggers: bool,
+    },
     /// Remove old states, their trees, and assets nothing needs any more.
     Prune {
         /// States to keep, the active one included.
@@ -59,12 +64,15 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
                 println!("  {name} ({how})");
             }
         }
-        Args::Activate { id } => {
-            let report = engine.activate(id).into_diagnostic()?;
+        Args::Activate { id, skip_triggers } => {
+            let report = engine.activate_with(id, !skip_triggers).into_diagnostic()?;
             println!(
                 "state {} is active (was {:?})",
                 report.state, report.previous
             );
+            for line in report.triggers.report_lines() {
+                eprintln!("{line}");
+            }
         }
         Args::Prune { keep } => {
             let r = engine.prune(keep as usize).into_diagnostic()?;

@@ -6,7 +6,7 @@
 
 mod layout;
 mod meta;
-mod schema;
+pub(crate) mod schema;
 mod state;
 
 use std::path::{Path, PathBuf};

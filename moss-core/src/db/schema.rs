@@ -5,7 +5,7 @@
 
 use rusqlite::Connection;
 
-pub(super) const META: &[&str] = &[
+pub(crate) const META: &[&str] = &[
     "
     CREATE TABLE IF NOT EXISTS meta (
         package TEXT NOT NULL PRIMARY KEY,
@@ -100,7 +100,7 @@ pub(super) const STATE: &[&str] = &[
 
 /// Applies the migrations past the database's `user_version`, each in its own
 /// transaction together with the version bump.
-pub(super) fn migrate(conn: &Connection, migrations: &[&str]) -> rusqlite::Result<()> {
+pub(crate) fn migrate(conn: &Connection, migrations: &[&str]) -> rusqlite::Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (index, sql) in migrations.iter().enumerate() {
         let version = index as i64 + 1;

@@ -11,6 +11,7 @@ use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
 use crate::tree::{PackageLayouts, Tree};
+use crate::trigger::Outcome as TriggerOutcome;
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> EngineError + 'a {
     move |source| EngineError::Io {
@@ -22,14 +23,14 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> En
 
 /// The packages of a prospective state.
 #[derive(Default)]
-struct Plan {
-    metas: Vec<PackageMeta>,
-    layouts: Vec<Vec<LayoutRecord>>,
-    selections: Vec<Selection>,
+pub(super) struct Plan {
+    pub(super) metas: Vec<PackageMeta>,
+    pub(super) layouts: Vec<Vec<LayoutRecord>>,
+    pub(super) selections: Vec<Selection>,
 }
 
 impl Plan {
-    fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
+    pub(super) fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
         self.selections.push(Selection {
             package_id: meta.id.clone(),
             explicit,
@@ -39,7 +40,7 @@ impl Plan {
         self.layouts.push(layouts);
     }
 
-    fn tree(&self) -> Result<Tree, EngineError> {
+    pub(super) fn tree(&self) -> Result<Tree, EngineError> {
         let packages: Vec<PackageLayouts<'_>> = self
             .metas
             .iter()
@@ -127,8 +128,18 @@ impl Engine {
         self.commit_tree("Remove", &tree, &plan.selections, active)
     }
 
-    /// Makes an existing state live again.
+    /// Makes an existing state live again and runs its system triggers.
     pub fn activate(&mut self, target: i64) -> Result<TransactionReport, EngineError> {
+        self.activate_with(target, true)
+    }
+
+    /// Makes an existing state live again; `system_triggers: false` is for
+    /// rolling back from an early boot environment.
+    pub fn activate_with(
+        &mut self,
+        target: i64,
+        system_triggers: bool,
+    ) -> Result<TransactionReport, EngineError> {
         let (active, _) = self.active_selections()?;
         if active == Some(target) {
             return Err(EngineError::AlreadyActive(target));
@@ -175,6 +186,11 @@ impl Engine {
             blit,
             assets_written: 0,
             bytes_written: 0,
+            triggers: if system_triggers {
+                self.system_triggers()
+            } else {
+                TriggerOutcome::default()
+            },
         })
     }
 
@@ -187,7 +203,7 @@ impl Engine {
     }
 
     /// The live tree must be the one the database calls active.
-    fn check_live(&self, active: Option<i64>) -> Result<(), EngineError> {
+    pub(super) fn check_live(&self, active: Option<i64>) -> Result<(), EngineError> {
         let usr = self.inst.usr();
         let live = read_state_id(&usr)?;
         if live == active {
@@ -226,19 +242,25 @@ impl Engine {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
         }
-        let blit = result?;
+        let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
+        triggers.extend(self.system_triggers());
         Ok(TransactionReport {
             state: id,
             previous: old,
             blit,
             assets_written: 0,
             bytes_written: 0,
+            triggers,
         })
     }
 
-    fn stage_and_swap(&mut self, tree: &Tree, journal: &Journal) -> Result<BlitStats, EngineError> {
+    fn stage_and_swap(
+        &mut self,
+        tree: &Tree,
+        journal: &Journal,
+    ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
@@ -246,9 +268,10 @@ impl Engine {
         let usr = staging.join("usr");
         let stats = self.blitter().blit(tree, &usr)?;
         write_state_id(&usr, journal.new_state)?;
+        let triggers = self.transaction_triggers(&usr)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;
-        Ok(stats)
+        Ok((stats, triggers))
     }
 
     /// Exchanges `source` with `ROOT/usr`, archives the old tree, commits.

@@ -9,6 +9,8 @@
 //! [`Engine::open`] finishes or undoes a transaction a crash interrupted.
 
 mod apply;
+mod hooks;
+mod select;
 mod stones;
 mod verify;
 
@@ -21,8 +23,10 @@ use crate::installation::{Installation, InstallationError, RootLock};
 use crate::state::{self, PruneReport, Recovery, StateError};
 use crate::store::{ModeVariants, Store};
 use crate::tree::TreeError;
+use crate::trigger::{Outcome as TriggerOutcome, TriggerError};
 
-pub use stones::{read_stone, LocalStone};
+pub use select::CacheReport;
+pub use stones::{read_stone, read_stone_as, LocalStone};
 pub use verify::{VerifyIssue, VerifyReport};
 
 /// Errors of engine operations.
@@ -43,6 +47,8 @@ pub enum EngineError {
         path: PathBuf,
         source: crate::stone::StoneError,
     },
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
     #[error("{path} is not a binary package stone")]
     NotAPackage { path: PathBuf },
     #[error("{path}: /usr/{file} has content {digest:032x}, which neither the stone nor the store holds")]
@@ -73,6 +79,8 @@ pub struct TransactionReport {
     pub blit: BlitStats,
     pub assets_written: u64,
     pub bytes_written: u64,
+    /// What the transaction and system triggers did.
+    pub triggers: TriggerOutcome,
 }
 
 /// An open, locked installation.

@@ -87,6 +87,11 @@ fn convert_meta(id: String, meta: &stone::Meta) -> PackageMeta {
 
 /// Reads a binary stone's metadata and layout (not its content).
 pub fn read_stone(path: &Path) -> Result<LocalStone, EngineError> {
+    read_stone_as(path, None)
+}
+
+/// [`read_stone`] for a file whose sha256 (its id) was already verified.
+pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, EngineError> {
     let reader = StoneReader::open_path(path).map_err(stone_err(path))?;
     if reader.header().file_type != FileType::Binary {
         return Err(EngineError::NotAPackage {
@@ -94,11 +99,14 @@ pub fn read_stone(path: &Path) -> Result<LocalStone, EngineError> {
         });
     }
     let meta = reader.meta().map_err(stone_err(path))?;
-    let id = sha256_file(path).map_err(|source| EngineError::Io {
-        op: "hashing",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let id = match known_id {
+        Some(id) => id.to_string(),
+        None => sha256_file(path).map_err(|source| EngineError::Io {
+            op: "hashing",
+            path: path.to_path_buf(),
+            source,
+        })?,
+    };
     Ok(LocalStone {
         path: path.to_path_buf(),
         meta: convert_meta(id, &meta),

@@ -1,0 +1,257 @@
+//! Recipe check benchmark (issue 3, acceptance 5). Run with
+//!
+//! ```text
+//! cargo bench -p boulder --bench recipe_check
+//! RECIPE_BENCH_COUNT=500 cargo bench -p boulder --bench recipe_check   # quick run
+//! ```
+//!
+//! It generates a corpus of varied recipes (autotools, CMake, Meson, Cargo,
+//! Python and plain make projects; subpackages, profiles, emul32, tuning,
+//! archive and git upstreams, environments; about one in twenty carries a
+//! mistake), then checks every recipe on one thread the way
+//! `boulder recipe check` does: parse with spans, validate every key, expand
+//! every phase of every target and profile. The baseline, measured in the
+//! same run on the same texts, is plain `serde_yaml` parsing into an untyped
+//! value, which does no validation and expands nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use boulder::recipe::check::Engine;
+
+const GOAL_PER_SECOND: f64 = 2_000.0;
+
+/// A small deterministic generator (xorshift64*), so every run checks the same corpus.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// The phases of one build system, as recipe text (block scalar bodies).
+struct BuildSystem {
+    builddeps: &'static [&'static str],
+    setup: &'static str,
+    build: &'static str,
+    install: &'static str,
+    check: Option<&'static str>,
+}
+
+const SYSTEMS: &[BuildSystem] = &[
+    BuildSystem {
+        builddeps: &["binary(autoconf)", "pkgconfig(zlib)"],
+        setup: "%reconfigure --disable-static\n",
+        build: "%make\n",
+        install: "%make_install\nrm -rfv %(installroot)%(datadir)/info\n",
+        check: Some("%make check\n"),
+    },
+    BuildSystem {
+        builddeps: &["binary(cmake)", "pkgconfig(libcurl)"],
+        setup: "%cmake -DBUILD_TESTING=ON \\\n    -DENABLE_DOCS=OFF\n",
+        build: "%cmake_build\n",
+        install: "%cmake_install\n",
+        check: Some("%cmake_test\n"),
+    },
+    BuildSystem {
+        builddeps: &["binary(meson)", "pkgconfig(glib-2.0)"],
+        setup: "%meson -Ddocs=false\n",
+        build: "%meson_build\n",
+        install: "%meson_install\n",
+        check: Some("%meson_test\n"),
+    },
+    BuildSystem {
+        builddeps: &["binary(cargo)"],
+        setup: "%cargo_fetch\n",
+        build: "%cargo_build\n",
+        install: "%cargo_install\ninstall -Dm00644 LICENSE %(installroot)%(datadir)/licenses/%(name)/LICENSE\n",
+        check: Some("%cargo_test\n"),
+    },
+    BuildSystem {
+        builddeps: &["binary(python3)", "python(setuptools)"],
+        setup: "",
+        build: "%pyproject_build\n",
+        install: "%pyproject_install\n%python_compile\n",
+        check: None,
+    },
+    BuildSystem {
+        builddeps: &["binary(make)"],
+        setup: "%patch %(pkgdir)/fix-build.patch\n",
+        build: "%make CC=\"%(cc)\" CFLAGS=\"${CFLAGS}\" PREFIX=%(prefix)\n",
+        install: "%make_install PREFIX=%(prefix) LIBDIR=%(libdir)\n%install_bin tool\n",
+        check: None,
+    },
+];
+
+const LICENSES: &[&str] = &["MIT", "GPL-2.0-or-later", "Apache-2.0", "BSD-3-Clause", "MPL-2.0"];
+const TUNING: &[&str] = &["lto", "optimize: speed", "nosemantic", "harden: none", "icf: all"];
+const MISTAKES: &[&str] = &[
+    "tune:\n    - lto\n",
+    "extract: false\n",
+    "release: 0\n",
+    "buildeps:\n    - binary(make)\n",
+];
+
+fn recipe(rng: &mut Rng, n: usize) -> String {
+    let system = &SYSTEMS[rng.below(SYSTEMS.len())];
+    let mut text = String::with_capacity(2048);
+    let name = format!("pkg-{n:05}");
+    text.push_str(&format!(
+        "name        : {name}\nversion     : {}.{}.{}\nrelease     : {}\n",
+        rng.below(20),
+        rng.below(40),
+        rng.below(10),
+        1 + rng.below(30)
+    ));
+    text.push_str(&format!(
+        "homepage    : https://example.invalid/{name}\nlicense     : {}\n",
+        rng.pick(LICENSES)
+    ));
+    text.push_str(&format!(
+        "summary     : Generated package number {n}\ndescription : |\n    A generated recipe for the recipe check benchmark.\n    It exercises the {} paths of the checker.\n",
+        ["small", "usual", "rarer"][rng.below(3)]
+    ));
+    text.push_str("upstreams   :\n");
+    if rng.chance(80) {
+        text.push_str(&format!(
+            "    - https://example.invalid/src/{name}-1.0.tar.xz : {:064x}\n",
+            u128::from(rng.next() as u32)
+        ));
+    } else {
+        text.push_str(&format!(
+            "    - git|https://example.invalid/git/{name}.git :\n        ref: v{}.0\n        clonedir: {name}\n",
+            rng.below(9)
+        ));
+    }
+    text.push_str("builddeps   :\n");
+    for dep in system.builddeps {
+        text.push_str(&format!("    - {dep}\n"));
+    }
+    if rng.chance(40) {
+        text.push_str("environment : |\n    export LANG=C.UTF-8\n    export TZ=UTC\n");
+    }
+    if rng.chance(30) {
+        text.push_str("tuning      :\n");
+        for _ in 0..1 + rng.below(3) {
+            text.push_str(&format!("    - {}\n", rng.pick(TUNING)));
+        }
+    }
+    if rng.chance(15) {
+        text.push_str("emul32      : true\n");
+    }
+    if !system.setup.is_empty() {
+        push_phase(&mut text, "setup", system.setup);
+    }
+    push_phase(&mut text, "build", system.build);
+    push_phase(&mut text, "install", system.install);
+    if let Some(check) = system.check {
+        push_phase(&mut text, "check", check);
+    }
+    if rng.chance(20) {
+        text.push_str("profiles    :\n    - aarch64:\n        build: |\n            %make -j1\n");
+    }
+    if rng.chance(50) {
+        text.push_str(
+            "packages    :\n    - \"%(name)-devel\":\n        summary: Development files for %(name)\n        rundeps:\n            - \"%(name)\"\n        paths:\n            - /usr/include\n            - /usr/lib/pkgconfig\n",
+        );
+    }
+    if rng.chance(5) {
+        text.push_str(rng.pick(MISTAKES));
+    }
+    text
+}
+
+fn push_phase(text: &mut String, phase: &str, body: &str) {
+    text.push_str(&format!("{phase:<12}: |\n"));
+    for line in body.lines() {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+}
+
+fn main() {
+    let count: usize = std::env::var("RECIPE_BENCH_COUNT")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(2_000);
+    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    let corpus: Vec<Arc<String>> = (0..count).map(|n| Arc::new(recipe(&mut rng, n))).collect();
+    let bytes: usize = corpus.iter().map(|text| text.len()).sum();
+
+    let engine = match Engine::embedded() {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("cannot load the embedded macros: {error}");
+            std::process::exit(1);
+        }
+    };
+    let path = Path::new("stone.yaml");
+
+    // Warm up both paths once so lazy statics and allocators are in place.
+    let _ = engine.check_text(path, corpus[0].clone());
+    let _ = serde_yaml::from_str::<serde_yaml::Value>(&corpus[0]);
+
+    let mut with_problems = 0usize;
+    let mut problems = 0usize;
+    let started = Instant::now();
+    for text in &corpus {
+        let report = engine.check_text(path, text.clone());
+        if !report.problems.is_empty() {
+            with_problems += 1;
+            problems += report.problems.len();
+        }
+    }
+    let ours = started.elapsed();
+
+    let started = Instant::now();
+    let mut parsed = 0usize;
+    for text in &corpus {
+        if serde_yaml::from_str::<serde_yaml::Value>(text).is_ok() {
+            parsed += 1;
+        }
+    }
+    let baseline = started.elapsed();
+
+    let rate = |elapsed: Duration| count as f64 / elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "recipe check benchmark: {count} generated recipes, {:.1} KiB, one thread",
+        bytes as f64 / 1024.0
+    );
+    println!(
+        "  boulder check (parse + validate + expand every phase): {:>9.0} recipes/s  ({:.1} ms, {with_problems} recipes with {problems} problems)",
+        rate(ours),
+        ours.as_secs_f64() * 1e3
+    );
+    println!(
+        "  baseline serde_yaml parse only:                         {:>9.0} recipes/s  ({:.1} ms, {parsed} parsed)",
+        rate(baseline),
+        baseline.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio check / parse-only time: {:.2}x; goal {GOAL_PER_SECOND:.0} recipes/s: {}",
+        ours.as_secs_f64() / baseline.as_secs_f64().max(1e-9),
+        if rate(ours) >= GOAL_PER_SECOND {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
