@@ -94,7 +94,8 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,
     };
-    let rc = phase_rc(&loaded)?;
+    // bash sets its own prompt unless the rc file does.
+    let rc = format!("{}PS1='({name}) \\w \\$ '\n", phase_rc(&loaded)?);
     if args.command.is_empty() {
         eprintln!(
             "Entering the build root of {name} ({}); leave with `exit`.",
@@ -102,7 +103,6 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         );
     }
     let status = root::sandbox(&prepared, &dirs, args.networking)
-        .env("PS1", format!("({name}) \\w \\$ "))
         .env(RC_VARIABLE, rc)
         .run(shell_argv(&args.command))
         .into_diagnostic()?;
