@@ -160,3 +160,35 @@ fn the_command_status_is_the_exit_status() {
     let out = sh("cd /mason/build && printf 'int main(){return 3;}' > t.c && gcc -o t t.c && ./t");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
 }
+
+#[test]
+fn without_a_command_it_is_a_shell() {
+    if !have_dpkg() {
+        return;
+    }
+    use std::io::Write;
+    let recipe = workspace().join("recipes-example/hello");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_boulder"))
+        .arg("chroot")
+        .arg(&recipe)
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run boulder chroot");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"echo \"in:$PWD:$(id -u)\"\nexit 4\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("in:/mason/build:0"),
+        "{}",
+        text(&out.stdout)
+    );
+}
