@@ -3,6 +3,7 @@
 //! Nothing in this library prints except the `cli` module; errors are typed
 //! and rendered by the binary as miette diagnostics.
 
+pub mod build;
 pub mod cli;
 pub mod macros;
 pub mod package;
