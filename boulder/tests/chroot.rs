@@ -186,9 +186,30 @@ fn without_a_command_it_is_a_shell() {
         .expect("write");
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("in:/mason/build:0"),
-        "{}",
-        text(&out.stdout)
-    );
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("in:"))
+        .expect("the echo ran");
+    assert!(line.starts_with("in:/mason/build/"), "{stdout}");
+    assert!(line.ends_with(":0"), "{stdout}");
+}
+
+#[test]
+fn the_phase_environment_is_loaded() {
+    if !have_dpkg() {
+        return;
+    }
+    // Actions are functions, definitions variables, and the shell stands in
+    // the work directory with the recipe mounted at /mason/recipe.
+    let out = chroot(&[
+        "bash",
+        "-c",
+        "type -t a_make && echo \"prefix=$d_prefix\" && pwd && test -f /mason/recipe/stone.yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("function"), "{stdout}");
+    assert!(stdout.contains("prefix=/usr"), "{stdout}");
+    assert!(stdout.contains("/mason/build/"), "{stdout}");
 }
