@@ -242,11 +242,13 @@ pub fn build(
     }
     let recipe = &checked.recipe;
     let (source_date_epoch, _) = epoch::source_date_epoch(&recipe_path);
+    let profile = root::Profile::load(cache, &request.profile)?;
     let options = ScriptOptions {
         source_date_epoch,
         jobs: request
             .jobs
             .unwrap_or_else(|| ScriptOptions::default().jobs),
+        base_tuning: profile.tuning_requests(),
     };
     let mut scripts =
         RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use thiserror::Error;
 
-use crate::macros::{MacroError, MacroLibrary, ScriptContext, Segment, TuningError};
+use crate::macros::{MacroError, MacroLibrary, ScriptContext, Segment, TuningError, TuningRequest};
 use crate::recipe::check::{facts, tuning_requests};
 use crate::recipe::problem::line_column;
 use crate::recipe::{Phase, Recipe, Script, Target};
@@ -54,12 +54,14 @@ fn join<E: std::fmt::Display>(errors: &[E]) -> String {
 }
 
 /// Build-wide values the macros need that do not come from the recipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptOptions {
     /// `SOURCE_DATE_EPOCH` of the build.
     pub source_date_epoch: i64,
     /// Parallel jobs (`%(jobs)`).
     pub jobs: usize,
+    /// Tuning requests applied before the recipe's own (the profile's defaults).
+    pub base_tuning: Vec<TuningRequest>,
 }
 
 impl Default for ScriptOptions {
@@ -67,6 +69,7 @@ impl Default for ScriptOptions {
         Self {
             source_date_epoch: 0,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            base_tuning: Vec::new(),
         }
     }
 }
@@ -122,7 +125,9 @@ impl<'a> RecipeScripts<'a> {
         arch: &str,
         options: ScriptOptions,
     ) -> Result<Self, ScriptError> {
-        let requests = tuning_requests(recipe);
+        // The recipe's requests come last, so they override the profile's defaults.
+        let mut requests = options.base_tuning.clone();
+        requests.extend(tuning_requests(recipe));
         let mut targets = Vec::new();
         for target in recipe.targets(arch) {
             let mut facts = facts(recipe, &target);

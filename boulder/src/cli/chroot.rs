@@ -81,14 +81,14 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     }
     let recipe = &checked.recipe;
     let name = recipe.source.name.value.clone();
-    let scripts = RecipeScripts::new(
-        engine.library(),
-        recipe,
-        &checked.text,
-        HOST_ARCH,
-        ScriptOptions::default(),
-    )
-    .into_diagnostic()?;
+    let cache = args.cache.open()?;
+    let profile = root::Profile::load(&cache, &args.profile).into_diagnostic()?;
+    let options = ScriptOptions {
+        base_tuning: profile.tuning_requests(),
+        ..ScriptOptions::default()
+    };
+    let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
+        .into_diagnostic()?;
     // The same request a build makes: builddeps, checkdeps, action dependencies.
     let mut packages: BTreeSet<String> = recipe
         .build
@@ -107,7 +107,6 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         scripts.chroot_rc().into_diagnostic()?
     );
 
-    let cache = args.cache.open()?;
     let request = RootRequest {
         profile: args.profile.clone(),
         packages: packages.into_iter().collect(),
