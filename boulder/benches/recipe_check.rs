@@ -100,8 +100,20 @@ const SYSTEMS: &[BuildSystem] = &[
     },
 ];
 
-const LICENSES: &[&str] = &["MIT", "GPL-2.0-or-later", "Apache-2.0", "BSD-3-Clause", "MPL-2.0"];
-const TUNING: &[&str] = &["lto", "optimize: speed", "nosemantic", "harden: none", "icf: all"];
+const LICENSES: &[&str] = &[
+    "MIT",
+    "GPL-2.0-or-later",
+    "Apache-2.0",
+    "BSD-3-Clause",
+    "MPL-2.0",
+];
+const TUNING: &[&str] = &[
+    "lto",
+    "optimize: speed",
+    "nosemantic",
+    "harden: none",
+    "icf: all",
+];
 const MISTAKES: &[&str] = &[
     "tune:\n    - lto\n",
     "extract: false\n",

@@ -1,8 +1,10 @@
 //! boulder: a rootless package build tool for `stone.yaml` recipes.
 //!
-//! Nothing in this library prints except the `cli` module; errors are typed
-//! and rendered by the binary as miette diagnostics.
+//! Nothing in this library prints except the `cli` module and the
+//! breakpoint console (`build::breakpoint`, which talks to the terminal);
+//! errors are typed and rendered by the binary as miette diagnostics.
 
+pub mod build;
 pub mod cli;
 pub mod macros;
 pub mod package;

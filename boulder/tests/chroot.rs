@@ -160,3 +160,56 @@ fn the_command_status_is_the_exit_status() {
     let out = sh("cd /mason/build && printf 'int main(){return 3;}' > t.c && gcc -o t t.c && ./t");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
 }
+
+#[test]
+fn without_a_command_it_is_a_shell() {
+    if !have_dpkg() {
+        return;
+    }
+    use std::io::Write;
+    let recipe = workspace().join("recipes-example/hello");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_boulder"))
+        .arg("chroot")
+        .arg(&recipe)
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run boulder chroot");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"echo \"in:$PWD:$(id -u)\"\nexit 4\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("in:"))
+        .expect("the echo ran");
+    assert!(line.starts_with("in:/mason/build/"), "{stdout}");
+    assert!(line.ends_with(":0"), "{stdout}");
+}
+
+#[test]
+fn the_phase_environment_is_loaded() {
+    if !have_dpkg() {
+        return;
+    }
+    // Actions are functions, definitions variables, and the shell stands in
+    // the work directory with the recipe mounted at /mason/recipe.
+    let out = chroot(&[
+        "bash",
+        "-c",
+        "type -t a_make && echo \"prefix=$d_prefix\" && pwd && test -f /mason/recipe/stone.yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("function"), "{stdout}");
+    assert!(stdout.contains("prefix=/usr"), "{stdout}");
+    assert!(stdout.contains("/mason/build/"), "{stdout}");
+}

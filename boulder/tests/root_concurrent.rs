@@ -79,3 +79,46 @@ fn two_builds_of_one_recipe_share_no_writable_directory() {
         assert_eq!(on_host.trim(), i.to_string());
     }
 }
+
+#[test]
+fn networked_builds_sharing_a_root_all_start() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+        return;
+    }
+    let cache = Cache::open(Some(&cache_dir())).expect("cache");
+    let request = RootRequest {
+        profile: "host".into(),
+        packages: vec!["binary(make)".into()],
+        networking: true,
+    };
+    let prepared = root::prepare(&cache, &request).expect("prepare");
+    // Each networked sandbox puts the host's resolv.conf into the shared
+    // root's /etc; concurrent ones must never see it missing.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            let (cache, prepared) = (&cache, &prepared);
+            s.spawn(move || {
+                let dirs = BuildDirs::create(cache, "hello").expect("build dirs");
+                for _ in 0..10 {
+                    let out = root::sandbox(prepared, &dirs, true)
+                        .output([
+                            "/bin/sh",
+                            "-c",
+                            "test -f /etc/resolv.conf && cat /etc/hosts >/dev/null",
+                        ])
+                        .expect("sandbox");
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            });
+        }
+    });
+}

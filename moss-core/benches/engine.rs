@@ -242,13 +242,7 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
         let store_fd = libc::open(c(store.dir()).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
         assert!(libc::mkdir(c(target).as_ptr(), 0o755) == 0);
         let root = libc::open(c(target).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
-        fn walk(
-            tree: &Tree,
-            node: u32,
-            dir: i32,
-            store_fd: i32,
-            variants: &ModeVariants,
-        ) {
+        fn walk(tree: &Tree, node: u32, dir: i32, store_fd: i32, variants: &ModeVariants) {
             let NodeKind::Directory { children, .. } = &tree.nodes()[node as usize].kind else {
                 return;
             };

@@ -42,7 +42,9 @@ impl Rng {
 }
 
 fn filler(rng: &mut Rng, size: usize, tag: &str) -> Vec<u8> {
-    const WORDS: &[&str] = &["moss", "stone", "usr", "lib", "share", "int", "void", "return"];
+    const WORDS: &[&str] = &[
+        "moss", "stone", "usr", "lib", "share", "int", "void", "return",
+    ];
     let mut out = tag.as_bytes().to_vec();
     while out.len() < size {
         let r = rng.next();
@@ -79,7 +81,10 @@ fn write_package(dir: &Path, i: usize, files: usize, writer: &StoneWriter) -> Pa
     let mut meta = base_meta(&name);
     meta.provides = vec![Provider::new(DependencyKind::SharedLibrary, soname(i))];
     if i > 0 {
-        meta.depends = vec![Dependency::new(DependencyKind::SharedLibrary, soname(i / 2))];
+        meta.depends = vec![Dependency::new(
+            DependencyKind::SharedLibrary,
+            soname(i / 2),
+        )];
     }
     let mut layout = Vec::new();
     let mut contents = Vec::new();
@@ -132,6 +137,8 @@ fn write_world(dir: &Path, packages: usize, writer: &StoneWriter) -> PathBuf {
 }
 
 /// Runs moss; returns wall time, peak RSS (KiB) and stdout.
+// The child is reaped by `wait4` (which also gives its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_moss(args: &[&OsStr]) -> (Duration, i64, String) {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_moss"))
@@ -143,7 +150,8 @@ fn run_moss(args: &[&OsStr]) -> (Duration, i64, String) {
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout.take() {
         use std::io::Read;
-        out.read_to_string(&mut stdout).expect("reading moss output");
+        out.read_to_string(&mut stdout)
+            .expect("reading moss output");
     }
     let mut status = 0;
     // SAFETY: wait4 on our own child; rusage is plain data.
@@ -162,7 +170,9 @@ fn run_moss(args: &[&OsStr]) -> (Duration, i64, String) {
 fn seconds_after(summary: &str, marker: &str) -> f64 {
     let rest = &summary[summary.find(marker).expect(marker)..];
     let secs = &rest[rest.find(" in ").expect("timing") + 4..];
-    secs[..secs.find('s').expect("unit")].parse().expect("seconds")
+    secs[..secs.find('s').expect("unit")]
+        .parse()
+        .expect("seconds")
 }
 
 fn main() {
@@ -243,7 +253,10 @@ fn main() {
 
     println!();
     println!("moss: {summary}");
-    println!("repo add (index fetch)   : {:>8.3} s", add_wall.as_secs_f64());
+    println!(
+        "repo add (index fetch)   : {:>8.3} s",
+        add_wall.as_secs_f64()
+    );
     println!(
         "install world over HTTP  : {:>8.3} s wall, peak RSS {:.1} MiB",
         wall.as_secs_f64(),

@@ -1,15 +1,21 @@
 //! `boulder chroot RECIPE [-- COMMAND...]`: enter the recipe's build root
-//! (made when missing) in its latest build directories, with the phase
-//! environment; with a command, run it and exit with its status.
+//! (made when missing, with the same package set a build of it uses) in its
+//! latest build directories, with the phase environment: macros as shell
+//! functions, definitions as variables, the recipe's `environment`, and the
+//! work directory. With a command, run it and exit with its status.
 
+use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
+use crate::build::script::{RecipeScripts, ScriptOptions};
+use crate::recipe::check::Engine as CheckEngine;
+use crate::recipe::HOST_ARCH;
 use crate::root::{self, BuildDirs, RootRequest};
 
 #[derive(Debug, Args)]
@@ -19,12 +25,15 @@ pub struct ChrootArgs {
     /// Profile the root is made from.
     #[arg(long, default_value = root::DEFAULT_PROFILE)]
     pub profile: String,
-    /// Share the host's network (default: only a private loopback).
+    /// Share the host's network (also on when the recipe sets `networking`).
     #[arg(long)]
     pub networking: bool,
     /// Use new, empty build directories instead of the latest build's.
     #[arg(long)]
     pub fresh: bool,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// Command to run instead of an interactive shell.
@@ -54,55 +63,77 @@ fn shell_argv(command: &[String]) -> Vec<String> {
     argv
 }
 
-/// The phase environment of the recipe as a bash rc file.
-fn phase_rc(_loaded: &crate::recipe::LoadedRecipe) -> miette::Result<String> {
-    Ok(String::from("cd /mason/build\n"))
-}
-
 pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     let path = if args.recipe.is_dir() {
         args.recipe.join("stone.yaml")
     } else {
         args.recipe.clone()
     };
-    let loaded = crate::recipe::load(&path).into_diagnostic()?;
-    if !loaded.problems.is_empty() {
-        return Err(miette::miette!(
-            help = "`boulder recipe check` shows them",
-            "{} has {} problem(s)",
-            path.display(),
-            loaded.problems.len()
-        ));
+    let path = std::fs::canonicalize(&path)
+        .map_err(|e| miette::miette!("cannot read recipe {}: {e}", path.display()))?;
+    let engine = CheckEngine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    let checked = engine.check_file(&path).into_diagnostic()?;
+    if !checked.problems.is_empty() {
+        for diagnostic in checked.diagnostics() {
+            eprintln!("{:?}", miette::Report::new(diagnostic));
+        }
+        return Err(miette::miette!("{} is not a valid recipe", path.display()));
     }
-    let recipe = &loaded.recipe;
+    let recipe = &checked.recipe;
     let name = recipe.source.name.value.clone();
-    let packages = recipe
+    let cache = args.cache.open()?;
+    let profile = root::Profile::load(&cache, &args.profile).into_diagnostic()?;
+    let options = ScriptOptions {
+        base_tuning: profile.tuning_requests(),
+        ..ScriptOptions::default()
+    };
+    let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
+        .into_diagnostic()?;
+    // The same request a build makes: builddeps, checkdeps, action dependencies.
+    let mut packages: BTreeSet<String> = recipe
         .build
         .builddeps
         .iter()
         .chain(&recipe.build.checkdeps)
         .map(|d| d.value.clone())
         .collect();
-    let cache = args.cache.open()?;
+    for script in scripts.phases().into_diagnostic()? {
+        packages.extend(script.dependencies);
+    }
+    let networking = args.networking || recipe.options.networking;
+    // bash sets its own prompt unless the rc file does.
+    let rc = format!(
+        "{}PS1='({name}) \\w \\$ '\n",
+        scripts.chroot_rc().into_diagnostic()?
+    );
+
     let request = RootRequest {
         profile: args.profile.clone(),
-        packages,
-        networking: args.networking,
+        packages: packages.into_iter().collect(),
+        networking,
     };
     let prepared = root::prepare(&cache, &request).into_diagnostic()?;
     let dirs = match (args.fresh, BuildDirs::latest(&cache, &name)) {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,
     };
-    let rc = phase_rc(&loaded)?;
+    // The work directory lives below the target's build directory, which a
+    // build makes before its first phase; a fresh set needs it too.
+    for target in scripts.targets() {
+        let dir = dirs.build.join(&target.target.name);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+    }
     if args.command.is_empty() {
         eprintln!(
-            "Entering the build root of {name} ({}); leave with `exit`.",
-            prepared.path.display()
+            "Entering the build root of {name} ({}); build directories {}; leave with `exit`.",
+            prepared.path.display(),
+            dirs.base.display()
         );
     }
-    let status = root::sandbox(&prepared, &dirs, args.networking)
-        .env("PS1", format!("({name}) \\w \\$ "))
+    let recipe_dir = path.parent().unwrap_or(Path::new("/"));
+    let status = root::sandbox(&prepared, &dirs, networking)
+        .bind_ro(recipe_dir, "/mason/recipe")
         .env(RC_VARIABLE, rc)
         .run(shell_argv(&args.command))
         .into_diagnostic()?;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod build;
 pub mod cache;
 mod chroot;
 mod macros;
@@ -30,6 +31,8 @@ pub enum Command {
     Macros(macros::MacrosArgs),
     /// Generate documentation from boulder's own data (the book's reference chapters).
     Doc(macros::DocArgs),
+    /// Build a recipe into stones and manifests.
+    Build(build::BuildArgs),
     /// Check recipes or show their expanded scripts.
     #[command(subcommand)]
     Recipe(recipe::RecipeCommand),
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         }
         Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
         Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
+        Command::Build(args) => build::run(args),
         Command::Recipe(command) => recipe::run(command),
         Command::Chroot(args) => chroot::run(args),
         Command::Profile(command) => profile::run(command),

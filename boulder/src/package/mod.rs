@@ -33,6 +33,7 @@
 
 pub mod analysis;
 pub mod collect;
+pub mod emit;
 pub mod entry;
 pub mod glob;
 pub mod relation;

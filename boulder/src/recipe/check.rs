@@ -81,6 +81,11 @@ impl Engine {
         Engine { library }
     }
 
+    /// The macro library the engine expands with.
+    pub fn library(&self) -> &MacroLibrary {
+        &self.library
+    }
+
     /// Reads and checks the recipe at `path`.
     pub fn check_file(&self, path: &Path) -> Result<CheckReport, LoadError> {
         let loaded = super::load(path)?;
@@ -292,7 +297,7 @@ fn profile_target(key: &str) -> Target {
 }
 
 /// The facts the macro builtins need, for one target.
-fn facts(recipe: &Recipe, target: &Target) -> RecipeFacts {
+pub fn facts(recipe: &Recipe, target: &Target) -> RecipeFacts {
     let source = &recipe.source;
     let mut facts = RecipeFacts::new(
         source.name.value.clone(),
@@ -349,7 +354,7 @@ fn file_name(url: &str) -> String {
         .to_string()
 }
 
-fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
+pub fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
     recipe
         .tuning
         .iter()
@@ -501,7 +506,7 @@ fn assemble(
                             text.push('\n');
                         }
                         text.push_str(&format!(
-                            "# ---- breakpoint ({action}) at recipe line {line}: a new shell starts here ----\n"
+                            "# ---- breakpoint ({action}) at recipe line {line}: the phase pauses here for a shell ----\n"
                         ));
                     }
                 }

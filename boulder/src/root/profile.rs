@@ -52,6 +52,32 @@ fn default_arch() -> String {
     "x86_64".into()
 }
 
+/// One tuning default of a profile: on, off, or an option of the group.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ProfileTuning {
+    Enabled(bool),
+    Option(String),
+}
+
+impl Profile {
+    /// The profile's tuning defaults as requests, to put before the recipe's.
+    pub fn tuning_requests(&self) -> Vec<crate::macros::TuningRequest> {
+        use crate::macros::{TuningRequest, TuningSetting};
+        self.tuning
+            .iter()
+            .map(|(group, value)| {
+                let setting = match value {
+                    ProfileTuning::Enabled(true) => TuningSetting::Enable,
+                    ProfileTuning::Enabled(false) => TuningSetting::Disable,
+                    ProfileTuning::Option(option) => TuningSetting::Option(option.clone()),
+                };
+                TuningRequest::new(group.clone(), setting)
+            })
+            .collect()
+    }
+}
+
 /// A loaded profile.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +90,10 @@ pub struct Profile {
     /// The base set, `kind(name)` or bare package names.
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Tuning defaults for this profile's toolchain, applied before the
+    /// recipe's own `tuning` (which wins): `group: true|false|option`.
+    #[serde(default)]
+    pub tuning: std::collections::BTreeMap<String, ProfileTuning>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,

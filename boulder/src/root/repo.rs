@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use moss_core::stone::{self, FileType, StoneReader, StoneWriter};
+use moss_core::stone::{self, FileType, StoneReader};
 use sha2::{Digest as _, Sha256};
 
 use super::profile::{Profile, RepositorySpec};
@@ -25,18 +25,11 @@ pub struct Repository {
 }
 
 /// Writes a `stone.index` (one Meta payload per package) atomically.
-// The repo module's `moss_core::repo::index::write_index` replaces the body.
 pub fn write_index(path: &Path, metas: &[stone::Meta]) -> Result<(), RootError> {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let file = fs::File::create(&tmp).map_err(RootError::io("creating", &tmp))?;
-    let out = StoneWriter::default()
-        .write_metas(std::io::BufWriter::new(file), FileType::Repository, metas)
-        .map_err(|source| RootError::Stone {
-            path: tmp.clone(),
-            source,
-        })?;
-    drop(out);
-    fs::rename(&tmp, path).map_err(RootError::io("renaming into place", path))
+    moss_core::repo::index::write_index_file(path, metas).map_err(|e| RootError::Repository {
+        repo: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Reads the packages of a `stone.index`.

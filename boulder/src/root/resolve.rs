@@ -1,13 +1,13 @@
-//! Resolution of a root's package set: every requested provider and, in
-//! turn, every dependency of what was picked. Where several packages provide
-//! the same thing, the higher repository priority wins, then a package
-//! already picked, then the first by name.
-// Switch to `moss_core::resolve` once it is on main.
+//! Resolution of a root's package set with moss-core's resolver: every
+//! requested provider and, in turn, every dependency of what was picked.
+//! Where several packages provide the same thing, a package already picked
+//! wins, then the higher repository priority, then the newer release.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::str::FromStr;
+use std::collections::HashMap;
 
-use moss_core::stone::Provider;
+use moss_core::resolve::{
+    Candidate, CandidateSource, Origin, Prefer, Request, ResolveError, Resolver,
+};
 
 use super::repo::Repository;
 use super::RootError;
@@ -19,14 +19,28 @@ pub struct Picked {
     pub package: usize,
 }
 
-/// Normalises `binary(gcc)`, `gcc` (= `name(gcc)`) to the `kind(name)` text.
-pub fn normalise(text: &str) -> Result<String, RootError> {
-    Provider::from_str(text.trim())
-        .map(|p| p.to_string())
-        .map_err(|e| RootError::BadRequest {
-            text: text.to_string(),
-            reason: e.to_string(),
-        })
+/// The id the resolver knows a package by: its stone's sha256, or its
+/// position when the index gives no hash.
+fn candidate_id(repo: &Repository, package: usize) -> String {
+    repo.packages[package]
+        .package_hash
+        .clone()
+        .unwrap_or_else(|| format!("{}#{package}", repo.index_url))
+}
+
+fn convert(profile: &str, error: ResolveError) -> RootError {
+    match error {
+        ResolveError::BadRequest { text, reason } => RootError::BadRequest { text, reason },
+        ResolveError::Unsatisfiable { wanted, chain, .. } => RootError::Unresolvable {
+            request: wanted,
+            profile: profile.to_string(),
+            needed_by: (!chain.is_empty()).then(|| chain.join(", needed by ")),
+        },
+        other => RootError::Repository {
+            repo: profile.to_string(),
+            message: other.to_string(),
+        },
+    }
 }
 
 /// Resolves `requests` (provider texts) against `repos`. The result is
@@ -36,60 +50,46 @@ pub fn resolve(
     profile: &str,
     requests: &[String],
 ) -> Result<Vec<Picked>, RootError> {
-    let mut providers: HashMap<String, Vec<Picked>> = HashMap::new();
+    let mut ids: HashMap<(String, String), Picked> = HashMap::new();
+    let mut sources = Vec::with_capacity(repos.len());
     for (r, repo) in repos.iter().enumerate() {
+        let origin = Origin::Repository(repo.spec.name.clone());
+        let mut packages = Vec::with_capacity(repo.packages.len());
         for (p, meta) in repo.packages.iter().enumerate() {
-            for provider in meta.all_providers() {
-                providers
-                    .entry(provider.to_string())
-                    .or_default()
-                    .push(Picked {
-                        repo: r,
-                        package: p,
-                    });
-            }
-        }
-    }
-    let name_of = |p: &Picked| repos[p.repo].packages[p.package].name.as_str();
-    // Best candidate first: priority, then the newest release, then by name.
-    for candidates in providers.values_mut() {
-        candidates.sort_by(|a, b| {
-            let (ma, mb) = (
-                &repos[a.repo].packages[a.package],
-                &repos[b.repo].packages[b.package],
+            let id = candidate_id(repo, p);
+            ids.insert(
+                (repo.spec.name.clone(), id.clone()),
+                Picked {
+                    repo: r,
+                    package: p,
+                },
             );
-            repos[b.repo]
-                .spec
-                .priority
-                .cmp(&repos[a.repo].spec.priority)
-                .then(ma.name.cmp(&mb.name))
-                .then(mb.source_release.cmp(&ma.source_release))
-                .then(a.cmp(b))
+            packages.push(Candidate::from_meta(id, meta, origin.clone()));
+        }
+        sources.push(CandidateSource {
+            origin,
+            priority: repo.spec.priority,
+            packages,
         });
     }
-
-    let mut picked: BTreeMap<String, Picked> = BTreeMap::new();
-    let mut queue: VecDeque<(String, Option<String>)> = VecDeque::new();
-    for request in requests {
-        queue.push_back((normalise(request)?, None));
-    }
-    while let Some((want, needed_by)) = queue.pop_front() {
-        let candidates = providers.get(&want).map(Vec::as_slice).unwrap_or_default();
-        if candidates.iter().any(|c| picked.get(name_of(c)) == Some(c)) {
-            continue;
-        }
-        let Some(best) = candidates.iter().find(|c| !picked.contains_key(name_of(c))) else {
-            return Err(RootError::Unresolvable {
-                request: want,
-                profile: profile.to_string(),
-                needed_by,
-            });
-        };
-        let meta = &repos[best.repo].packages[best.package];
-        picked.insert(meta.name.clone(), *best);
-        for dep in &meta.depends {
-            queue.push_back((dep.to_string(), Some(meta.name.clone())));
-        }
-    }
-    Ok(picked.into_values().collect())
+    let requests = requests
+        .iter()
+        .map(|r| Request::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| convert(profile, e))?;
+    let selected = Resolver::new(sources, Prefer::Available)
+        .resolve(&requests)
+        .map_err(|e| convert(profile, e))?;
+    let mut picked: Vec<(String, Picked)> = selected
+        .into_iter()
+        .filter_map(|s| {
+            let Origin::Repository(name) = &s.candidate.origin else {
+                return None;
+            };
+            let key = (name.clone(), s.candidate.id.clone());
+            ids.get(&key).map(|p| (s.candidate.name.clone(), *p))
+        })
+        .collect();
+    picked.sort();
+    Ok(picked.into_iter().map(|(_, p)| p).collect())
 }

@@ -23,7 +23,7 @@ pub use files::usr_relative;
 /// The packages whose closure is imported: what the issue names, what the
 /// example recipes and the sandbox tests use (`ps`), and the awk Debian
 /// installs by default.
-pub const SEEDS: [&str; 24] = [
+pub const SEEDS: [&str; 25] = [
     "build-essential",
     "bash",
     "dash",
@@ -48,6 +48,8 @@ pub const SEEDS: [&str; 24] = [
     "gcc",
     "g++",
     "libc6-dev",
+    // Terminal descriptions, so readline and less behave in a breakpoint shell.
+    "ncurses-base",
 ];
 
 /// Bump when packing changes, so every package is repacked once.

@@ -1,0 +1,447 @@
+//! Breakpoints: `%break_continue` / `%break_exit` pause a phase and hand the
+//! terminal to an interactive bash inside the sandbox that has the script's
+//! state; `--break-on-failure` does the same at a failing command. A small
+//! console (`shell`, `continue`, `abort`, `env`, `where`, `script`) runs
+//! around the shell.
+//!
+//! How the pieces meet, per phase:
+//!
+//! 1. the phase script defines [`bash_function`] in its prologue and calls
+//!    `boulder_break continue|exit <recipe-line>` at each breakpoint;
+//! 2. the host starts a [`Session`] before running the phase and passes its
+//!    sandbox through [`Session::sandbox`] (a channel directory bound at
+//!    [`GUEST_DIR`], two environment variables);
+//! 3. at a stop the script writes its state into the channel directory and
+//!    waits; the session's listener thread talks to the user on the terminal
+//!    and replies; the interactive bash runs as a child of the script, on the
+//!    real terminal, with its own process group in the foreground;
+//! 4. after the phase, [`Session::finish`] says whether a breakpoint stopped it.
+//!
+//! Without a terminal a breakpoint never waits: it is reported on stderr and
+//! skipped, or (with [`Settings::strict`]) stops the phase.
+//!
+//! This module writes to the terminal and to stderr itself: it is the
+//! interactive part of the library.
+
+mod channel;
+mod console;
+mod error;
+mod lines;
+mod shell;
+mod terminal;
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use moss_core::sandbox::Sandbox;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+
+use channel::{Channel, Event, Reply};
+use terminal::Terminal;
+
+pub use console::{history_file, COMMANDS, PROMPT};
+pub use error::BreakError;
+pub use lines::LineMap;
+pub use shell::{bash_function, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
+
+/// How breakpoints behave for a whole build.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Open the console at a failing command (`--break-on-failure`).
+    pub on_failure: bool,
+    /// Without a terminal, stop at a breakpoint instead of skipping it.
+    pub strict: bool,
+    /// The console's history file (see [`history_file`]).
+    pub history: Option<PathBuf>,
+    /// Where channel directories are made (e.g. the build directory).
+    pub channel_parent: PathBuf,
+}
+
+/// The phase a session serves, for `where` and the messages.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseInfo {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// The phase name (`setup`, `build`, ...).
+    pub phase: String,
+    /// Script lines to recipe lines, for failing commands.
+    pub lines: LineMap,
+}
+
+/// Why a phase ended at a breakpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// `%break_exit` was reached (after its shell).
+    BreakExit,
+    /// The user typed `abort` at the console.
+    Aborted,
+    /// A breakpoint was reached without a terminal, under [`Settings::strict`].
+    NoTerminal,
+}
+
+/// A phase stopped at a breakpoint: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    pub reason: StopReason,
+    pub recipe: PathBuf,
+    pub phase: String,
+    /// The recipe line (0 when unknown).
+    pub line: u32,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = format!(
+            "line {} of {} (phase {})",
+            self.line,
+            self.recipe.display(),
+            self.phase
+        );
+        match self.reason {
+            StopReason::BreakExit => write!(f, "stopped at the %break_exit on {at}"),
+            StopReason::Aborted => write!(f, "aborted at the console on {at}"),
+            StopReason::NoTerminal => write!(
+                f,
+                "the breakpoint on {at} was reached without a terminal (strict breakpoints)"
+            ),
+        }
+    }
+}
+
+/// The breakpoint machinery of one phase run; see the module docs.
+#[derive(Debug)]
+pub struct Session {
+    dir: PathBuf,
+    console: bool,
+    on_failure: bool,
+    stopper: File,
+    listener: Option<JoinHandle<Result<Option<Stop>, BreakError>>>,
+}
+
+impl Session {
+    /// Make the channel and start listening. Whether a console is possible
+    /// (a terminal is there) is decided now.
+    pub fn start(settings: &Settings, phase: PhaseInfo) -> Result<Session, BreakError> {
+        let channel = Channel::create(&settings.channel_parent)?;
+        let dir = channel.dir().to_path_buf();
+        let stopper = channel.stopper()?;
+        let tty = Terminal::detect();
+        let console = tty.is_some();
+        let listener = Listener {
+            channel,
+            tty,
+            strict: settings.strict,
+            history: settings.history.clone(),
+            phase,
+            stop: None,
+        };
+        let listener = std::thread::Builder::new()
+            .name("breakpoints".into())
+            .spawn(move || listener.run())
+            .map_err(|e| BreakError::Io {
+                what: "start the breakpoint listener".into(),
+                source: e,
+            })?;
+        Ok(Session {
+            dir,
+            console,
+            on_failure: settings.on_failure,
+            stopper,
+            listener: Some(listener),
+        })
+    }
+
+    /// Whether a terminal is there for shells and the console.
+    pub fn interactive(&self) -> bool {
+        self.console
+    }
+
+    /// The host side of the channel directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `sandbox` with the channel bound in and announced to the script. Call
+    /// it after `env_clear`, which would drop the variables.
+    pub fn sandbox(&self, sandbox: Sandbox) -> Sandbox {
+        let sandbox = sandbox
+            .bind_rw(&self.dir, GUEST_DIR)
+            .env(shell::ENV_DIR, GUEST_DIR);
+        match (self.console, self.on_failure) {
+            (false, _) => sandbox,
+            (true, false) => sandbox.env(shell::ENV_SHELL, "1"),
+            (true, true) => sandbox
+                .env(shell::ENV_SHELL, "1")
+                .env(shell::ENV_ON_FAILURE, "1"),
+        }
+    }
+
+    /// After the phase: stop listening; `Some` when a breakpoint stopped it.
+    pub fn finish(mut self) -> Result<Option<Stop>, BreakError> {
+        channel::send_stop(&self.stopper)?;
+        match self.listener.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(BreakError::Internal),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for Session {
+    /// A session dropped without `finish` still ends its listener.
+    fn drop(&mut self) {
+        if self.listener.is_some() {
+            let _ = channel::send_stop(&self.stopper);
+        }
+    }
+}
+
+/// The listener thread's state.
+struct Listener {
+    channel: Channel,
+    tty: Option<Terminal>,
+    strict: bool,
+    history: Option<PathBuf>,
+    phase: PhaseInfo,
+    stop: Option<Stop>,
+}
+
+/// What the script is paused at.
+struct Pause {
+    kind: PauseKind,
+    recipe_line: Option<u32>,
+    script_line: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PauseKind {
+    Break { exit: bool },
+    Failed { status: i32 },
+}
+
+impl Listener {
+    fn run(mut self) -> Result<Option<Stop>, BreakError> {
+        block_terminating_signals();
+        loop {
+            let pause = match self.channel.next()? {
+                Event::Stop => return Ok(self.stop),
+                Event::ShellDone { .. } => continue,
+                Event::Break {
+                    exit,
+                    recipe_line,
+                    script_line,
+                } => Pause {
+                    kind: PauseKind::Break { exit },
+                    recipe_line: Some(recipe_line),
+                    script_line,
+                },
+                Event::Failed {
+                    status,
+                    script_line,
+                } => Pause {
+                    kind: PauseKind::Failed { status },
+                    recipe_line: self.phase.lines.recipe_line(script_line),
+                    script_line,
+                },
+            };
+            // Whatever happens, the script gets an answer: it must not wait
+            // for a listener that is gone.
+            let reply = match self.serve(&pause) {
+                Ok(Some(reply)) => reply,
+                Ok(None) => return Ok(self.stop),
+                Err(e) => {
+                    let _ = self.channel.reply(&Reply::Exit(STOP_STATUS));
+                    return Err(e);
+                }
+            };
+            self.channel.reply(&reply)?;
+        }
+    }
+
+    /// Handle one pause; `None` when the phase ended meanwhile.
+    fn serve(&mut self, pause: &Pause) -> Result<Option<Reply>, BreakError> {
+        let Some(tty) = self.tty.as_ref().filter(|tty| tty.in_foreground()) else {
+            return Ok(Some(self.without_terminal(pause)));
+        };
+        tty.say(&format!("boulder: {}", self.describe(pause)));
+        let mut shell_first = matches!(pause.kind, PauseKind::Break { .. });
+        loop {
+            if shell_first {
+                if !self.shell(pause)? {
+                    return Ok(None);
+                }
+                if let PauseKind::Break { exit: true } = pause.kind {
+                    self.stop = Some(self.stop_at(StopReason::BreakExit, pause));
+                    let tty = self.tty.as_ref().ok_or(BreakError::Internal)?;
+                    tty.say("boulder: %break_exit: stopping the build");
+                    return Ok(Some(Reply::Exit(STOP_STATUS)));
+                }
+            }
+            let tty = self.tty.as_ref().ok_or(BreakError::Internal)?;
+            let facts = StopFacts {
+                listener: self,
+                pause,
+            };
+            match console::ask(tty, self.history.as_deref(), &facts)? {
+                console::Choice::Shell => shell_first = true,
+                console::Choice::Continue => {
+                    return Ok(Some(match pause.kind {
+                        PauseKind::Break { .. } => Reply::Continue,
+                        PauseKind::Failed { status } => Reply::Exit(status),
+                    }))
+                }
+                console::Choice::Abort => {
+                    return Ok(Some(match pause.kind {
+                        PauseKind::Break { .. } => {
+                            self.stop = Some(self.stop_at(StopReason::Aborted, pause));
+                            Reply::Exit(STOP_STATUS)
+                        }
+                        // The phase fails as it would have; the usual failure report follows.
+                        PauseKind::Failed { status } => Reply::Exit(status),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Run the interactive shell and wait for it; `false` when the phase
+    /// ended instead.
+    fn shell(&mut self, _pause: &Pause) -> Result<bool, BreakError> {
+        let tty = self.tty.as_ref().ok_or(BreakError::Internal)?;
+        self.channel.reply(&Reply::Shell(tty.term.clone()))?;
+        let done = loop {
+            match self.channel.next()? {
+                Event::ShellDone { .. } => break true,
+                Event::Stop => break false,
+                _ => continue,
+            }
+        };
+        tty.reclaim();
+        Ok(done)
+    }
+
+    fn without_terminal(&mut self, pause: &Pause) -> Reply {
+        match pause.kind {
+            PauseKind::Failed { status } => Reply::Exit(status),
+            PauseKind::Break { .. } if self.strict => {
+                eprintln!(
+                    "boulder: {}: no terminal, stopping (strict breakpoints)",
+                    self.describe(pause)
+                );
+                self.stop = Some(self.stop_at(StopReason::NoTerminal, pause));
+                Reply::Exit(STOP_STATUS)
+            }
+            PauseKind::Break { .. } => {
+                eprintln!("boulder: {}: no terminal, skipped", self.describe(pause));
+                Reply::Continue
+            }
+        }
+    }
+
+    fn stop_at(&self, reason: StopReason, pause: &Pause) -> Stop {
+        Stop {
+            reason,
+            recipe: self.phase.recipe.clone(),
+            phase: self.phase.phase.clone(),
+            line: pause.recipe_line.unwrap_or(0),
+        }
+    }
+
+    fn describe(&self, pause: &Pause) -> String {
+        let at = self.place(pause);
+        match pause.kind {
+            PauseKind::Break { exit } => {
+                format!("%break_{} at {at}", if exit { "exit" } else { "continue" })
+            }
+            PauseKind::Failed { status } => {
+                let command = self.channel.read("command");
+                format!(
+                    "`{}` failed with status {status} at {at}",
+                    command.trim_end()
+                )
+            }
+        }
+    }
+
+    fn place(&self, pause: &Pause) -> String {
+        let phase = &self.phase.phase;
+        match pause.recipe_line {
+            Some(line) => format!("{}:{line} (phase {phase})", self.phase.recipe.display()),
+            None => format!(
+                "{} (phase {phase}, script line {})",
+                self.phase.recipe.display(),
+                pause.script_line
+            ),
+        }
+    }
+}
+
+/// What `env`, `where` and `script` show at a pause.
+struct StopFacts<'a> {
+    listener: &'a Listener,
+    pause: &'a Pause,
+}
+
+impl console::Facts for StopFacts<'_> {
+    fn env(&self) -> String {
+        let env = self.listener.channel.read("env");
+        let mut lines: Vec<&str> = env.lines().collect();
+        lines.sort_unstable();
+        lines.join("\n")
+    }
+
+    fn location(&self) -> String {
+        let mut text = self.listener.describe(self.pause);
+        let source = std::fs::read_to_string(&self.listener.phase.recipe).ok();
+        let line = self.pause.recipe_line.and_then(|n| {
+            let text = source.as_deref()?.lines().nth(n.checked_sub(1)? as usize)?;
+            Some((n, text.to_owned()))
+        });
+        if let Some((n, source_line)) = line {
+            text.push_str(&format!("\n  {n:>4} | {source_line}"));
+        }
+        text
+    }
+
+    fn next_lines(&self) -> String {
+        let script = self.listener.channel.read("script");
+        if script.is_empty() {
+            return "(the phase script is not available)".into();
+        }
+        // At a breakpoint the call itself is done; at a failure the failing
+        // command is the one that would run again.
+        let first = match self.pause.kind {
+            PauseKind::Break { .. } => self.pause.script_line + 1,
+            PauseKind::Failed { .. } => self.pause.script_line,
+        };
+        let next: Vec<String> = script
+            .lines()
+            .enumerate()
+            .skip(first.saturating_sub(1) as usize)
+            .take(12)
+            .map(|(i, line)| format!("  {:>4} | {line}", i + 1))
+            .collect();
+        if next.is_empty() {
+            "(nothing: the phase ends here)".into()
+        } else {
+            next.join("\n")
+        }
+    }
+}
+
+/// The listener must not take the signals meant for the sandbox (or end
+/// boulder on them); the thread that waits for the sandbox forwards them.
+fn block_terminating_signals() {
+    let mut set = SigSet::empty();
+    for signal in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(signal);
+    }
+    let _ = set.thread_swap_mask(SigmaskHow::SIG_BLOCK);
+}

@@ -1,0 +1,516 @@
+//! `boulder build`: from a recipe to stones and manifests.
+//!
+//! [`build`] runs the whole pipeline:
+//!
+//! 1. validate the recipe (every problem reported at once);
+//! 2. fetch the upstreams (a wrong hash stops here, before any root is made);
+//! 3. prepare the build root ([`crate::root`]) and this build's own writable
+//!    directories, and place the sources into `/mason/build/<target>`;
+//! 4. run each phase as `bash` in the sandbox ([`script`], [`phases`]),
+//!    streamed with a phase tag to the reporter and the build log;
+//! 5. collect and analyse the install tree ([`packaging`]);
+//! 6. write the stones and manifests ([`crate::package::emit`]), compare
+//!    with `--verify`, copy them to the output directory, and install them
+//!    with `--install` in one moss transaction.
+//!
+//! A failing phase gives a [`PhaseFailure`]: the phase, the recipe line, the
+//! relevant log lines, builddep suggestions, the log path and the kept build
+//! directories for `boulder chroot`.
+//!
+//! * [`breakpoint`]: `%break_continue` / `%break_exit` and
+//!   `--break-on-failure`: a shell with the script's state, and a console.
+//! * [`script`]: the phase scripts as bash and the rc file of `boulder chroot`:
+//!   `RecipeScripts::new(library, &recipe, &text, HOST_ARCH, ScriptOptions::default())?`
+//!   then `.phases()` or `.chroot_rc()`.
+
+pub mod breakpoint;
+pub mod failure;
+pub mod log;
+pub mod packaging;
+pub mod phases;
+pub mod script;
+pub mod sources;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use moss_core::sandbox::{IdMapping, SandboxError};
+use moss_core::stone::WriteOptions;
+use moss_core::transaction::{Engine, EngineError, TransactionReport};
+use thiserror::Error;
+
+use crate::package::emit::manifest::{self, Verification};
+use crate::package::emit::{self, epoch, EmitError, EmitOptions, Emitted, SourceInfo};
+use crate::recipe::check::{CheckReport, Engine as CheckEngine, EngineError as CheckEngineError};
+use crate::recipe::{DiscoverError, LoadError, Phase, HOST_ARCH};
+use crate::root::{self, BuildDirs, Cache, RootError, RootRequest};
+use crate::upstream::UpstreamError;
+use failure::Diagnosis;
+pub use log::{Event, Reporter, Timings};
+use packaging::{PackagingError, PlanError};
+use script::{RecipeScripts, ScriptError, ScriptOptions};
+
+/// What to build and where the results go.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    /// A `stone.yaml` or the directory holding one.
+    pub recipe: PathBuf,
+    /// Where the stones and manifests are copied.
+    pub output_dir: PathBuf,
+    /// The profile whose repositories make the root.
+    pub profile: String,
+    /// Extra macro data directories.
+    pub data_dirs: Vec<PathBuf>,
+    /// Install the new stones into this root afterwards.
+    pub install_root: Option<PathBuf>,
+    /// Fail unless the fresh binary manifest matches this one.
+    pub verify: Option<PathBuf>,
+    /// The build release of the stones (1 by default).
+    pub build_release: u64,
+    /// Parallel jobs (`%(jobs)`); the CPU count when `None`.
+    pub jobs: Option<usize>,
+    /// The zstd level of the stones.
+    pub compression_level: i32,
+    /// Replaces the `boulder_break` shell function (default:
+    /// [`breakpoint::bash_function`]).
+    pub break_function: Option<String>,
+    /// Open the breakpoint console at a failing command.
+    pub break_on_failure: bool,
+    /// Without a terminal, a breakpoint stops the build instead of being skipped.
+    pub break_strict: bool,
+}
+
+impl BuildRequest {
+    /// A request with the defaults: output to the current directory, the
+    /// default cache and profile, build release 1.
+    pub fn new(recipe: impl Into<PathBuf>) -> Self {
+        Self {
+            recipe: recipe.into(),
+            output_dir: PathBuf::from("."),
+            profile: root::DEFAULT_PROFILE.to_string(),
+            data_dirs: Vec::new(),
+            install_root: None,
+            verify: None,
+            build_release: 1,
+            jobs: None,
+            compression_level: moss_core::stone::DEFAULT_LEVEL,
+            break_function: None,
+            break_on_failure: false,
+            break_strict: false,
+        }
+    }
+}
+
+/// What a successful build made.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    /// The stones in the output directory, by package name.
+    pub stones: Vec<PathBuf>,
+    /// The manifests in the output directory (not written when verifying).
+    pub manifests: Option<(PathBuf, PathBuf)>,
+    pub verification: Option<Verification>,
+    pub installed: Option<TransactionReport>,
+    pub timings: Timings,
+    pub log: PathBuf,
+    /// The build's own directories (kept for `boulder chroot`).
+    pub build_dirs: PathBuf,
+    pub source_date_epoch: i64,
+}
+
+/// A phase that failed, with what the report needs.
+#[derive(Debug, Clone)]
+pub struct PhaseFailure {
+    pub recipe: PathBuf,
+    pub target: String,
+    pub phase: Phase,
+    /// The recipe line of the failing command (the phase's line when unknown).
+    pub line: usize,
+    /// The recipe line of the phase key.
+    pub phase_line: usize,
+    /// `exit status: 2`, `signal: 9`.
+    pub status: String,
+    pub diagnosis: Diagnosis,
+    pub log: PathBuf,
+    /// The build directories and script, kept for `boulder chroot`.
+    pub build_dirs: PathBuf,
+    pub script: PathBuf,
+    pub timings: Timings,
+}
+
+/// Why a build stopped.
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    #[error("{} holds {count} recipes; build them one at a time", path.display())]
+    SeveralRecipes { path: PathBuf, count: usize },
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Macros(#[from] CheckEngineError),
+    #[error("the recipe {} has {} problem(s)", .0.path.display(), .0.problems.len())]
+    Invalid(Box<CheckReport>),
+    #[error(transparent)]
+    Script(#[from] ScriptError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("fetching the upstreams failed; nothing was built")]
+    Upstream(#[source] UpstreamError),
+    #[error("cannot prepare the build root")]
+    Root(#[from] RootError),
+    #[error("cannot place the sources into the build directory")]
+    Extract(#[source] UpstreamError),
+    #[error("cannot run the phase in the sandbox")]
+    Sandbox(#[from] SandboxError),
+    #[error("phase `{}` failed ({}) at {}:{}", .0.phase.name(), .0.status, .0.recipe.display(), .0.line)]
+    PhaseFailed(Box<PhaseFailure>),
+    #[error("{stop}; the build root is kept ({}): `boulder chroot {}` enters it", build_dirs.display(), recipe.display())]
+    Stopped {
+        stop: Box<breakpoint::Stop>,
+        recipe: PathBuf,
+        build_dirs: PathBuf,
+    },
+    #[error(transparent)]
+    Breakpoint(#[from] breakpoint::BreakError),
+    #[error("packaging failed")]
+    Packaging(#[from] PackagingError),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    #[error("the built manifest differs from {} in package(s): {}", path.display(), differing.join(", "))]
+    VerifyMismatch {
+        path: PathBuf,
+        differing: Vec<String>,
+    },
+    #[error("cannot install the new stones into {}", root.display())]
+    Install {
+        root: PathBuf,
+        #[source]
+        source: Box<EngineError>,
+    },
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
+    move |source| BuildError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Finds the one recipe `path` names.
+pub fn recipe_file(path: &Path) -> Result<PathBuf, BuildError> {
+    let mut files = crate::recipe::discover(std::slice::from_ref(&path.to_path_buf()))?;
+    if files.len() != 1 {
+        return Err(BuildError::SeveralRecipes {
+            path: path.to_path_buf(),
+            count: files.len(),
+        });
+    }
+    Ok(files.remove(0))
+}
+
+/// Builds `request.recipe` with the roots and caches of `cache`; see the
+/// module documentation.
+pub fn build(
+    request: &BuildRequest,
+    cache: &Cache,
+    report: Reporter<'_>,
+) -> Result<BuildOutcome, BuildError> {
+    let mut timings = Timings::default();
+
+    // 1. Validate: every problem at once.
+    let started = Instant::now();
+    report(Event::Step("Checking the recipe"));
+    let recipe_path = recipe_file(&request.recipe)?;
+    let recipe_path = fs::canonicalize(&recipe_path).map_err(io("read", &recipe_path))?;
+    let recipe_dir = recipe_path
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+    let engine = CheckEngine::with_data_dirs(&request.data_dirs)?;
+    let checked = engine.check_file(&recipe_path)?;
+    if !checked.problems.is_empty() {
+        return Err(BuildError::Invalid(Box::new(checked)));
+    }
+    let recipe = &checked.recipe;
+    let (source_date_epoch, _) = epoch::source_date_epoch(&recipe_path);
+    let profile = root::Profile::load(cache, &request.profile)?;
+    let options = ScriptOptions {
+        source_date_epoch,
+        jobs: request
+            .jobs
+            .unwrap_or_else(|| ScriptOptions::default().jobs),
+        base_tuning: profile.tuning_requests(),
+    };
+    let mut scripts =
+        RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;
+    let break_function = request
+        .break_function
+        .clone()
+        .unwrap_or_else(|| breakpoint::bash_function().to_string());
+    scripts = scripts.with_break_function(break_function);
+    let phase_scripts = scripts.phases()?;
+    let plan = packaging::plan(recipe, &scripts)?;
+    timings.add("validate", started.elapsed());
+
+    // 2. Upstreams, before any root exists.
+    let started = Instant::now();
+    let upstreams = sources::upstreams(recipe);
+    if !upstreams.is_empty() {
+        report(Event::Step("Fetching upstreams"));
+    }
+    let fetched = sources::fetch(cache.dir(), &upstreams).map_err(BuildError::Upstream)?;
+    timings.add("upstreams", started.elapsed());
+
+    // 3. The root and this build's directories.
+    let started = Instant::now();
+    report(Event::Step("Preparing the build root"));
+    let mut packages: BTreeSet<String> = recipe
+        .build
+        .builddeps
+        .iter()
+        .chain(&recipe.build.checkdeps)
+        .map(|d| d.value.clone())
+        .collect();
+    for script in &phase_scripts {
+        packages.extend(script.dependencies.iter().cloned());
+    }
+    let networking = recipe.options.networking;
+    let prepared = root::prepare(
+        cache,
+        &RootRequest {
+            profile: request.profile.clone(),
+            packages: packages.into_iter().collect(),
+            networking,
+        },
+    )?;
+    let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
+    let log = log::BuildLog::create(&dirs.base.join("build.log"));
+    for target in scripts.targets() {
+        let buildroot = dirs.build.join(&target.target.name);
+        fs::create_dir_all(&buildroot).map_err(io("create", &buildroot))?;
+        sources::extract(&fetched, &buildroot).map_err(BuildError::Extract)?;
+    }
+    timings.add("root", started.elapsed());
+
+    // 4. Phases.
+    let sandbox = root::sandbox(&prepared, &dirs, networking).bind_ro(&recipe_dir, "/mason/recipe");
+    let mut id_mapping = None;
+    let break_settings = breakpoint::Settings {
+        on_failure: request.break_on_failure,
+        strict: request.break_strict,
+        history: Some(breakpoint::history_file(cache.dir())),
+        channel_parent: dirs.base.clone(),
+    };
+    for script in &phase_scripts {
+        report(Event::Phase {
+            target: &script.target,
+            phase: script.phase,
+            line: script.line,
+        });
+        let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
+        let session = breakpoint::Session::start(
+            &break_settings,
+            breakpoint::PhaseInfo {
+                recipe: recipe_path.clone(),
+                phase: script.phase.name().to_string(),
+                lines: breakpoint::LineMap::from_body(
+                    script.body_line as u32,
+                    script.body_recipe_lines.iter().map(|&l| l as u32),
+                ),
+            },
+        )?;
+        let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
+        let run =
+            phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(|error| {
+                match error {
+                    phases::RunError::Io(path, source) => BuildError::Io {
+                        action: "write",
+                        path,
+                        source,
+                    },
+                    phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
+                }
+            })?;
+        timings.add(
+            format!("{} {}", script.phase.name(), script.target),
+            run.elapsed,
+        );
+        if id_mapping.is_none() {
+            id_mapping = Some(IdMapping::detect());
+        }
+        if let Some(stop) = session.finish()? {
+            return Err(BuildError::Stopped {
+                stop: Box::new(stop),
+                recipe: request.recipe.clone(),
+                build_dirs: dirs.base.clone(),
+            });
+        }
+        if !run.status.success() {
+            let diagnosis = failure::diagnose(&run.lines);
+            let line = diagnosis
+                .script_line
+                .and_then(|l| script.recipe_line(l))
+                .unwrap_or(script.line);
+            return Err(BuildError::PhaseFailed(Box::new(PhaseFailure {
+                recipe: recipe_path.clone(),
+                target: script.target.clone(),
+                phase: script.phase,
+                line,
+                phase_line: script.line,
+                status: run.status.to_string(),
+                diagnosis,
+                log: log.path().to_path_buf(),
+                build_dirs: dirs.base.clone(),
+                script: run.script,
+                timings,
+            })));
+        }
+    }
+
+    // 5. Packaging.
+    let started = Instant::now();
+    report(Event::Step("Analysing the install tree"));
+    let mut analysis = packaging::package(&plan, recipe, &dirs.install, &prepared.path)?;
+    for warning in &analysis.warnings {
+        report(Event::Warning(&format!(
+            "{}: {}",
+            warning.path, warning.message
+        )));
+    }
+    packaging::sandbox_owners(
+        &mut analysis.packages,
+        &id_mapping.unwrap_or_else(IdMapping::detect),
+    );
+    timings.add("analysis", started.elapsed());
+
+    // 6. Emission, verification, output, install.
+    let started = Instant::now();
+    let source = SourceInfo {
+        name: recipe.source.name.value.clone(),
+        version: recipe.source.version.value.clone(),
+        release: recipe.source.release.value,
+        homepage: recipe.source.homepage.value.clone(),
+        licenses: recipe
+            .source
+            .license
+            .iter()
+            .map(|l| l.value.clone())
+            .collect(),
+        build_deps: recipe
+            .build
+            .builddeps
+            .iter()
+            .chain(&recipe.build.checkdeps)
+            .map(|d| d.value.clone())
+            .collect(),
+    };
+    let mut emit_options = EmitOptions {
+        output_dir: dirs.artefacts.clone(),
+        install_root: dirs.install.clone(),
+        build_release: request.build_release,
+        architecture: HOST_ARCH.to_string(),
+        source_date_epoch,
+        write: WriteOptions {
+            level: request.compression_level,
+            ..WriteOptions::default()
+        },
+        manifests: true,
+    };
+    let mut verification = None;
+    if let Some(given) = &request.verify {
+        report(Event::Step("Verifying the manifest"));
+        let refs: Vec<_> = analysis.packages.iter().collect();
+        let fresh = manifest::encode_binary(&source, &refs, &plan.info, &emit_options)?;
+        match manifest::verify(&fresh, given)? {
+            Verification::Mismatch { differing } => {
+                return Err(BuildError::VerifyMismatch {
+                    path: given.clone(),
+                    differing,
+                })
+            }
+            matched => verification = Some(matched),
+        }
+        // A matching manifest is left as it is.
+        emit_options.manifests = false;
+    }
+    report(Event::Step("Writing stones"));
+    let emitted = emit::emit(&source, &analysis.packages, &plan.info, &emit_options)?;
+    let (stones, manifests) = publish(&emitted, &request.output_dir, report)?;
+    timings.add("emit", started.elapsed());
+
+    let mut installed = None;
+    if let Some(target_root) = &request.install_root {
+        let started = Instant::now();
+        report(Event::Step("Installing"));
+        let install_error = |source| BuildError::Install {
+            root: target_root.clone(),
+            source: Box::new(source),
+        };
+        fs::create_dir_all(target_root).map_err(io("create", target_root))?;
+        let mut engine = Engine::open(target_root).map_err(install_error)?;
+        installed = Some(engine.install(&stones).map_err(install_error)?);
+        timings.add("install", started.elapsed());
+    }
+    log.flush();
+    Ok(BuildOutcome {
+        stones,
+        manifests,
+        verification,
+        installed,
+        timings,
+        log: log.path().to_path_buf(),
+        build_dirs: dirs.base.clone(),
+        source_date_epoch,
+    })
+}
+
+type Published = (Vec<PathBuf>, Option<(PathBuf, PathBuf)>);
+
+/// Hardlinks (or copies) the emitted files into `output_dir`, replacing
+/// files of the same name.
+fn publish(
+    emitted: &Emitted,
+    output_dir: &Path,
+    report: Reporter<'_>,
+) -> Result<Published, BuildError> {
+    fs::create_dir_all(output_dir).map_err(io("create", output_dir))?;
+    let place = |from: &Path| -> Result<PathBuf, BuildError> {
+        let name = from.file_name().unwrap_or_default();
+        let to = output_dir.join(name);
+        if to.exists() {
+            fs::remove_file(&to).map_err(io("replace", &to))?;
+        }
+        if fs::hard_link(from, &to).is_err() {
+            fs::copy(from, &to).map_err(io("copy into", &to))?;
+            if let Ok(meta) = fs::metadata(from) {
+                if let Ok(modified) = meta.modified() {
+                    if let Ok(file) = fs::File::options().write(true).open(&to) {
+                        let _ = file.set_modified(modified);
+                    }
+                }
+            }
+        }
+        let size = fs::metadata(&to).map(|m| m.len()).unwrap_or(0);
+        report(Event::Wrote { path: &to, size });
+        Ok(to)
+    };
+    let stones = emitted
+        .stones
+        .iter()
+        .map(|s| place(&s.path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let manifests = match &emitted.manifests {
+        Some((bin, json)) => Some((place(bin)?, place(json)?)),
+        None => None,
+    };
+    Ok((stones, manifests))
+}

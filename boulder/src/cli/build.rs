@@ -1,0 +1,214 @@
+//! `boulder build [RECIPE] [-o DIR] [--install ROOT] [--verify MANIFEST]`:
+//! build a recipe into stones and manifests, rendering progress, phase
+//! output, the failure report and the timing table.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::cache::CacheArgs;
+use crate::build::failure::FAILED_LINE_MARKER;
+use crate::build::{self, BuildError, BuildRequest, Event, PhaseFailure};
+use crate::package::emit::manifest::Verification;
+use crate::root;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The recipe (`stone.yaml`, or the directory holding it). Default: the current directory.
+    #[arg(default_value = ".")]
+    pub recipe: PathBuf,
+    /// Where the stones and manifests are written.
+    #[arg(short = 'o', long = "output", value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+    /// Install the new stones into this root (one moss transaction).
+    #[arg(long, value_name = "ROOT")]
+    pub install: Option<PathBuf>,
+    /// Fail when the new binary manifest (`manifest.<arch>.bin`) differs from this one.
+    #[arg(long, value_name = "MANIFEST")]
+    pub verify: Option<PathBuf>,
+    /// Profile the build root is made from.
+    #[arg(long, default_value = root::DEFAULT_PROFILE)]
+    pub profile: String,
+    /// Build release number of the stones.
+    #[arg(short = 'b', long, default_value_t = 1)]
+    pub build_release: u64,
+    /// Parallel jobs (`%(jobs)`). Default: the number of CPUs.
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dirs: Vec<PathBuf>,
+    /// When a phase command fails, open the breakpoint console at it (needs a terminal).
+    #[arg(long)]
+    pub break_on_failure: bool,
+    /// Without a terminal, fail at a breakpoint instead of reporting and skipping it.
+    #[arg(long)]
+    pub break_strict: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
+    if let Some(verify) = &args.verify {
+        let name = verify.to_string_lossy();
+        if name.ends_with(".json") || name.ends_with(".jsonc") {
+            return Err(miette::miette!(
+                help = "pass manifest.<arch>.bin; the .jsonc is only a report for humans",
+                "--verify compares the binary manifest, not {}",
+                verify.display()
+            ));
+        }
+    }
+    let cache = args.cache.open()?;
+    let request = BuildRequest {
+        output_dir: args.output.clone(),
+        profile: args.profile.clone(),
+        data_dirs: args.data_dirs.clone(),
+        install_root: args.install.clone(),
+        verify: args.verify.clone(),
+        build_release: args.build_release,
+        jobs: args.jobs,
+        break_on_failure: args.break_on_failure,
+        break_strict: args.break_strict,
+        ..BuildRequest::new(&args.recipe)
+    };
+    let tty = std::io::stdout().is_terminal();
+    let report = move |event: Event<'_>| render(event, tty);
+    match build::build(&request, &cache, &report) {
+        Ok(outcome) => {
+            let mut out = String::new();
+            if let Some(verification) = &outcome.verification {
+                out.push_str(&match verification {
+                    Verification::HashMatch { sha256 } => {
+                        format!("verified: the manifest matches (sha256 {sha256})\n")
+                    }
+                    _ => "verified: the manifest matches by content\n".to_string(),
+                });
+            }
+            if let (Some(report), Some(root)) = (&outcome.installed, &args.install) {
+                out.push_str(&format!(
+                    "installed {} stone(s) into {} (state {})\n",
+                    outcome.stones.len(),
+                    root.display(),
+                    report.state
+                ));
+            }
+            out.push_str(&format!("\n{}", outcome.timings.table()));
+            out.push_str(&format!("build log: {}\n", outcome.log.display()));
+            print_stdout(&out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BuildError::Invalid(report)) => {
+            for diagnostic in report.diagnostics() {
+                eprintln!("{:?}", miette::Report::new(diagnostic));
+            }
+            eprintln!(
+                "{}: {} problem(s); nothing was built",
+                report.path.display(),
+                report.problems.len()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(BuildError::PhaseFailed(failure)) => {
+            eprint!("{}", failure_report(&failure, &args.recipe));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(error) => Err(miette::Report::new(Rendered(error))),
+    }
+}
+
+/// A build error rendered with its cause chain.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{}", chain(.0))]
+struct Rendered(BuildError);
+
+fn chain(error: &BuildError) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(&format!("\n  caused by: {shown}"));
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn print_stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn render(event: Event<'_>, tty: bool) {
+    let line = match event {
+        Event::Step(step) => format!("» {step}\n"),
+        Event::Phase {
+            target,
+            phase,
+            line,
+        } => format!("» Phase {} ({target}, recipe line {line})\n", phase.name()),
+        Event::Output { phase, line } => {
+            if line.starts_with(FAILED_LINE_MARKER) {
+                return;
+            }
+            if tty {
+                format!("\x1b[2m{:>7} │\x1b[0m {line}\n", phase.name())
+            } else {
+                format!("{:>7} │ {line}\n", phase.name())
+            }
+        }
+        Event::Warning(warning) => format!("warning: {warning}\n"),
+        Event::Wrote { path, size } => format!("wrote {} ({size} bytes)\n", path.display()),
+    };
+    print_stdout(&line);
+}
+
+/// The report of a failed phase: where, what the log says, what may fix it.
+pub fn failure_report(failure: &PhaseFailure, recipe_arg: &Path) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\nerror: phase `{}` of target {} failed ({})\n",
+        failure.phase.name(),
+        failure.target,
+        failure.status
+    ));
+    out.push_str(&format!(
+        "  --> {}:{}\n",
+        failure.recipe.display(),
+        failure.line
+    ));
+    if let Ok(text) = std::fs::read_to_string(&failure.recipe) {
+        if let Some(source) = text.lines().nth(failure.line.saturating_sub(1)) {
+            out.push_str(&format!("{:>5} │ {source}\n", failure.line));
+        }
+    }
+    let diagnosis = &failure.diagnosis;
+    if let Some(command) = &diagnosis.command {
+        out.push_str(&format!("failing command: {command}\n"));
+    }
+    if !diagnosis.relevant.is_empty() {
+        out.push_str("what the log says:\n");
+        for line in &diagnosis.relevant {
+            out.push_str(&format!("  │ {line}\n"));
+        }
+    }
+    if !diagnosis.suggestions.is_empty() {
+        let list: Vec<&str> = diagnosis.suggestions.iter().map(String::as_str).collect();
+        out.push_str(&format!(
+            "help: something is missing from the build root; add to `builddeps`: {}\n",
+            list.join(", ")
+        ));
+    }
+    out.push_str(&format!("full log: {}\n", failure.log.display()));
+    out.push_str(&format!(
+        "the build root is kept ({}): `boulder chroot {}` enters it\n",
+        failure.build_dirs.display(),
+        recipe_arg.display()
+    ));
+    if !failure.timings.entries.is_empty() {
+        out.push_str(&format!("\n{}", failure.timings.table()));
+    }
+    out
+}

@@ -1,0 +1,69 @@
+//! The host import again: nothing changed means nothing is packed; a stone
+//! that went missing is packed again, alone. Works on a copy of the shared
+//! test cache's host repository, so other tests keep theirs.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use boulder::root::{import, Cache};
+
+fn shared_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
+}
+
+#[test]
+fn a_second_import_packs_only_what_changed() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+        return;
+    }
+    // Makes the shared import if no other test did yet (under its lock).
+    let shared = Cache::open(Some(&shared_cache())).expect("shared cache");
+    import::import_host(&shared, false).expect("import");
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cache = Cache::open(Some(tmp.path())).expect("cache");
+    let repos = cache.repos_dir();
+    std::fs::create_dir_all(&repos).expect("repos dir");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(import::host_repo_dir(&shared))
+        .arg(&repos)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+
+    let again = import::import_host(&cache, true).expect("re-import");
+    assert!(again.packages > 50, "{again:?}");
+    assert!(again.repacked.is_empty(), "{:?}", again.repacked);
+
+    let stones = import::host_repo_dir(&cache).join("stones");
+    let victim = std::fs::read_dir(&stones)
+        .expect("stones")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            // `make-<32 hex digits>.stone`, not another package starting with make-.
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.strip_prefix("make-")
+                .and_then(|rest| rest.strip_suffix(".stone"))
+                .is_some_and(|print| {
+                    print.len() == 32 && print.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+        })
+        .expect("the make stone");
+    std::fs::remove_file(&victim).expect("remove");
+    let third = import::import_host(&cache, true).expect("third import");
+    assert_eq!(third.repacked, vec!["make".to_string()]);
+    assert!(
+        victim.is_file(),
+        "the same fingerprint gives the same file name"
+    );
+}
