@@ -125,7 +125,8 @@ fn extract_staged<R: Read + Seek>(
             if uses.get(&digest) == Some(&1));
         // A rename replaces a file or symlink by itself and fails on a
         // directory; every other kind of entry needs the slot cleared.
-        if !renamed_in_place && !(is_dir && known.contains(&path)) {
+        let known_dir = is_dir && known.contains(&path);
+        if !(renamed_in_place || known_dir) {
             clear_slot(&path, is_dir)?;
         }
         let perms = Permissions::from_mode(entry.mode & 0o7777);
@@ -194,11 +195,7 @@ fn fail(path: &Path, e: io::Error) -> StoneError {
 
 /// Creates the missing parents of `relative` below `root`, refusing any
 /// parent that exists but is not a real directory (a symlink included).
-fn prepare_parents(
-    root: &Path,
-    relative: &str,
-    known: &mut HashSet<PathBuf>,
-) -> Result<PathBuf> {
+fn prepare_parents(root: &Path, relative: &str, known: &mut HashSet<PathBuf>) -> Result<PathBuf> {
     let mut current = root.to_path_buf();
     let mut components = relative.split('/').peekable();
     while let Some(component) = components.next() {
@@ -397,9 +394,7 @@ mod tests {
                 gid: 0,
                 mode: 0o120777,
                 tag: 0,
-                kind: LayoutKind::Symlink {
-                    target: "a".into(),
-                },
+                kind: LayoutKind::Symlink { target: "a".into() },
                 path: "bin/b".into(),
             },
             regular("lib/deep/er/x", 0o444, b"x"),

@@ -78,7 +78,10 @@ fn write_asset(store: &Store, digest: Digest, bytes: &[u8]) -> io::Result<bool> 
     }
 }
 
-fn worker(store: &Store, jobs: Arc<Mutex<Receiver<(Digest, Vec<u8>)>>>, shared: &Shared) {
+/// One verified small asset, waiting to be written.
+type Job = (Digest, Vec<u8>);
+
+fn worker(store: &Store, jobs: Arc<Mutex<Receiver<Job>>>, shared: &Shared) {
     loop {
         let job = match jobs.lock() {
             Ok(rx) => rx.recv(),
@@ -91,7 +94,9 @@ fn worker(store: &Store, jobs: Arc<Mutex<Receiver<(Digest, Vec<u8>)>>>, shared: 
         match write_asset(store, digest, &bytes) {
             Ok(true) => {
                 shared.assets.fetch_add(1, Ordering::Relaxed);
-                shared.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                shared
+                    .bytes
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
             }
             Ok(false) => {}
             Err(e) => shared.fail(digest, e),
@@ -101,7 +106,7 @@ fn worker(store: &Store, jobs: Arc<Mutex<Receiver<(Digest, Vec<u8>)>>>, shared: 
 
 struct ParallelSink<'a> {
     store: &'a Store,
-    jobs: Option<SyncSender<(Digest, Vec<u8>)>>,
+    jobs: Option<SyncSender<Job>>,
     shared: &'a Shared,
 }
 
@@ -222,7 +227,11 @@ mod tests {
     fn small_and_large_assets_are_stored_verified() {
         let dir = tempfile::tempdir().unwrap();
         let small: Vec<Vec<u8>> = (0..300u32)
-            .map(|i| format!("file {i}\n").repeat(i as usize % 7 + 1).into_bytes())
+            .map(|i| {
+                format!("file {i}\n")
+                    .repeat(i as usize % 7 + 1)
+                    .into_bytes()
+            })
             .collect();
         let large: Vec<u8> = (0..(SMALL_ASSET as usize * 3))
             .map(|i| (i * 7 % 251) as u8)
@@ -234,8 +243,7 @@ mod tests {
         let store = Store::new(dir.path().join("store"));
         let mut reader = StoneReader::new(std::io::Cursor::new(stone.clone())).unwrap();
         let counts = unpack_into(&mut reader, &store, 3).unwrap();
-        let unique: std::collections::HashSet<_> =
-            contents.iter().map(|c| digest_of(c)).collect();
+        let unique: std::collections::HashSet<_> = contents.iter().map(|c| digest_of(c)).collect();
         assert_eq!(counts.assets as usize, unique.len());
         for c in &contents {
             assert_eq!(std::fs::read(store.path(digest_of(c))).unwrap(), *c);

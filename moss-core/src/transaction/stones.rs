@@ -125,8 +125,8 @@ pub fn cache_stone(
     let mut reader = StoneReader::open_path(&stone.path).map_err(stone_err(&stone.path))?;
     let mut counts = UnpackCounts::default();
     if reader.content().is_some() {
-        counts = unpack_into(&mut reader, store, writer_threads())
-            .map_err(stone_err(&stone.path))?;
+        counts =
+            unpack_into(&mut reader, store, writer_threads()).map_err(stone_err(&stone.path))?;
     }
     db.add_layouts(&[(stone.meta.id.as_str(), &stone.layouts)])?;
     db.add_packages(std::slice::from_ref(&stone.meta))?;
