@@ -32,7 +32,7 @@ pub fn recover(
     store: &Store,
 ) -> Result<Recovery, StateError> {
     store
-        .clean_temporaries()
+        .recover_temporaries()
         .map_err(|e| StateError::Inconsistent(e.to_string()))?;
     let staging = inst.staging_dir();
     let Some(journal) = db.journal()? else {

@@ -15,7 +15,8 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::installation::fault::checkpoint;
 
@@ -73,13 +74,59 @@ pub fn relative_path(digest: Digest) -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+    /// Whether this process created the [`WRITING_MARKER`].
+    writing: Arc<AtomicBool>,
 }
+
+/// A file in the store directory that exists while temporaries may exist:
+/// created before the first temporary file, removed once a caching finished.
+/// Opening a root walks the whole store for leftovers only when it is there,
+/// instead of on every transaction.
+pub const WRITING_MARKER: &str = ".writing";
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            writing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Records that temporaries may appear (before the first one is made).
+    pub fn mark_writing(&self) -> io::Result<()> {
+        if !self.writing.load(Ordering::Acquire) {
+            fs::create_dir_all(&self.dir)?;
+            File::create(self.dir.join(WRITING_MARKER))?;
+            self.writing.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Records that no temporaries are left (every writer committed or was dropped).
+    pub fn finish_writing(&self) -> io::Result<()> {
+        if self.writing.swap(false, Ordering::AcqRel) {
+            match fs::remove_file(self.dir.join(WRITING_MARKER)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the temporaries an interrupted writer left behind, if the
+    /// marker says there may be some. Returns how many were removed.
+    pub fn recover_temporaries(&self) -> Result<usize, StoreError> {
+        let marker = self.dir.join(WRITING_MARKER);
+        if fs::symlink_metadata(&marker).is_err() {
+            return Ok(0);
+        }
+        let removed = self.clean_temporaries()?;
+        match fs::remove_file(&marker) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&marker)(e)),
+            _ => Ok(removed),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -108,6 +155,7 @@ impl Store {
         if path.is_file() {
             return Ok(Inserted::AlreadyPresent);
         }
+        self.mark_writing().map_err(io_err(&self.dir))?;
         let parent = path.parent().unwrap_or(&self.dir);
         fs::create_dir_all(parent).map_err(io_err(parent))?;
         let tmp = parent.join(format!(
@@ -221,6 +269,29 @@ mod tests {
             PathBuf::from("12/34/56/123456789a")
         );
         assert_eq!(relative_path(0x1_2345_6789), PathBuf::from("123456789"));
+    }
+
+    #[test]
+    fn temporaries_are_cleaned_only_when_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("v2"));
+        let left = store.begin(0xabcdef0123456789).unwrap().unwrap();
+        assert!(store.dir().join(WRITING_MARKER).exists());
+        std::mem::forget(left); // as a killed writer would leave it
+        assert_eq!(
+            Store::new(store.dir().to_path_buf())
+                .recover_temporaries()
+                .unwrap(),
+            1
+        );
+        assert!(!store.dir().join(WRITING_MARKER).exists());
+        // A finished caching removes the marker, so nothing is walked.
+        let store = Store::new(store.dir().to_path_buf());
+        store.insert(digest_of(b"x"), b"x").unwrap();
+        assert!(store.dir().join(WRITING_MARKER).exists());
+        store.finish_writing().unwrap();
+        assert!(!store.dir().join(WRITING_MARKER).exists());
+        assert_eq!(store.recover_temporaries().unwrap(), 0);
     }
 
     #[test]

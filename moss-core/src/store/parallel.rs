@@ -159,6 +159,10 @@ pub fn unpack_into<R: Read + Seek>(
     store: &Store,
     threads: usize,
 ) -> Result<UnpackCounts, StoneError> {
+    // Before any worker can make a temporary file.
+    store
+        .mark_writing()
+        .map_err(|e| StoneError::io("marking the store as being written", e))?;
     let shared = Shared::default();
     let (tx, rx) = sync_channel(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
@@ -178,12 +182,18 @@ pub fn unpack_into<R: Read + Seek>(
         sink.jobs = None;
         result
     });
+    // The workers are joined and every uncommitted writer dropped its
+    // temporary file, whether the unpack worked or not.
+    let finished = store
+        .finish_writing()
+        .map_err(|e| StoneError::io("unmarking the store", e));
     let worker_error = shared.error.lock().ok().and_then(|mut e| e.take());
     if let Some((digest, source)) = worker_error {
         // The writer's error explains a failed hand-over better than the hand-over does.
         return Err(StoneError::Sink { digest, source });
     }
     unpacked?;
+    finished?;
     Ok(UnpackCounts {
         assets: shared.assets.load(Ordering::Relaxed),
         bytes: shared.bytes.load(Ordering::Relaxed),

@@ -64,6 +64,7 @@ impl Store {
         if path.is_file() {
             return Ok(None);
         }
+        self.mark_writing()?;
         let parent = path.parent().unwrap_or(self.dir()).to_path_buf();
         let tmp = parent.join(format!(
             ".{digest:x}.{}.{}.tmp",
