@@ -110,6 +110,23 @@ pub struct TargetScripts<'a> {
     recipe_text: &'a str,
 }
 
+/// What a build root must hold for a recipe: its builddeps and checkdeps and
+/// the dependencies the actions of its phase scripts declare. `boulder build`
+/// and `boulder chroot` ask for the same set, so they share one root.
+pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
+    let mut packages: BTreeSet<String> = recipe
+        .build
+        .builddeps
+        .iter()
+        .chain(&recipe.build.checkdeps)
+        .map(|d| d.value.clone())
+        .collect();
+    for script in phases {
+        packages.extend(script.dependencies.iter().cloned());
+    }
+    packages.into_iter().collect()
+}
+
 /// Expands the scripts of one recipe.
 pub struct RecipeScripts<'a> {
     targets: Vec<TargetScripts<'a>>,
