@@ -455,6 +455,7 @@ mod tests {
         let options = ScriptOptions {
             source_date_epoch: 1_700_000_000,
             jobs: 3,
+            base_tuning: Vec::new(),
         };
         let scripts = RecipeScripts::new(&library, &recipe, text, "x86_64", options).expect("ok");
         check(&scripts);
@@ -567,5 +568,35 @@ mod tests {
     #[test]
     fn quoting_survives_single_quotes() {
         assert_eq!(quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn profile_tuning_is_a_default_the_recipe_overrides() {
+        use crate::macros::{TuningRequest, TuningSetting};
+        let library = MacroLibrary::embedded().expect("macros");
+        let ldflags = |text: &str| {
+            let (recipe, problems) = crate::recipe::parse(text);
+            assert!(problems.is_empty(), "{problems:?}");
+            let options = ScriptOptions {
+                base_tuning: vec![TuningRequest::new(
+                    "compress-debug",
+                    TuningSetting::Option("zlib".into()),
+                )],
+                ..ScriptOptions::default()
+            };
+            let scripts =
+                RecipeScripts::new(&library, &recipe, text, "x86_64", options).expect("ok");
+            scripts
+                .phases()
+                .expect("phases")
+                .into_iter()
+                .map(|phase| phase.text)
+                .collect::<String>()
+        };
+        let base = "name: a\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: h\ndescription: d\nbuild: |\n    true\n";
+        assert!(ldflags(base).contains("--compress-debug-sections=zlib"));
+        let own = format!("{base}tuning:\n    - compress-debug: none\n");
+        let text = ldflags(&own);
+        assert!(!text.contains("--compress-debug-sections=zlib"), "{text}");
     }
 }
