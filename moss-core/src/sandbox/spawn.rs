@@ -575,6 +575,10 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
             _ => {}
         }
     }
+    if sandbox.networking {
+        // Staged in the sandbox's own /tmp, before any user mount covers it.
+        network::bind_host_files(root, &inside("/tmp"))?;
+    }
     for mount in &sandbox.mounts {
         match mount {
             Mount::Bind {
@@ -604,11 +608,7 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
         mounts::bind(&usr, &usr, false)?;
     }
-    if sandbox.networking {
-        let etc = inside("/etc");
-        mounts::check_inside(root, &etc)?;
-        network::copy_host_files(&etc)?;
-    } else {
+    if !sandbox.networking {
         network::loopback_up()?;
     }
     nix::unistd::sethostname(&sandbox.hostname)
