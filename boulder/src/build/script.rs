@@ -438,6 +438,7 @@ mod tests {
         let options = ScriptOptions {
             source_date_epoch: 1_700_000_000,
             jobs: 3,
+            base_tuning: Vec::new(),
         };
         let scripts = RecipeScripts::new(&library, &recipe, text, "x86_64", options).expect("ok");
         check(&scripts);
