@@ -3,6 +3,7 @@
 //! written with a single `write` (shorter than `PIPE_BUF`, hence atomic).
 //! The caller sees end-of-file once the command has been executed.
 
+use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -105,24 +106,60 @@ impl Message {
     }
 }
 
-/// The sandbox side of the channel.
+/// The sandbox side of the channel. Timing marks are kept in memory (a
+/// `fork` hands them on to the next process) and sent together with the
+/// last one, `Exec`, or with a failure: one write wakes the caller once
+/// instead of once per mark, which counts on a busy machine.
 pub(crate) struct Reporter {
     fd: OwnedFd,
+    /// Nanoseconds per mark, in `Mark` order; 0 while not reached.
+    marks: Cell<[u64; 4]>,
 }
+
+const MARKS: [Mark; 4] = [Mark::Mapped, Mark::Mounted, Mark::Pivoted, Mark::Exec];
 
 impl Reporter {
     pub(crate) fn new(fd: OwnedFd) -> Self {
-        Reporter { fd }
+        Reporter {
+            fd,
+            marks: Cell::new([0; 4]),
+        }
     }
 
+    /// Sends the pending marks, then `message`, in one write (under
+    /// `PIPE_BUF` in all, so atomic).
     pub(crate) fn send(&self, message: &Message) {
-        let bytes = message.encode();
+        let mut bytes = self.pending();
+        bytes.push_str(&message.encode());
+        self.write(&bytes);
+    }
+
+    fn pending(&self) -> String {
+        let marks = self.marks.replace([0; 4]);
+        MARKS
+            .iter()
+            .zip(marks)
+            .filter(|(_, ns)| *ns != 0)
+            .map(|(mark, ns)| Message::Timing(*mark, ns).encode())
+            .collect()
+    }
+
+    fn write(&self, bytes: &str) {
         // Nothing useful can be done if the caller has gone away.
         let _ = nix::unistd::write(&self.fd, bytes.as_bytes());
     }
 
+    /// Records `mark` now; `Exec` sends every recorded mark.
     pub(crate) fn mark(&self, mark: Mark) {
-        self.send(&Message::Timing(mark, monotonic_ns()));
+        let mut marks = self.marks.get();
+        if let Some(slot) = MARKS.iter().position(|m| *m == mark) {
+            marks[slot] = monotonic_ns();
+        }
+        self.marks.set(marks);
+        if mark == Mark::Exec {
+            let bytes = self.pending();
+            self.write(&bytes);
+        }
     }
 
     pub(crate) fn fail(&self, step: SetupStep, errno: Errno, detail: impl Into<String>) {

@@ -248,8 +248,9 @@ impl SandboxChild {
                     Ok(applied) => {
                         self.id_mapping = applied;
                         if let Some(mut go) = go.take() {
-                            go.write_all(&[1])
-                                .map_err(|e| SandboxError::io("signal the sandbox helper", e))?;
+                            // A helper that failed meanwhile has closed its
+                            // end; its message (or death) tells why.
+                            let _ = go.write_all(&[1]);
                         }
                     }
                     Err(e) => {
@@ -492,10 +493,9 @@ fn helper(
         return 1;
     }
     reporter.send(&Message::ReadyForIdMap);
-    let mut byte = [0u8];
-    if File::from(go).read_exact(&mut byte).is_err() {
-        return 1;
-    }
+    // The other namespaces are made while the caller writes the id map:
+    // creating them needs capabilities in the new user namespace, which this
+    // process has from the start, not the map.
     let mut flags = CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWIPC
@@ -505,6 +505,10 @@ fn helper(
     }
     if let Err(errno) = unshare(flags) {
         reporter.send(&Message::NamespacesFailed(errno));
+        return 1;
+    }
+    let mut byte = [0u8];
+    if File::from(go).read_exact(&mut byte).is_err() {
         return 1;
     }
     reporter.mark(Mark::Mapped);
