@@ -42,8 +42,10 @@ impl Mark {
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Message {
-    /// The user namespace exists; the caller must now write the id maps.
-    ReadyForIdMap,
+    /// The setuid helpers failed, so only the caller's own ids are mapped.
+    IdMapFellBack,
+    /// The id map could not be written: errno and what was being done.
+    IdMapFailed(Errno, String),
     /// `unshare(CLONE_NEWUSER)` failed.
     UserNsFailed(Errno),
     /// Creating the other namespaces failed.
@@ -59,7 +61,11 @@ pub(crate) enum Message {
 impl Message {
     fn encode(&self) -> String {
         match self {
-            Message::ReadyForIdMap => "R\n".to_string(),
+            Message::IdMapFellBack => "F\n".to_string(),
+            Message::IdMapFailed(e, what) => {
+                let what: String = what.replace('\n', "?").chars().take(1000).collect();
+                format!("I{} {}\n", *e as i32, what)
+            }
             Message::UserNsFailed(e) => format!("U{}\n", *e as i32),
             Message::NamespacesFailed(e) => format!("N{}\n", *e as i32),
             Message::Timing(mark, ns) => format!("T{}{}\n", mark.letter(), ns),
@@ -69,8 +75,8 @@ impl Message {
                 detail,
             } => {
                 // Keep one message on one line and below PIPE_BUF.
-                let mut detail: String = detail.replace('\n', "?");
-                detail.truncate(3000);
+                // (Counted in chars: truncating bytes could split one.)
+                let detail: String = detail.replace('\n', "?").chars().take(900).collect();
                 format!("E{} {} {}\n", step.code(), *errno as i32, detail)
             }
         }
@@ -82,7 +88,11 @@ impl Message {
         let rest = chars.as_str();
         let errno = |s: &str| s.parse::<i32>().ok().map(Errno::from_raw);
         match kind {
-            'R' => Some(Message::ReadyForIdMap),
+            'F' => Some(Message::IdMapFellBack),
+            'I' => {
+                let (code, what) = rest.split_once(' ')?;
+                Some(Message::IdMapFailed(errno(code)?, what.to_string()))
+            }
             'U' => errno(rest).map(Message::UserNsFailed),
             'N' => errno(rest).map(Message::NamespacesFailed),
             'T' => {
@@ -193,7 +203,8 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let all = [
-            Message::ReadyForIdMap,
+            Message::IdMapFellBack,
+            Message::IdMapFailed(Errno::EPERM, "write \"0 0 1\" to /proc/7/uid_map".into()),
             Message::UserNsFailed(Errno::EPERM),
             Message::NamespacesFailed(Errno::EINVAL),
             Message::Timing(Mark::Pivoted, 123456789),
