@@ -593,15 +593,20 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     let inside = |guest: &str| mounts::guest_path(root, Path::new(guest));
     mounts::make_private()?;
     mounts::bind(root, root, true)?;
-    for (guest, options) in [("/proc", None), ("/dev", None), ("/tmp", Some("mode=1777"))] {
-        let target = mounts::prepare_target(root, Path::new(guest), true)?;
-        match (guest, options) {
-            ("/proc", _) => mounts::proc(&target)?,
-            ("/dev", _) => dev::populate(&target)?,
-            (_, Some(options)) => mounts::tmpfs(&target, options)?,
-            _ => {}
-        }
-    }
+    let proc = mounts::prepare_target(root, Path::new("/proc"), true)?;
+    mounts::proc(&proc)?;
+    // One tmpfs serves /dev and /tmp: it is mounted at /tmp, its two
+    // directories are bound to /dev and over /tmp itself (hiding its top).
+    // Each superblock costs time to make and to tear down.
+    let tmp = mounts::prepare_target(root, Path::new("/tmp"), true)?;
+    mounts::tmpfs(&tmp, "mode=0755")?;
+    let (dev_dir, tmp_dir) = (tmp.join("dev"), tmp.join("tmp"));
+    mounts::private_dir(&dev_dir, 0o755)?;
+    mounts::private_dir(&tmp_dir, 0o1777)?;
+    let dev = mounts::prepare_target(root, Path::new("/dev"), true)?;
+    mounts::bind(&dev_dir, &dev, true)?;
+    mounts::bind(&tmp_dir, &tmp, true)?;
+    dev::populate(&dev)?;
     if sandbox.networking {
         // Staged in the sandbox's own /tmp, before any user mount covers it.
         network::bind_host_files(root, &inside("/tmp"))?;
