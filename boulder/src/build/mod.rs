@@ -31,7 +31,6 @@ pub mod phases;
 pub mod script;
 pub mod sources;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -273,22 +272,13 @@ pub fn build(
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let mut packages: BTreeSet<String> = recipe
-        .build
-        .builddeps
-        .iter()
-        .chain(&recipe.build.checkdeps)
-        .map(|d| d.value.clone())
-        .collect();
-    for script in &phase_scripts {
-        packages.extend(script.dependencies.iter().cloned());
-    }
+    let packages = script::root_packages(recipe, &phase_scripts);
     let networking = recipe.options.networking;
     let prepared = root::prepare(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
-            packages: packages.into_iter().collect(),
+            packages,
             networking,
         },
     )?;

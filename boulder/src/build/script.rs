@@ -110,6 +110,23 @@ pub struct TargetScripts<'a> {
     recipe_text: &'a str,
 }
 
+/// What a build root must hold for a recipe: its builddeps and checkdeps and
+/// the dependencies the actions of its phase scripts declare. `boulder build`
+/// and `boulder chroot` ask for the same set, so they share one root.
+pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
+    let mut packages: BTreeSet<String> = recipe
+        .build
+        .builddeps
+        .iter()
+        .chain(&recipe.build.checkdeps)
+        .map(|d| d.value.clone())
+        .collect();
+    for script in phases {
+        packages.extend(script.dependencies.iter().cloned());
+    }
+    packages.into_iter().collect()
+}
+
 /// Expands the scripts of one recipe.
 pub struct RecipeScripts<'a> {
     targets: Vec<TargetScripts<'a>>,
@@ -551,5 +568,35 @@ mod tests {
     #[test]
     fn quoting_survives_single_quotes() {
         assert_eq!(quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn profile_tuning_is_a_default_the_recipe_overrides() {
+        use crate::macros::{TuningRequest, TuningSetting};
+        let library = MacroLibrary::embedded().expect("macros");
+        let ldflags = |text: &str| {
+            let (recipe, problems) = crate::recipe::parse(text);
+            assert!(problems.is_empty(), "{problems:?}");
+            let options = ScriptOptions {
+                base_tuning: vec![TuningRequest::new(
+                    "compress-debug",
+                    TuningSetting::Option("zlib".into()),
+                )],
+                ..ScriptOptions::default()
+            };
+            let scripts =
+                RecipeScripts::new(&library, &recipe, text, "x86_64", options).expect("ok");
+            scripts
+                .phases()
+                .expect("phases")
+                .into_iter()
+                .map(|phase| phase.text)
+                .collect::<String>()
+        };
+        let base = "name: a\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: h\ndescription: d\nbuild: |\n    true\n";
+        assert!(ldflags(base).contains("--compress-debug-sections=zlib"));
+        let own = format!("{base}tuning:\n    - compress-debug: none\n");
+        let text = ldflags(&own);
+        assert!(!text.contains("--compress-debug-sections=zlib"), "{text}");
     }
 }

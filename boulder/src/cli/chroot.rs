@@ -4,7 +4,6 @@
 //! functions, definitions as variables, the recipe's `environment`, and the
 //! work directory. With a command, run it and exit with its status.
 
-use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +12,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
-use crate::build::script::{RecipeScripts, ScriptOptions};
+use crate::build::script::{root_packages, RecipeScripts, ScriptOptions};
 use crate::recipe::check::Engine as CheckEngine;
 use crate::recipe::HOST_ARCH;
 use crate::root::{self, BuildDirs, RootRequest};
@@ -89,17 +88,7 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     };
     let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
         .into_diagnostic()?;
-    // The same request a build makes: builddeps, checkdeps, action dependencies.
-    let mut packages: BTreeSet<String> = recipe
-        .build
-        .builddeps
-        .iter()
-        .chain(&recipe.build.checkdeps)
-        .map(|d| d.value.clone())
-        .collect();
-    for script in scripts.phases().into_diagnostic()? {
-        packages.extend(script.dependencies);
-    }
+    let packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
     let networking = args.networking || recipe.options.networking;
     // bash sets its own prompt unless the rc file does.
     let rc = format!(
@@ -109,7 +98,7 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
 
     let request = RootRequest {
         profile: args.profile.clone(),
-        packages: packages.into_iter().collect(),
+        packages,
         networking,
     };
     let prepared = root::prepare(&cache, &request).into_diagnostic()?;
