@@ -1,6 +1,7 @@
 //! Two roots for the same recipe at once: both are ready and entered, and
 //! they write to different directories (acceptance 2 of the build roots).
 
+use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Barrier;
@@ -97,8 +98,12 @@ fn networked_builds_sharing_a_root_all_start() {
         networking: true,
     };
     let prepared = root::prepare(&cache, &request).expect("prepare");
-    // Each networked sandbox puts the host's resolv.conf into the shared
-    // root's /etc; concurrent ones must never see it missing.
+    let etc_files =
+        || ["resolv.conf", "hosts"].map(|f| fs::read(prepared.path.join("etc").join(f)).ok());
+    let before = etc_files();
+    // Each networked sandbox binds the host's resolv.conf over the shared
+    // root's; concurrent ones must never see it missing, and the root itself
+    // must never change.
     std::thread::scope(|s| {
         for _ in 0..2 {
             let (cache, prepared) = (&cache, &prepared);
@@ -121,4 +126,9 @@ fn networked_builds_sharing_a_root_all_start() {
             });
         }
     });
+    assert_eq!(
+        etc_files(),
+        before,
+        "a networked sandbox changed the shared root"
+    );
 }

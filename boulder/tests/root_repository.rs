@@ -232,6 +232,21 @@ fn prune_removes_unused_roots_and_their_store_assets() {
         max_bytes: None,
     };
     std::thread::sleep(std::time::Duration::from_millis(20));
+    // Still held (a build or chroot in it): never removed, by age or by size.
+    for options in [
+        options,
+        prune::PruneOptions {
+            max_bytes: Some(0),
+            ..options
+        },
+    ] {
+        let busy = prune::prune(&cache, &options).expect("prune");
+        assert!(busy.roots.is_empty(), "{busy:?}");
+        assert_eq!(busy.assets, 0);
+        assert!(prepared.path.join("usr/bin/tiny").is_file());
+    }
+    // Released: now it goes.
+    let prepared = PreparedRootInfo::from(prepared);
     let report = prune::prune(&cache, &options).expect("prune");
     assert_eq!(report.roots, vec![prepared.key.clone()]);
     assert!(!prepared.path.exists());
@@ -245,4 +260,19 @@ fn prune_removes_unused_roots_and_their_store_assets() {
     let again = root::prepare(&cache, &request(&[])).expect("prepare again");
     assert_eq!(again.key, prepared.key);
     assert!(again.path.join("usr/bin/tiny").is_file());
+}
+
+/// Where a root was, kept after its lock is released.
+struct PreparedRootInfo {
+    key: String,
+    path: std::path::PathBuf,
+}
+
+impl From<root::PreparedRoot> for PreparedRootInfo {
+    fn from(prepared: root::PreparedRoot) -> Self {
+        PreparedRootInfo {
+            key: prepared.key,
+            path: prepared.path,
+        }
+    }
 }

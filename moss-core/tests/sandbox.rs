@@ -173,9 +173,53 @@ fn networking_shares_the_host_network_and_dns_files() {
         ])
         .expect("run bash");
     assert_eq!(text(&out.stdout), "connected\n", "{}", text(&out.stderr));
-    if let Ok(hosts) = fs::read("/etc/hosts") {
-        assert_eq!(fs::read(root.path().join("etc/hosts")).ok(), Some(hosts));
+}
+
+/// The host's DNS files are seen inside, but the root (shared by boulder's
+/// builds) is left exactly as it was.
+#[test]
+fn networking_leaves_the_root_unchanged() {
+    let root = host_usr_root();
+    let etc = root.path().join("etc");
+    fs::write(etc.join("hosts"), "127.0.0.1 root-own\n").expect("write hosts");
+    fs::write(etc.join("resolv.conf"), "").expect("write resolv.conf");
+    let listing = |dir: &Path| {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(&etc);
+    let out = sh(
+        &sandbox(&root).networking(true),
+        "cat /etc/hosts; echo; echo ---; cat /etc/resolv.conf; echo; echo ---; ls -A /tmp",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let parts: Vec<&str> = stdout.split("---\n").collect();
+    assert_eq!(parts.len(), 3, "{stdout}");
+    if let Ok(hosts) = fs::read_to_string("/etc/hosts") {
+        assert_eq!(parts[0], format!("{hosts}\n"));
     }
+    if let Ok(resolv) = fs::read_to_string("/etc/resolv.conf") {
+        assert_eq!(parts[1], format!("{resolv}\n"));
+    }
+    assert_eq!(parts[2], "", "the staged copies are left in /tmp");
+    assert_eq!(
+        fs::read_to_string(etc.join("hosts")).expect("read"),
+        "127.0.0.1 root-own\n"
+    );
+    assert_eq!(fs::read(etc.join("resolv.conf")).expect("read"), b"");
+    assert_eq!(listing(&etc), before);
+    // Read-only inside, like the rest of the root.
+    let out = sh(&sandbox(&root).networking(true), "echo x >> /etc/hosts");
+    assert!(!out.status.success());
+    assert_eq!(
+        fs::read_to_string(etc.join("hosts")).expect("read"),
+        "127.0.0.1 root-own\n"
+    );
 }
 
 #[test]

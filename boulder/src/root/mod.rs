@@ -35,6 +35,7 @@ mod skeleton;
 
 use std::fs;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moss_core::sandbox::Sandbox;
@@ -86,7 +87,24 @@ pub struct PreparedRoot {
     pub packages: Vec<String>,
     /// True when an existing root was reused.
     pub reused: bool,
+    /// A shared lock on the root, held while this value (or a clone) lives:
+    /// `boulder cache prune` skips a root that anyone holds.
+    pub in_use: RootInUse,
 }
+
+/// A shared `flock` on `CACHE/locks/root-<key>.lock`; prune takes it
+/// exclusively (without waiting) before removing the root.
+#[derive(Debug, Clone)]
+pub struct RootInUse(#[allow(dead_code)] Arc<FileLock>);
+
+/// Holding the lock says nothing about the root itself.
+impl PartialEq for RootInUse {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RootInUse {}
 
 /// Resolves, and blits when no root of that set exists yet.
 pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootError> {
@@ -125,19 +143,29 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     let resolve = (opened - started) + resolving.elapsed();
 
     let blitting = Instant::now();
-    let mut reused = path.is_dir();
-    if !reused {
-        let _lock = FileLock::exclusive(&cache.lock_path(&format!("root-{key}")))?;
+    let lock_path = cache.lock_path(&format!("root-{key}"));
+    let mut reused = true;
+    // The shared lock is taken before looking, so a prune can never remove
+    // the root between the look and its use. Blitting needs the lock
+    // exclusively; afterwards the loop takes it shared again (a prune that
+    // slips in between only makes it blit once more).
+    let in_use = loop {
+        let shared = FileLock::shared(&lock_path)?;
+        if path.is_dir() {
+            break shared;
+        }
+        drop(shared);
+        let _lock = FileLock::exclusive(&lock_path)?;
         // Pruning must not delete store assets this blit is about to link.
         let _no_prune = FileLock::shared(&cache.lock_path("prune"))?;
-        reused = path.is_dir();
-        if !reused {
+        if !path.is_dir() {
+            reused = false;
             blit::make_root(cache, &repos, &picked, &path)?;
             let manifest = cache.roots_dir().join(format!("{key}.packages"));
             let text: String = ids.iter().map(|(n, id)| format!("{n}\t{id}\n")).collect();
             fs::write(&manifest, text).map_err(RootError::io("writing", &manifest))?;
         }
-    }
+    };
     prune::mark_used(cache, &key);
     let blit = if reused {
         Duration::ZERO
@@ -154,6 +182,7 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
         },
         packages: ids.into_iter().map(|(n, _)| n).collect(),
         reused,
+        in_use: RootInUse(Arc::new(in_use)),
     })
 }
 

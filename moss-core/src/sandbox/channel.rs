@@ -3,6 +3,7 @@
 //! written with a single `write` (shorter than `PIPE_BUF`, hence atomic).
 //! The caller sees end-of-file once the command has been executed.
 
+use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -41,8 +42,10 @@ impl Mark {
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Message {
-    /// The user namespace exists; the caller must now write the id maps.
-    ReadyForIdMap,
+    /// The setuid helpers failed, so only the caller's own ids are mapped.
+    IdMapFellBack,
+    /// The id map could not be written: errno and what was being done.
+    IdMapFailed(Errno, String),
     /// `unshare(CLONE_NEWUSER)` failed.
     UserNsFailed(Errno),
     /// Creating the other namespaces failed.
@@ -58,7 +61,11 @@ pub(crate) enum Message {
 impl Message {
     fn encode(&self) -> String {
         match self {
-            Message::ReadyForIdMap => "R\n".to_string(),
+            Message::IdMapFellBack => "F\n".to_string(),
+            Message::IdMapFailed(e, what) => {
+                let what: String = what.replace('\n', "?").chars().take(1000).collect();
+                format!("I{} {}\n", *e as i32, what)
+            }
             Message::UserNsFailed(e) => format!("U{}\n", *e as i32),
             Message::NamespacesFailed(e) => format!("N{}\n", *e as i32),
             Message::Timing(mark, ns) => format!("T{}{}\n", mark.letter(), ns),
@@ -68,8 +75,8 @@ impl Message {
                 detail,
             } => {
                 // Keep one message on one line and below PIPE_BUF.
-                let mut detail: String = detail.replace('\n', "?");
-                detail.truncate(3000);
+                // (Counted in chars: truncating bytes could split one.)
+                let detail: String = detail.replace('\n', "?").chars().take(900).collect();
                 format!("E{} {} {}\n", step.code(), *errno as i32, detail)
             }
         }
@@ -81,7 +88,11 @@ impl Message {
         let rest = chars.as_str();
         let errno = |s: &str| s.parse::<i32>().ok().map(Errno::from_raw);
         match kind {
-            'R' => Some(Message::ReadyForIdMap),
+            'F' => Some(Message::IdMapFellBack),
+            'I' => {
+                let (code, what) = rest.split_once(' ')?;
+                Some(Message::IdMapFailed(errno(code)?, what.to_string()))
+            }
             'U' => errno(rest).map(Message::UserNsFailed),
             'N' => errno(rest).map(Message::NamespacesFailed),
             'T' => {
@@ -105,24 +116,60 @@ impl Message {
     }
 }
 
-/// The sandbox side of the channel.
+/// The sandbox side of the channel. Timing marks are kept in memory (a
+/// `fork` hands them on to the next process) and sent together with the
+/// last one, `Exec`, or with a failure: one write wakes the caller once
+/// instead of once per mark, which counts on a busy machine.
 pub(crate) struct Reporter {
     fd: OwnedFd,
+    /// Nanoseconds per mark, in `Mark` order; 0 while not reached.
+    marks: Cell<[u64; 4]>,
 }
+
+const MARKS: [Mark; 4] = [Mark::Mapped, Mark::Mounted, Mark::Pivoted, Mark::Exec];
 
 impl Reporter {
     pub(crate) fn new(fd: OwnedFd) -> Self {
-        Reporter { fd }
+        Reporter {
+            fd,
+            marks: Cell::new([0; 4]),
+        }
     }
 
+    /// Sends the pending marks, then `message`, in one write (under
+    /// `PIPE_BUF` in all, so atomic).
     pub(crate) fn send(&self, message: &Message) {
-        let bytes = message.encode();
+        let mut bytes = self.pending();
+        bytes.push_str(&message.encode());
+        self.write(&bytes);
+    }
+
+    fn pending(&self) -> String {
+        let marks = self.marks.replace([0; 4]);
+        MARKS
+            .iter()
+            .zip(marks)
+            .filter(|(_, ns)| *ns != 0)
+            .map(|(mark, ns)| Message::Timing(*mark, ns).encode())
+            .collect()
+    }
+
+    fn write(&self, bytes: &str) {
         // Nothing useful can be done if the caller has gone away.
         let _ = nix::unistd::write(&self.fd, bytes.as_bytes());
     }
 
+    /// Records `mark` now; `Exec` sends every recorded mark.
     pub(crate) fn mark(&self, mark: Mark) {
-        self.send(&Message::Timing(mark, monotonic_ns()));
+        let mut marks = self.marks.get();
+        if let Some(slot) = MARKS.iter().position(|m| *m == mark) {
+            marks[slot] = monotonic_ns();
+        }
+        self.marks.set(marks);
+        if mark == Mark::Exec {
+            let bytes = self.pending();
+            self.write(&bytes);
+        }
     }
 
     pub(crate) fn fail(&self, step: SetupStep, errno: Errno, detail: impl Into<String>) {
@@ -156,7 +203,8 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let all = [
-            Message::ReadyForIdMap,
+            Message::IdMapFellBack,
+            Message::IdMapFailed(Errno::EPERM, "write \"0 0 1\" to /proc/7/uid_map".into()),
             Message::UserNsFailed(Errno::EPERM),
             Message::NamespacesFailed(Errno::EINVAL),
             Message::Timing(Mark::Pivoted, 123456789),

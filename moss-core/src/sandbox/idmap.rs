@@ -84,6 +84,17 @@ impl IdMapping {
     }
 
     /// The text to show once when this mapping cannot do everything a build may need.
+    /// What [`apply`](Self::apply) falls back to when the setuid helpers fail.
+    pub(crate) fn fallback(&self) -> IdMapping {
+        match self {
+            IdMapping::Subordinate { uid, gid, .. } => IdMapping::SingleId {
+                uid: *uid,
+                gid: *gid,
+            },
+            other => other.clone(),
+        }
+    }
+
     pub fn limitation(&self) -> Option<&'static str> {
         match self {
             IdMapping::SingleId { .. } => Some(SINGLE_ID_LIMITATION),
@@ -110,10 +121,7 @@ impl IdMapping {
                 newuidmap,
                 newgidmap,
             } => {
-                let single = IdMapping::SingleId {
-                    uid: *uid,
-                    gid: *gid,
-                };
+                let single = self.fallback();
                 if run_helper(newuidmap, pid, *uid, *uids).is_err() {
                     return single.apply(pid);
                 }

@@ -127,8 +127,9 @@ impl Sandbox {
         self
     }
 
-    /// Share the host's network (and copy its `resolv.conf` and `hosts` into
-    /// the root's `/etc`) instead of a private network with only loopback.
+    /// Share the host's network (and bind copies of its `resolv.conf` and
+    /// `hosts` over the root's `/etc` files, leaving the root unchanged)
+    /// instead of a private network with only loopback.
     pub fn networking(mut self, on: bool) -> Self {
         self.networking = on;
         self

@@ -89,6 +89,14 @@ pub(crate) fn ensure_mount_point(target: &Path, directory: bool) -> Step {
     result.map_err(io_at(SetupStep::CreateMountPoint, target))
 }
 
+/// Create the directory `path` with exactly `mode` (no umask).
+pub(crate) fn private_dir(path: &Path, mode: u32) -> Step {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir(path).map_err(io_at(SetupStep::CreateMountPoint, path))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(io_at(SetupStep::CreateMountPoint, path))
+}
+
 /// Bind `source` onto `target` (recursively), read-only unless `writable`.
 pub(crate) fn bind(source: &Path, target: &Path, writable: bool) -> Step {
     mount(

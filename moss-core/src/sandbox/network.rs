@@ -1,6 +1,6 @@
 //! Networking inside the sandbox: the loopback interface of a fresh network
 //! namespace, or, when the host network is shared, the host's name service
-//! files copied into the root.
+//! files bound over the root's (the root itself is never written).
 
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -9,9 +9,10 @@ use std::path::Path;
 use nix::errno::Errno;
 
 use super::error::SetupStep;
+use super::mounts;
 use super::step::{io_at, Step, StepError};
 
-/// Files copied from the host's `/etc` when networking is on.
+/// Files taken from the host's `/etc` when networking is on.
 pub(crate) const HOST_NET_FILES: [&str; 2] = ["resolv.conf", "hosts"];
 
 /// Set `IFF_UP` on `lo` with `SIOCGIFFLAGS`/`SIOCSIFFLAGS` on a datagram
@@ -47,46 +48,24 @@ pub(crate) fn loopback_up() -> Step {
     Ok(())
 }
 
-/// Writes `content` to a new file beside `name` in `etc`. The name carries
-/// the time, not the pid: every sandbox's setup runs as pid 1.
-fn write_aside(etc: &Path, name: &str, content: &[u8]) -> Step<std::path::PathBuf> {
-    use std::io::Write;
-    loop {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let tmp = etc.join(format!(".{name}.{nanos}"));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(mut file) => {
-                file.write_all(content)
-                    .map_err(io_at(SetupStep::CopyHostFile, &tmp))?;
-                return Ok(tmp);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io_at(SetupStep::CopyHostFile, &tmp)(e)),
-        }
-    }
-}
-
-/// Copy the host's `resolv.conf` and `hosts` into `etc` (the root's `/etc`
-/// before the pivot), replacing what is there (a symlink is replaced, not followed).
-pub(crate) fn copy_host_files(etc: &Path) -> Step {
+/// Put the host's `resolv.conf` and `hosts` over the root's without changing
+/// the root: each is written into `staging` (the sandbox's own tmpfs), bound
+/// read-only over the root's file, then unlinked there, so the bind holds the
+/// only name for it. Shared roots
+/// are used by many sandboxes at once and must never be written.
+pub(crate) fn bind_host_files(root: &Path, staging: &Path) -> Step {
     for name in HOST_NET_FILES {
         let host = Path::new("/etc").join(name);
         let Ok(content) = fs::read(&host) else {
             continue;
         };
-        let target = etc.join(name);
-        fs::create_dir_all(etc).map_err(io_at(SetupStep::CopyHostFile, etc))?;
-        // Written aside and renamed over the target: a symlink there is
-        // replaced, not followed, and sandboxes sharing one root (boulder's
-        // cached build roots) never see a missing or half-written file.
-        let tmp = write_aside(etc, name, &content)?;
-        fs::rename(&tmp, &target).map_err(io_at(SetupStep::CopyHostFile, &target))?;
+        // A missing mount point is created (roots made by boulder have both).
+        let target = mounts::prepare_target(root, &Path::new("/etc").join(name), false)?;
+        let staged = staging.join(format!(".host-{name}"));
+        fs::write(&staged, &content).map_err(io_at(SetupStep::CopyHostFile, &staged))?;
+        let bound = mounts::bind(&staged, &target, false);
+        let _ = fs::remove_file(&staged);
+        bound?;
     }
     Ok(())
 }

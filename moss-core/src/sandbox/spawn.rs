@@ -1,14 +1,16 @@
 //! Starting a sandbox. Three processes:
 //!
-//! 1. the *helper*, forked from the caller, unshares the user namespace,
-//!    waits for the caller to write its id map, unshares the other
-//!    namespaces and relays signals to
+//! 1. the *helper*, forked from the caller, clones PID 1 into new user, mount,
+//!    PID, IPC, UTS (and network) namespaces, writes its id map at once (no
+//!    round trip through the caller), and relays signals to
 //! 2. *PID 1* of the new PID namespace, which builds the file system,
 //!    pivots into it, then reaps orphans and relays signals to
 //! 3. the *command*, which drops privileges and executes (or calls a closure).
 //!
-//! `fork` (not a raw `clone`) is used so glibc's fork handlers run and the
-//! children may allocate even when the caller is multi-threaded. Every
+//! The helper is made with `fork` (not a raw `clone`) so glibc's fork
+//! handlers run and the children may allocate even when the caller is
+//! multi-threaded; the helper itself is single-threaded, so its raw `clone`
+//! of PID 1 is as safe as a fork. Every
 //! child dies with its parent (`PR_SET_PDEATHSIG`), and the kernel kills the
 //! whole PID namespace when PID 1 ends.
 
@@ -89,7 +91,6 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
     let pipe =
         || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e));
     let (setup_r, setup_w) = pipe()?;
-    let (go_r, go_w) = pipe()?;
     let (result_r, result_w) = pipe()?;
     let start = monotonic_ns();
     let caller = Pid::this();
@@ -97,14 +98,14 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
     // SAFETY: the child only runs code prepared for it and never returns.
     match unsafe { fork() }.map_err(|e| SandboxError::io("fork the sandbox helper", e))? {
         ForkResult::Child => {
-            drop((setup_r, go_w, result_r, parent_stdio));
+            drop((setup_r, result_r, parent_stdio));
             let reporter = Reporter::new(setup_w);
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 helper(
                     &plan,
                     caller,
+                    &mapping,
                     reporter,
-                    go_r,
                     result_w,
                     child_stdio,
                     closure,
@@ -115,7 +116,7 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
             unsafe { libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
-            drop((setup_w, go_r, result_w, child_stdio));
+            drop((setup_w, result_w, child_stdio));
             let mut started = SandboxChild {
                 pid: child,
                 result: File::from(result_r),
@@ -127,7 +128,7 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
                 stdout: parent_stdio[1].take_file(),
                 stderr: parent_stdio[2].take_file(),
             };
-            started.follow_setup(setup_r, go_w, &mapping, start)?;
+            started.follow_setup(setup_r, start)?;
             Ok(started)
         }
     }
@@ -229,34 +230,23 @@ fn stdio_pipes(stdio: [Stdio; 3]) -> Result<([ParentEnd; 3], ChildStdio)> {
 }
 
 impl SandboxChild {
-    /// Read the setup channel until the command runs; write the id map when asked.
-    fn follow_setup(
-        &mut self,
-        setup: OwnedFd,
-        go: OwnedFd,
-        mapping: &IdMapping,
-        start: u64,
-    ) -> Result<()> {
-        let mut go = Some(File::from(go));
+    /// Read the setup channel until the command runs.
+    fn follow_setup(&mut self, setup: OwnedFd, start: u64) -> Result<()> {
         let mut failure: Option<SandboxError> = None;
         let mut executed = false;
         let since = |ns: u64| Duration::from_nanos(ns.saturating_sub(start));
         for line in BufReader::new(File::from(setup)).lines() {
             let line = line.map_err(|e| SandboxError::io("read the sandbox setup channel", e))?;
             match Message::decode(&line) {
-                Some(Message::ReadyForIdMap) => match mapping.apply(self.pid) {
-                    Ok(applied) => {
-                        self.id_mapping = applied;
-                        if let Some(mut go) = go.take() {
-                            go.write_all(&[1])
-                                .map_err(|e| SandboxError::io("signal the sandbox helper", e))?;
-                        }
-                    }
-                    Err(e) => {
-                        failure.get_or_insert(e);
-                        break;
-                    }
-                },
+                Some(Message::IdMapFellBack) => {
+                    self.id_mapping = self.id_mapping.fallback();
+                }
+                Some(Message::IdMapFailed(errno, what)) => {
+                    failure.get_or_insert(SandboxError::IdMap {
+                        what,
+                        source: std::io::Error::from_raw_os_error(errno as i32),
+                    });
+                }
                 Some(Message::UserNsFailed(errno)) => {
                     failure.get_or_insert(SandboxError::UserNamespacesUnavailable {
                         errno,
@@ -292,7 +282,6 @@ impl SandboxChild {
                 None => {}
             }
         }
-        drop(go);
         if let Some(failure) = failure {
             let _ = kill(self.pid, Signal::SIGKILL);
             let _ = self.wait();
@@ -470,57 +459,95 @@ fn die_with_parent() {
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
 }
 
-/// Process 1 of 3: the helper outside the new PID namespace. Returns its exit code.
+/// Process 1 of 3: the helper outside the new namespaces. Returns its exit
+/// code (PID 1, cloned from it, returns its own through the same frames).
 fn helper(
     plan: &Plan<'_>,
     caller: Pid,
+    mapping: &IdMapping,
     reporter: Reporter,
-    go: OwnedFd,
     result: OwnedFd,
     stdio: ChildStdio,
     closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
 ) -> i32 {
-    let mut keep: Vec<RawFd> = vec![reporter.raw_fd(), go.as_raw_fd(), result.as_raw_fd()];
+    let mut keep: Vec<RawFd> = vec![reporter.raw_fd(), result.as_raw_fd()];
     keep.extend(stdio.0.iter().flatten().map(|fd| fd.as_raw_fd()));
     close_other_fds(&mut keep);
     die_with_parent();
     if nix::unistd::getppid() != caller {
         return 1;
     }
-    if let Err(errno) = unshare(CloneFlags::CLONE_NEWUSER) {
-        reporter.send(&Message::UserNsFailed(errno));
+    let Ok((go_r, go_w)) = nix::unistd::pipe2(OFlag::O_CLOEXEC) else {
         return 1;
-    }
-    reporter.send(&Message::ReadyForIdMap);
-    let mut byte = [0u8];
-    if File::from(go).read_exact(&mut byte).is_err() {
-        return 1;
-    }
-    let mut flags = CloneFlags::CLONE_NEWNS
+    };
+    let mut flags = CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWUTS;
     if !plan.sandbox.networking {
         flags |= CloneFlags::CLONE_NEWNET;
     }
-    if let Err(errno) = unshare(flags) {
-        reporter.send(&Message::NamespacesFailed(errno));
+    init::block_relayed_signals();
+    // SAFETY: a fork-like clone (no new stack: the child continues on a
+    // copy of this one) of a single-threaded process; the child never
+    // returns past `spawn`'s `_exit`.
+    let raw = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags.bits() as libc::c_long | libc::SIGCHLD as libc::c_long,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if raw < 0 {
+        let errno = Errno::last();
+        // Tell a missing user namespace (with its fix) from the others.
+        let message = match unshare(CloneFlags::CLONE_NEWUSER) {
+            Err(userns) => Message::UserNsFailed(userns),
+            Ok(()) => Message::NamespacesFailed(errno),
+        };
+        reporter.send(&message);
         return 1;
     }
-    reporter.mark(Mark::Mapped);
-    init::block_relayed_signals();
-    // SAFETY: this process is single-threaded; the child never returns.
-    match unsafe { fork() } {
-        Err(errno) => {
-            reporter.fail(SetupStep::Fork, errno, "PID 1");
-            1
+    if raw == 0 {
+        drop(go_w);
+        // Mount and file work needs the id map in place.
+        let mut byte = [0u8];
+        if File::from(go_r).read_exact(&mut byte).is_err() {
+            return 1;
         }
-        Ok(ForkResult::Child) => pid_one(plan, reporter, result, stdio, closure),
-        Ok(ForkResult::Parent { child }) => {
-            drop((reporter, result, stdio));
-            init::exit_code_of(init::relay_until_exit(child, false))
+        reporter.mark(Mark::Mapped);
+        return pid_one(plan, reporter, result, stdio, closure);
+    }
+    drop(go_r);
+    let child = Pid::from_raw(raw as libc::pid_t);
+    match mapping.apply(child) {
+        Ok(applied) => {
+            if applied != *mapping {
+                reporter.send(&Message::IdMapFellBack);
+            }
+        }
+        Err(e) => {
+            let (errno, what) = match e {
+                SandboxError::IdMap { what, source } => (
+                    Errno::from_raw(source.raw_os_error().unwrap_or(libc::EIO)),
+                    what,
+                ),
+                other => (Errno::EIO, other.to_string()),
+            };
+            reporter.send(&Message::IdMapFailed(errno, what));
+            let _ = kill(child, Signal::SIGKILL);
+            return 1;
         }
     }
+    if File::from(go_w).write_all(&[1]).is_err() {
+        return 1;
+    }
+    drop((reporter, result, stdio));
+    init::exit_code_of(init::relay_until_exit(child, false))
 }
 
 /// Process 2 of 3: PID 1 of the sandbox. Returns its exit code.
@@ -566,14 +593,23 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     let inside = |guest: &str| mounts::guest_path(root, Path::new(guest));
     mounts::make_private()?;
     mounts::bind(root, root, true)?;
-    for (guest, options) in [("/proc", None), ("/dev", None), ("/tmp", Some("mode=1777"))] {
-        let target = mounts::prepare_target(root, Path::new(guest), true)?;
-        match (guest, options) {
-            ("/proc", _) => mounts::proc(&target)?,
-            ("/dev", _) => dev::populate(&target)?,
-            (_, Some(options)) => mounts::tmpfs(&target, options)?,
-            _ => {}
-        }
+    let proc = mounts::prepare_target(root, Path::new("/proc"), true)?;
+    mounts::proc(&proc)?;
+    // One tmpfs serves /dev and /tmp: it is mounted at /tmp, its two
+    // directories are bound to /dev and over /tmp itself (hiding its top).
+    // Each superblock costs time to make and to tear down.
+    let tmp = mounts::prepare_target(root, Path::new("/tmp"), true)?;
+    mounts::tmpfs(&tmp, "mode=0755")?;
+    let (dev_dir, tmp_dir) = (tmp.join("dev"), tmp.join("tmp"));
+    mounts::private_dir(&dev_dir, 0o755)?;
+    mounts::private_dir(&tmp_dir, 0o1777)?;
+    let dev = mounts::prepare_target(root, Path::new("/dev"), true)?;
+    mounts::bind(&dev_dir, &dev, true)?;
+    mounts::bind(&tmp_dir, &tmp, true)?;
+    dev::populate(&dev)?;
+    if sandbox.networking {
+        // Staged in the sandbox's own /tmp, before any user mount covers it.
+        network::bind_host_files(root, &inside("/tmp"))?;
     }
     for mount in &sandbox.mounts {
         match mount {
@@ -604,11 +640,7 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
         mounts::bind(&usr, &usr, false)?;
     }
-    if sandbox.networking {
-        let etc = inside("/etc");
-        mounts::check_inside(root, &etc)?;
-        network::copy_host_files(&etc)?;
-    } else {
+    if !sandbox.networking {
         network::loopback_up()?;
     }
     nix::unistd::sethostname(&sandbox.hostname)
