@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use moss_core::blit::{BlitStats, Blitter};
-use moss_core::db::{LayoutKind, LayoutRecord, PackageMeta};
+use moss_core::db::{LayoutRecord, PackageMeta};
 use moss_core::stone::{self, StoneReader};
 use moss_core::store::StoreSink;
 use moss_core::tree::{PackageLayouts, Tree};
@@ -20,27 +20,6 @@ fn stone_err(path: &Path) -> impl FnOnce(stone::StoneError) -> RootError + '_ {
     move |source| RootError::Stone {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-fn layout_record(entry: &stone::LayoutEntry) -> LayoutRecord {
-    let kind = match &entry.kind {
-        stone::LayoutKind::Regular { digest } => LayoutKind::Regular(*digest),
-        stone::LayoutKind::Symlink { target } => LayoutKind::Symlink(target.clone()),
-        stone::LayoutKind::Directory => LayoutKind::Directory,
-        stone::LayoutKind::CharDevice => LayoutKind::CharacterDevice,
-        stone::LayoutKind::BlockDevice => LayoutKind::BlockDevice,
-        stone::LayoutKind::Fifo => LayoutKind::Fifo,
-        stone::LayoutKind::Socket => LayoutKind::Socket,
-        stone::LayoutKind::Unknown { .. } => LayoutKind::Unknown,
-    };
-    LayoutRecord {
-        uid: entry.uid,
-        gid: entry.gid,
-        mode: entry.mode,
-        tag: entry.tag,
-        kind,
-        path: entry.path.clone(),
     }
 }
 
@@ -69,7 +48,7 @@ fn load(
         fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
         fs::write(&mark, meta.id()).map_err(RootError::io("writing", &mark))?;
     }
-    let layouts = reader.layout().iter().map(layout_record).collect();
+    let layouts = reader.layout().iter().map(LayoutRecord::from).collect();
     let meta = PackageMeta {
         id,
         name: meta.name.clone(),

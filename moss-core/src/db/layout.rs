@@ -32,6 +32,31 @@ pub struct LayoutRecord {
     pub path: String,
 }
 
+impl From<&crate::stone::LayoutEntry> for LayoutRecord {
+    /// The database form of a stone's layout entry.
+    fn from(entry: &crate::stone::LayoutEntry) -> Self {
+        use crate::stone::LayoutKind as Stone;
+        let kind = match &entry.kind {
+            Stone::Regular { digest } => LayoutKind::Regular(*digest),
+            Stone::Symlink { target } => LayoutKind::Symlink(target.clone()),
+            Stone::Directory => LayoutKind::Directory,
+            Stone::CharDevice => LayoutKind::CharacterDevice,
+            Stone::BlockDevice => LayoutKind::BlockDevice,
+            Stone::Fifo => LayoutKind::Fifo,
+            Stone::Socket => LayoutKind::Socket,
+            Stone::Unknown { .. } => LayoutKind::Unknown,
+        };
+        LayoutRecord {
+            uid: entry.uid,
+            gid: entry.gid,
+            mode: entry.mode,
+            tag: entry.tag,
+            kind,
+            path: entry.path.clone(),
+        }
+    }
+}
+
 impl LayoutKind {
     fn type_name(&self) -> &'static str {
         match self {

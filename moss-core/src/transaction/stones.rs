@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::EngineError;
-use crate::db::{Database, LayoutKind, LayoutRecord, PackageMeta};
+use crate::db::{Database, LayoutRecord, PackageMeta};
 use crate::stone::{self, FileType, StoneReader};
 use crate::store::{unpack_into, Store, UnpackCounts};
 
@@ -42,27 +42,6 @@ fn sha256_file(path: &Path) -> io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn convert_layout(entry: &stone::LayoutEntry) -> LayoutRecord {
-    let kind = match &entry.kind {
-        stone::LayoutKind::Regular { digest } => LayoutKind::Regular(*digest),
-        stone::LayoutKind::Symlink { target } => LayoutKind::Symlink(target.clone()),
-        stone::LayoutKind::Directory => LayoutKind::Directory,
-        stone::LayoutKind::CharDevice => LayoutKind::CharacterDevice,
-        stone::LayoutKind::BlockDevice => LayoutKind::BlockDevice,
-        stone::LayoutKind::Fifo => LayoutKind::Fifo,
-        stone::LayoutKind::Socket => LayoutKind::Socket,
-        stone::LayoutKind::Unknown { .. } => LayoutKind::Unknown,
-    };
-    LayoutRecord {
-        uid: entry.uid,
-        gid: entry.gid,
-        mode: entry.mode,
-        tag: entry.tag,
-        kind,
-        path: entry.path.clone(),
-    }
 }
 
 fn convert_meta(id: String, meta: &stone::Meta) -> PackageMeta {
@@ -110,7 +89,7 @@ pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, 
     Ok(LocalStone {
         path: path.to_path_buf(),
         meta: convert_meta(id, &meta),
-        layouts: reader.layout().iter().map(convert_layout).collect(),
+        layouts: reader.layout().iter().map(LayoutRecord::from).collect(),
         contents: reader.index().iter().map(|e| e.digest).collect(),
     })
 }

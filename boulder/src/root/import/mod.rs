@@ -23,7 +23,7 @@ pub use files::usr_relative;
 /// The packages whose closure is imported: what the issue names, what the
 /// example recipes and the sandbox tests use (`ps`), and the awk Debian
 /// installs by default.
-pub const SEEDS: [&str; 25] = [
+pub const SEEDS: [&str; 26] = [
     "build-essential",
     "bash",
     "dash",
@@ -50,6 +50,8 @@ pub const SEEDS: [&str; 25] = [
     "libc6-dev",
     // Terminal descriptions, so readline and less behave in a breakpoint shell.
     "ncurses-base",
+    // The C.UTF-8 locale the phase prologue selects (/usr/lib/locale/C.utf8).
+    "libc-bin",
 ];
 
 /// Bump when packing changes, so every package is repacked once.
