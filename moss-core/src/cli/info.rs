@@ -5,7 +5,7 @@ use std::path::Path;
 
 use miette::IntoDiagnostic;
 
-use crate::db::LayoutKind;
+use crate::db::{LayoutKind, PackageMeta};
 use crate::repo::{RepoPackages, Repositories};
 use crate::resolve::{CandidateSource, Prefer, Resolver};
 use crate::stone::{Dependency, DependencyKind};
@@ -39,24 +39,7 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
             continue;
         };
         let is_installed = installed.iter().any(|(m, _)| m.id == meta.id);
-        println!("Name:         {}", meta.name);
-        println!("Version:      {}", meta.version);
-        println!("Release:      {}", meta.source_release);
-        println!("Build:        {}", meta.build_release);
-        println!("Architecture: {}", meta.architecture);
-        println!("Summary:      {}", meta.summary);
-        println!("Description:  {}", meta.description);
-        println!("Homepage:     {}", meta.homepage);
-        println!("Licenses:     {}", meta.licenses.join(", "));
-        for (label, list) in [
-            ("Depends:", &meta.dependencies),
-            ("Provides:", &meta.providers),
-            ("Conflicts:", &meta.conflicts),
-        ] {
-            if !list.is_empty() {
-                println!("{label:<13} {}", list.join(", "));
-            }
-        }
+        print_meta(&meta);
         println!("Installed:    {}", if is_installed { "yes" } else { "no" });
         println!("Package id:   {}", meta.id);
         if args.files {
@@ -91,35 +74,7 @@ fn print_available(name: &str, repos: &[RepoPackages]) -> miette::Result<()> {
             "package {name} vanished from the repository cache"
         ));
     };
-    let meta = &entry.meta;
-    println!("Name:         {}", meta.name);
-    println!("Version:      {}", meta.version);
-    println!("Release:      {}", meta.source_release);
-    println!("Build:        {}", meta.build_release);
-    println!("Architecture: {}", meta.architecture);
-    println!("Summary:      {}", meta.summary);
-    println!("Description:  {}", meta.description);
-    println!("Homepage:     {}", meta.homepage);
-    println!("Licenses:     {}", meta.licenses.join(", "));
-    let text = |v: Vec<String>| v.join(", ");
-    for (label, list) in [
-        (
-            "Depends:",
-            text(meta.depends.iter().map(|d| d.to_string()).collect()),
-        ),
-        (
-            "Provides:",
-            text(meta.provides.iter().map(|p| p.to_string()).collect()),
-        ),
-        (
-            "Conflicts:",
-            text(meta.conflicts.iter().map(|p| p.to_string()).collect()),
-        ),
-    ] {
-        if !list.is_empty() {
-            println!("{label:<13} {list}");
-        }
-    }
+    print_meta(&PackageMeta::from_stone(entry.hash.clone(), &entry.meta));
     println!("Installed:    no");
     println!(
         "Repository:   {} (priority {})",
@@ -130,4 +85,26 @@ fn print_available(name: &str, repos: &[RepoPackages]) -> miette::Result<()> {
     println!("Package id:   {}", entry.hash);
     println!();
     Ok(())
+}
+
+/// The lines every package has, installed or offered.
+fn print_meta(meta: &PackageMeta) {
+    println!("Name:         {}", meta.name);
+    println!("Version:      {}", meta.version);
+    println!("Release:      {}", meta.source_release);
+    println!("Build:        {}", meta.build_release);
+    println!("Architecture: {}", meta.architecture);
+    println!("Summary:      {}", meta.summary);
+    println!("Description:  {}", meta.description);
+    println!("Homepage:     {}", meta.homepage);
+    println!("Licenses:     {}", meta.licenses.join(", "));
+    for (label, list) in [
+        ("Depends:", &meta.dependencies),
+        ("Provides:", &meta.providers),
+        ("Conflicts:", &meta.conflicts),
+    ] {
+        if !list.is_empty() {
+            println!("{label:<13} {}", list.join(", "));
+        }
+    }
 }

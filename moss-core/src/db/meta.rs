@@ -27,6 +27,27 @@ pub struct PackageMeta {
 }
 
 impl PackageMeta {
+    /// The database form of a stone's metadata; `id` is the stone's sha256.
+    pub fn from_stone(id: String, meta: &crate::stone::Meta) -> Self {
+        let strings = |v: &[crate::stone::Provider]| v.iter().map(|p| p.to_string()).collect();
+        PackageMeta {
+            id,
+            name: meta.name.clone(),
+            version: meta.version.clone(),
+            source_release: meta.source_release,
+            build_release: meta.build_release,
+            architecture: meta.architecture.clone(),
+            summary: meta.summary.clone(),
+            description: meta.description.clone(),
+            source_id: meta.source_id.clone(),
+            homepage: meta.homepage.clone(),
+            licenses: meta.licenses.clone(),
+            dependencies: meta.depends.iter().map(|d| d.to_string()).collect(),
+            providers: strings(&meta.provides),
+            conflicts: strings(&meta.conflicts),
+        }
+    }
+
     /// Every provider, including the implied `name(<name>)`.
     pub fn all_providers(&self) -> impl Iterator<Item = String> + '_ {
         std::iter::once(format!("name({})", self.name)).chain(self.providers.iter().cloned())

@@ -44,26 +44,6 @@ fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-fn convert_meta(id: String, meta: &stone::Meta) -> PackageMeta {
-    let strings = |v: &[stone::Provider]| v.iter().map(|p| p.to_string()).collect();
-    PackageMeta {
-        id,
-        name: meta.name.clone(),
-        version: meta.version.clone(),
-        source_release: meta.source_release,
-        build_release: meta.build_release,
-        architecture: meta.architecture.clone(),
-        summary: meta.summary.clone(),
-        description: meta.description.clone(),
-        source_id: meta.source_id.clone(),
-        homepage: meta.homepage.clone(),
-        licenses: meta.licenses.clone(),
-        dependencies: meta.depends.iter().map(|d| d.to_string()).collect(),
-        providers: strings(&meta.provides),
-        conflicts: strings(&meta.conflicts),
-    }
-}
-
 /// Reads a binary stone's metadata and layout (not its content).
 pub fn read_stone(path: &Path) -> Result<LocalStone, EngineError> {
     read_stone_as(path, None)
@@ -88,7 +68,7 @@ pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, 
     };
     Ok(LocalStone {
         path: path.to_path_buf(),
-        meta: convert_meta(id, &meta),
+        meta: PackageMeta::from_stone(id, &meta),
         layouts: reader.layout().iter().map(LayoutRecord::from).collect(),
         contents: reader.index().iter().map(|e| e.digest).collect(),
     })
