@@ -5,6 +5,10 @@
 //! two builds are byte-identical; a failing build reports the compiler's
 //! error and keeps its root for `boulder chroot`.
 
+mod common;
+
+use common::{cache_dir, have_dpkg, workspace};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -14,27 +18,6 @@ use std::process::{Command, Output};
 use moss_core::sandbox::Sandbox;
 use moss_core::stone::{LayoutKind, Meta, StoneReader};
 use object::Object;
-
-/// One cache per target directory, shared with the other root tests (the
-/// host import is slow; boulder's lock keeps concurrent users apart).
-fn cache_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn have_dpkg() -> bool {
-    let found = Path::new("/var/lib/dpkg/status").exists();
-    if !found {
-        eprintln!("SKIP: no dpkg database; the host profile cannot be imported here");
-    }
-    found
-}
 
 fn boulder(args: &[&str], cwd: &Path) -> Output {
     // The cache option goes right after the subcommand, before any `-- COMMAND`.

@@ -3,30 +3,13 @@
 //! namespaces. All tests share one cache (the host import is slow); boulder's
 //! own locks keep them from racing.
 
+mod common;
+
+use common::{cache_dir, have_dpkg, workspace};
+
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-/// One cache per target directory, shared by every test of this crate.
-fn cache_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-/// The host import needs dpkg; elsewhere the tests say so and pass.
-fn have_dpkg() -> bool {
-    let found = Command::new("dpkg-query").arg("--version").output().is_ok();
-    if !found {
-        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
-    }
-    found
-}
 
 fn chroot(command: &[&str]) -> Output {
     let recipe = workspace().join("recipes-example/hello");

@@ -1,25 +1,18 @@
 //! Two roots for the same recipe at once: both are ready and entered, and
 //! they write to different directories (acceptance 2 of the build roots).
 
+mod common;
+
+use common::{cache_dir, have_dpkg};
+
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Barrier;
 
 use boulder::root::{self, BuildDirs, Cache, RootRequest};
 
-fn cache_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
-}
-
 #[test]
 fn two_builds_of_one_recipe_share_no_writable_directory() {
-    if Command::new("dpkg-query")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+    if !have_dpkg() {
         return;
     }
     let cache = Cache::open(Some(&cache_dir())).expect("cache");
@@ -83,12 +76,7 @@ fn two_builds_of_one_recipe_share_no_writable_directory() {
 
 #[test]
 fn networked_builds_sharing_a_root_all_start() {
-    if Command::new("dpkg-query")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+    if !have_dpkg() {
         return;
     }
     let cache = Cache::open(Some(&cache_dir())).expect("cache");

@@ -2,27 +2,21 @@
 //! that went missing is packed again, alone. Works on a copy of the shared
 //! test cache's host repository, so other tests keep theirs.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{cache_dir, have_dpkg};
+
 use std::process::Command;
 
 use boulder::root::{import, Cache};
 
-fn shared_cache() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
-}
-
 #[test]
 fn a_second_import_packs_only_what_changed() {
-    if Command::new("dpkg-query")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
+    if !have_dpkg() {
         return;
     }
     // Makes the shared import if no other test did yet (under its lock).
-    let shared = Cache::open(Some(&shared_cache())).expect("shared cache");
+    let shared = Cache::open(Some(&cache_dir())).expect("shared cache");
     import::import_host(&shared, false).expect("import");
 
     let tmp = tempfile::tempdir().expect("tempdir");
