@@ -130,3 +130,55 @@ pub(super) fn current_umask() -> u32 {
     unsafe { libc::umask(old) };
     old as u32
 }
+
+/// `unlinkat`; `dir_flag` removes an (empty) directory instead of a file.
+pub(super) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, dir_flag: bool) -> io::Result<()> {
+    let flags = if dir_flag { libc::AT_REMOVEDIR } else { 0 };
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) }).map(drop)
+}
+
+/// The names in an open directory (without `.` and `..`).
+pub(super) fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
+    // SAFETY: fdopendir takes ownership of the duplicate, closedir releases it.
+    let dup = check(unsafe { libc::fcntl(dir.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+    let stream = unsafe { libc::fdopendir(dup) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        unsafe { libc::close(dup) };
+        return Err(err);
+    }
+    let mut names = Vec::new();
+    loop {
+        // SAFETY: readdir on the stream we opened; the entry lives until the next call.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+        if name.to_bytes() != b"." && name.to_bytes() != b".." {
+            names.push(name.to_owned());
+        }
+    }
+    unsafe { libc::closedir(stream) };
+    Ok(names)
+}
+
+/// Removes `name` in `dir`, whatever it is: a directory with everything in
+/// it (opened without following symlinks, given owner access first so a
+/// read-only directory can be emptied), anything else unlinked. Absent is fine.
+pub(super) fn remove_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    match unlinkat(dir, name, false) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR) | Some(libc::EPERM)) => {}
+        Err(e) => return Err(e),
+    }
+    let _ = fchmodat(dir, name, 0o700);
+    let fd = open_dir(Some(dir), name)?;
+    for child in list_dir(std::os::fd::AsFd::as_fd(&fd))? {
+        remove_at(std::os::fd::AsFd::as_fd(&fd), &child)?;
+    }
+    drop(fd);
+    unlinkat(dir, name, true)
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::stones::{cache_stone, read_stone};
 use super::{Engine, EngineError, TransactionReport};
-use crate::blit::BlitStats;
+use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
@@ -100,7 +100,7 @@ impl Engine {
             assets += a;
             bytes += b;
         }
-        let mut report = self.commit_tree("Install", &tree, &plan.selections, active)?;
+        let mut report = self.commit_tree("Install", &tree, &plan.selections, active, true)?;
         report.assets_written = assets;
         report.bytes_written = bytes;
         Ok(report)
@@ -125,7 +125,7 @@ impl Engine {
         }
         let tree = plan.tree()?;
         self.check_live(active)?;
-        self.commit_tree("Remove", &tree, &plan.selections, active)
+        self.commit_tree("Remove", &tree, &plan.selections, active, true)
     }
 
     /// Makes an existing state live again and runs its system triggers.
@@ -223,13 +223,16 @@ impl Engine {
         .into())
     }
 
-    /// Records a new state for `tree` and makes it live.
+    /// Records a new state for `tree` and makes it live. With `reuse`, an
+    /// archived tree may be patched into the new one (see `spare`) instead
+    /// of blitting every entry.
     pub(super) fn commit_tree(
         &mut self,
         summary: &str,
         tree: &Tree,
         selections: &[Selection],
         old: Option<i64>,
+        reuse: bool,
     ) -> Result<TransactionReport, EngineError> {
         let id = self.db.begin_new_state(summary, None, selections, old)?;
         let journal = Journal {
@@ -237,7 +240,7 @@ impl Engine {
             old_state: old,
             new_state_created: true,
         };
-        let result = self.stage_and_swap(tree, &journal);
+        let result = self.stage_and_swap(tree, &journal, reuse);
         if result.is_err() {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
@@ -260,13 +263,22 @@ impl Engine {
         &mut self,
         tree: &Tree,
         journal: &Journal,
+        reuse: bool,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
         checkpoint();
         let usr = staging.join("usr");
-        let stats = self.blitter().blit(tree, &usr)?;
+        let spare = if reuse {
+            self.take_spare(tree, journal, &usr)?
+        } else {
+            None
+        };
+        let stats = match &spare {
+            Some(old) => self.blitter().patch(&Patch::new(old, tree), &usr)?,
+            None => self.blitter().blit(tree, &usr)?,
+        };
         write_state_id(&usr, journal.new_state)?;
         let triggers = self.transaction_triggers(&usr)?;
         checkpoint();

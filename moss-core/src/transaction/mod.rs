@@ -11,6 +11,7 @@
 mod apply;
 mod hooks;
 mod select;
+mod spare;
 mod stones;
 mod verify;
 

@@ -1,0 +1,101 @@
+//! Double buffering: instead of blitting every entry of the new tree, a
+//! transaction takes the archived tree of an earlier state (a complete tree
+//! of a known state), moves it into staging and applies only the difference
+//! between the two states, computed in memory from their layouts.
+//!
+//! The spare is moved into staging after the journal is written and before
+//! it is changed, so a crash at any point leaves it where every interrupted
+//! transaction's leftovers go: recovery deletes staging, the old state stays
+//! live, and the next transaction blits in full. A tree is only reused when
+//! its `.stateID` names a state the database still holds, and never when
+//! that state ships trigger files: handlers may have written files no layout
+//! lists, which a patch would carry over.
+
+use std::fs;
+use std::path::Path;
+
+use super::apply::Plan;
+use super::{Engine, EngineError};
+use crate::blit::Patch;
+use crate::db::Journal;
+use crate::installation::fault::checkpoint;
+use crate::state::read_state_id;
+use crate::tree::{NodeKind, Tree};
+
+/// Where packages put trigger files (see [`crate::trigger`]).
+const TRIGGER_DIR: &str = "share/moss/triggers";
+
+/// Whether a tree holds anything that could make triggers run.
+fn has_triggers(tree: &Tree) -> bool {
+    tree.nodes().iter().any(|n| {
+        n.path.strip_prefix(TRIGGER_DIR).is_some_and(|rest| {
+            rest.starts_with('/') && !matches!(n.kind, NodeKind::Directory { .. })
+        })
+    })
+}
+
+impl Engine {
+    /// The newest archived tree other than the journal's states, if it is
+    /// worth patching into `new`: moved to `staged` (which must not exist)
+    /// and returned with the tree of the state it holds.
+    pub(super) fn take_spare(
+        &mut self,
+        new: &Tree,
+        journal: &Journal,
+        staged: &Path,
+    ) -> Result<Option<Tree>, EngineError> {
+        let Some(id) = self.newest_archive(journal)? else {
+            return Ok(None);
+        };
+        let archive_dir = self.inst.archive_dir(id);
+        let archived = archive_dir.join("usr");
+        if read_state_id(&archived).ok().flatten() != Some(id) {
+            return Ok(None);
+        }
+        let Some(state) = self.db.state(id)? else {
+            return Ok(None);
+        };
+        let mut plan = Plan::default();
+        for sel in &state.selections {
+            let Some(meta) = self.db.package(&sel.package_id)? else {
+                return Ok(None);
+            };
+            let layouts = self.db.layouts(&sel.package_id)?;
+            plan.push(meta, layouts, sel.explicit);
+        }
+        let Ok(old) = plan.tree() else {
+            return Ok(None);
+        };
+        if has_triggers(&old) {
+            return Ok(None);
+        }
+        // Past the size of the new tree, patching costs more than a fresh blit.
+        if Patch::new(&old, new).changes() > new.len() {
+            return Ok(None);
+        }
+        fs::rename(&archived, staged).map_err(|source| EngineError::Io {
+            op: "moving the spare tree to",
+            path: staged.to_path_buf(),
+            source,
+        })?;
+        checkpoint();
+        let _ = fs::remove_dir(&archive_dir);
+        Ok(Some(old))
+    }
+
+    /// The highest-numbered archive directory that is neither the old nor
+    /// the new state of `journal`.
+    fn newest_archive(&self, journal: &Journal) -> Result<Option<i64>, EngineError> {
+        let dir = self.inst.states_dir();
+        let entries = fs::read_dir(&dir).map_err(|source| EngineError::Io {
+            op: "listing",
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i64>().ok())
+            .filter(|id| Some(*id) != journal.old_state && *id != journal.new_state)
+            .max())
+    }
+}

@@ -1,0 +1,226 @@
+//! Double buffering: a transaction that patches an archived tree into the
+//! new state gives exactly the tree a full blit gives (modes, kinds, links,
+//! removed packages), and an archived tree that cannot be trusted is not
+//! reused.
+
+mod engine_support;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use engine_support::*;
+
+fn inode(path: &Path) -> u64 {
+    fs::symlink_metadata(path).unwrap().ino()
+}
+
+struct Stones {
+    bulk: PathBuf,
+    a1: PathBuf,
+    a2: PathBuf,
+    b: PathBuf,
+    c: PathBuf,
+}
+
+fn stones(dir: &Path) -> Stones {
+    let a1 = write_stone(
+        dir,
+        &meta("a"),
+        &[
+            Item::File("bin/a", b"#!/bin/sh\necho a\n", 0o755),
+            Item::File("share/a/mode", b"mode", 0o644),
+            Item::File("share/a/to-link", b"becomes a link", 0o644),
+            Item::Link("share/a/to-file", "mode"),
+            Item::Dir("share/a/to-file-dir", 0o755),
+            Item::File("share/a/to-file-dir/inner", b"inner", 0o644),
+            Item::Dir("share/a/sub", 0o755),
+            Item::File("share/a/sub/deep", b"deep", 0o644),
+            Item::Dir("share/a/ro", 0o555),
+            Item::File("share/a/ro/kept", b"kept", 0o644),
+            Item::File("share/a/ro/gone", b"gone", 0o644),
+            Item::File("share/a/content", b"content 1", 0o644),
+            Item::File("share/a/to-dir", b"becomes a directory", 0o644),
+            Item::File("share/a/only-in-1", b"only in 1", 0o600),
+        ],
+    );
+    let mut v2 = meta("a");
+    v2.version = "2.0".into();
+    let a2_dir = dir.join("v2");
+    fs::create_dir_all(&a2_dir).unwrap();
+    let a2 = write_stone(
+        &a2_dir,
+        &v2,
+        &[
+            Item::File("bin/a", b"#!/bin/sh\necho a\n", 0o700),
+            Item::File("share/a/mode", b"mode", 0o755),
+            Item::Link("share/a/to-link", "mode"),
+            Item::File("share/a/to-file", b"was a link", 0o644),
+            Item::File("share/a/to-file-dir", b"was a directory", 0o644),
+            Item::Dir("share/a/sub", 0o750),
+            Item::File("share/a/sub/deep", b"deep", 0o644),
+            Item::File("share/a/sub/new", b"new", 0o644),
+            Item::Dir("share/a/ro", 0o555),
+            Item::File("share/a/ro/kept", b"kept", 0o644),
+            Item::File("share/a/ro/added", b"added", 0o644),
+            Item::File("share/a/content", b"content 2", 0o644),
+            Item::Dir("share/a/to-dir", 0o755),
+            Item::Dir("share/a/to-dir/nested", 0o500),
+            Item::File("share/a/to-dir/nested/file", b"nested", 0o644),
+            Item::File("share/a/empty", b"", 0o644),
+        ],
+    );
+    let b = write_stone(
+        dir,
+        &meta("b"),
+        &[
+            Item::File("bin/b", b"#!/bin/sh\necho b\n", 0o755),
+            Item::File("share/a/from-b", b"b puts one into a's directory", 0o644),
+            Item::Link("lib/libb.so", "libb.so.1"),
+            Item::File("lib/libb.so.1", b"\x7fELF b", 0o644),
+        ],
+    );
+    let c = write_stone(
+        dir,
+        &meta("c"),
+        &[
+            Item::Dir("share/c", 0o755),
+            Item::Dir("share/c/tree", 0o755),
+            Item::File("share/c/tree/leaf", b"leaf", 0o644),
+            Item::Link("share/c/link", "tree/leaf"),
+            Item::File("lib/libc-pkg.so.1", b"\x7fELF c", 0o644),
+        ],
+    );
+    let bulk = bulk_stone(dir, 80);
+    Stones { bulk, a1, a2, b, c }
+}
+
+/// The `/usr` snapshot of a fresh root holding exactly `stones`.
+fn fresh(work: &Path, name: &str, stones: &[&Path]) -> std::collections::BTreeMap<String, String> {
+    let root = work.join(name);
+    fs::create_dir(&root).unwrap();
+    let mut args = vec!["install"];
+    args.extend(stones.iter().map(|s| s.to_str().unwrap()));
+    moss_ok(&root, &args);
+    usr_snapshot(&root)
+}
+
+/// Runs a transaction that must patch the archived tree of `spare`.
+fn patched(root: &Path, spare: i64, args: &[&str]) {
+    let archived = root.join(format!(".moss/root/{spare}/usr"));
+    let before = inode(&archived);
+    moss_ok(root, args);
+    assert_eq!(
+        inode(&root.join("usr")),
+        before,
+        "state {spare}'s tree was patched"
+    );
+    assert!(!archived.exists());
+    assert!(moss_ok(root, &["verify"]).contains(" 0 issue(s)"));
+}
+
+#[test]
+fn patched_trees_equal_full_blits() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    let (a1, a2, b, c) = (
+        s.a1.to_str().unwrap(),
+        s.a2.to_str().unwrap(),
+        s.b.to_str().unwrap(),
+        s.c.to_str().unwrap(),
+    );
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    let bulk = s.bulk.to_str().unwrap();
+    moss_ok(&root, &["install", bulk, a1, b, c]); // state 1
+    moss_ok(&root, &["remove", "c"]); // state 2, state 1 archived
+    assert!(root.join(".moss/root/1/usr").is_dir());
+
+    // {a1, b, c} → {a2, b}: every kind of change, and a removed package.
+    patched(&root, 1, &["install", a2]); // state 3
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r3", &[&s.bulk, &s.a2, &s.b])
+    );
+
+    // {a1, b} → {a1, b, c}: back again, and an added package.
+    patched(&root, 2, &["install", a1, c]); // state 4
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r4", &[&s.bulk, &s.a1, &s.b, &s.c])
+    );
+
+    // State 3's tree {a2, b} → {a1, c}.
+    patched(&root, 3, &["remove", "b"]); // state 5
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r5", &[&s.bulk, &s.a1, &s.c])
+    );
+
+    // Activating a state whose tree was consumed builds it again.
+    moss_ok(&root, &["state", "activate", "3"]);
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r6", &[&s.bulk, &s.a2, &s.b])
+    );
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+}
+
+#[test]
+fn untrusted_archived_trees_are_not_patched() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    let (a1, a2, b) = (
+        s.a1.to_str().unwrap(),
+        s.a2.to_str().unwrap(),
+        s.b.to_str().unwrap(),
+    );
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    let bulk = s.bulk.to_str().unwrap();
+    moss_ok(&root, &["install", bulk, a1]); // state 1
+    moss_ok(&root, &["install", b]); // state 2, state 1 archived
+
+    // A tree whose marker names no known state is left alone: full blit.
+    let archived = root.join(".moss/root/1/usr");
+    fs::write(archived.join(".stateID"), "99\n").unwrap();
+    let spare = inode(&archived);
+    moss_ok(&root, &["install", a2]); // state 3
+    assert_ne!(inode(&root.join("usr")), spare);
+    assert!(archived.exists(), "the untrusted tree stays for prune");
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r3", &[&s.bulk, &s.a2, &s.b])
+    );
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+
+    // A crash while patching leaves the spare in staging; recovery deletes
+    // it and the next transaction blits in full (engine_crash covers every
+    // point of the patch).
+    let spare = root.join(".moss/root/2/usr");
+    for n in 1.. {
+        let out = moss_command(&root)
+            .args(["remove", "b"])
+            .env("MOSS_FAULT_INJECT", n.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "the kill comes before the patch ends"
+        );
+        assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+        assert!(!root.join(".moss/root/staging").exists());
+        assert_eq!(
+            usr_snapshot(&root),
+            fresh(work, &format!("r3-{n}"), &[&s.bulk, &s.a2, &s.b])
+        );
+        if !spare.exists() {
+            break;
+        }
+    }
+    moss_ok(&root, &["remove", "b"]);
+    assert_eq!(usr_snapshot(&root), fresh(work, "r4", &[&s.bulk, &s.a2]));
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+}
