@@ -14,7 +14,8 @@
 //! 3. a small transaction: one tiny stone into the root holding the tree.
 //!
 //! `MOSS_BENCH_DIR` chooses where the scratch data goes (default: the system
-//! temp dir); it is deleted at the end.
+//! temp dir); it is deleted at the end unless `MOSS_BENCH_KEEP` is set (to
+//! profile single moss runs on the root it leaves).
 
 use std::ffi::CString;
 use std::fs;
@@ -497,5 +498,9 @@ fn main() {
     );
 
     let _ = stone::EMPTY_DIGEST;
-    moss_core::state::remove_tree(&base).unwrap();
+    if std::env::var_os("MOSS_BENCH_KEEP").is_some() {
+        println!("kept {}", base.display());
+    } else {
+        moss_core::state::remove_tree(&base).unwrap();
+    }
 }

@@ -100,7 +100,8 @@ impl Engine {
             assets += a;
             bytes += b;
         }
-        let mut report = self.commit_tree("Install", &tree, &plan.selections, active, true)?;
+        let mut report =
+            self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
         report.assets_written = assets;
         report.bytes_written = bytes;
         Ok(report)
@@ -125,7 +126,7 @@ impl Engine {
         }
         let tree = plan.tree()?;
         self.check_live(active)?;
-        self.commit_tree("Remove", &tree, &plan.selections, active, true)
+        self.commit_tree("Remove", &tree, &plan.selections, active, Some(&plan))
     }
 
     /// Makes an existing state live again and runs its system triggers.
@@ -223,16 +224,16 @@ impl Engine {
         .into())
     }
 
-    /// Records a new state for `tree` and makes it live. With `reuse`, an
-    /// archived tree may be patched into the new one (see `spare`) instead
-    /// of blitting every entry.
+    /// Records a new state for `tree` and makes it live. With `reuse` (the
+    /// plan `tree` was built from), an archived tree may be patched into the
+    /// new one (see `spare`) instead of blitting every entry.
     pub(super) fn commit_tree(
         &mut self,
         summary: &str,
         tree: &Tree,
         selections: &[Selection],
         old: Option<i64>,
-        reuse: bool,
+        reuse: Option<&Plan>,
     ) -> Result<TransactionReport, EngineError> {
         let id = self.db.begin_new_state(summary, None, selections, old)?;
         let journal = Journal {
@@ -263,17 +264,16 @@ impl Engine {
         &mut self,
         tree: &Tree,
         journal: &Journal,
-        reuse: bool,
+        reuse: Option<&Plan>,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
         checkpoint();
         let usr = staging.join("usr");
-        let spare = if reuse {
-            self.take_spare(tree, journal, &usr)?
-        } else {
-            None
+        let spare = match reuse {
+            Some(plan) => self.take_spare(tree, plan, journal, &usr)?,
+            None => None,
         };
         let stats = match &spare {
             Some(old) => self.blitter().patch(&Patch::new(old, tree), &usr)?,

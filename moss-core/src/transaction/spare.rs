@@ -11,6 +11,7 @@
 //! that state ships trigger files: handlers may have written files no layout
 //! lists, which a patch would carry over.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
@@ -20,7 +21,7 @@ use crate::blit::Patch;
 use crate::db::Journal;
 use crate::installation::fault::checkpoint;
 use crate::state::read_state_id;
-use crate::tree::{NodeKind, Tree};
+use crate::tree::{NodeKind, PackageLayouts, Tree};
 
 /// Where packages put trigger files (see [`crate::trigger`]).
 const TRIGGER_DIR: &str = "share/moss/triggers";
@@ -41,6 +42,7 @@ impl Engine {
     pub(super) fn take_spare(
         &mut self,
         new: &Tree,
+        plan: &Plan,
         journal: &Journal,
         staged: &Path,
     ) -> Result<Option<Tree>, EngineError> {
@@ -55,15 +57,40 @@ impl Engine {
         let Some(state) = self.db.state(id)? else {
             return Ok(None);
         };
-        let mut plan = Plan::default();
+        // Packages both states select are read once, from the new plan.
+        let known: HashMap<&str, usize> = plan
+            .metas
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.as_str(), i))
+            .collect();
+        let mut own = Plan::default();
         for sel in &state.selections {
+            if known.contains_key(sel.package_id.as_str()) {
+                continue;
+            }
             let Some(meta) = self.db.package(&sel.package_id)? else {
                 return Ok(None);
             };
             let layouts = self.db.layouts(&sel.package_id)?;
-            plan.push(meta, layouts, sel.explicit);
+            own.push(meta, layouts, sel.explicit);
         }
-        let Ok(old) = plan.tree() else {
+        let mut packages = Vec::with_capacity(state.selections.len());
+        let mut next_own = 0;
+        for sel in &state.selections {
+            let (metas, layouts, i) = match known.get(sel.package_id.as_str()) {
+                Some(&i) => (&plan.metas, &plan.layouts, i),
+                None => {
+                    next_own += 1;
+                    (&own.metas, &own.layouts, next_own - 1)
+                }
+            };
+            packages.push(PackageLayouts {
+                meta: &metas[i],
+                layouts: &layouts[i],
+            });
+        }
+        let Ok(old) = Tree::build(&packages) else {
             return Ok(None);
         };
         if has_triggers(&old) {

@@ -1,6 +1,8 @@
 //! Building and checking a [`Tree`] (see the module documentation).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::hash::{FastMap, FastSet};
 
 use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError};
 use crate::db::{LayoutKind, LayoutRecord};
@@ -50,7 +52,7 @@ fn parent_of(path: &str) -> &str {
 /// Follows the symlinks packages declare, assuming each leads to a directory
 /// (checked once the final tree is known).
 struct Resolver<'a> {
-    symlinks: HashMap<&'a str, &'a str>,
+    symlinks: FastMap<&'a str, &'a str>,
 }
 
 /// A symlink an entry's path went through, and where it led.
@@ -67,14 +69,14 @@ impl<'a> Resolver<'a> {
         depth: u32,
         used: &mut Vec<UsedLink<'a>>,
     ) -> Result<String, &'a str> {
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        let mut out = String::new();
-        for (i, c) in comps.iter().enumerate() {
+        let mut comps = path.split('/').filter(|c| !c.is_empty()).peekable();
+        let mut out = String::with_capacity(path.len());
+        while let Some(c) = comps.next() {
             if !out.is_empty() {
                 out.push('/');
             }
             out.push_str(c);
-            if i + 1 == comps.len() && !follow_last {
+            if comps.peek().is_none() && !follow_last {
                 break;
             }
             if let Some((&link, &target)) = self.symlinks.get_key_value(out.as_str()) {
@@ -148,8 +150,8 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         }
     }
 
-    let mut symlinks = HashMap::new();
-    let mut link_owner = HashMap::new();
+    let mut symlinks = FastMap::default();
+    let mut link_owner = FastMap::default();
     for &(package, record) in &records {
         if let LayoutKind::Symlink(target) = &record.kind {
             symlinks
@@ -181,7 +183,8 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     }
 
     // One record per final path; different records at one path clash.
-    let mut at_path: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut at_path: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(entries.len(), Default::default());
     for (index, entry) in entries.iter().enumerate() {
         match at_path.get(entry.path.as_str()) {
             None => {
@@ -202,7 +205,7 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     }
 
     // Parents must be directories; the ones nobody lists are implied.
-    let mut implied: HashSet<&str> = HashSet::new();
+    let mut implied: FastSet<&str> = FastSet::default();
     implied.insert("");
     for entry in &entries {
         let mut end = 0;
@@ -276,8 +279,8 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
 /// Lays the checked entries out as nodes, parents before children.
 fn assemble(
     entries: &[Entry<'_>],
-    at_path: &HashMap<&str, usize>,
-    implied: &HashSet<&str>,
+    at_path: &FastMap<&str, usize>,
+    implied: &FastSet<&str>,
 ) -> Tree {
     let depth = |p: &str| {
         if p.is_empty() {
@@ -286,17 +289,19 @@ fn assemble(
             p.matches('/').count() + 1
         }
     };
-    let mut order: Vec<(&str, Option<usize>)> = implied
+    // Parents before children, and each directory's children sorted by name.
+    let mut order: Vec<(usize, &str, Option<usize>)> = implied
         .iter()
         .filter(|p| !at_path.contains_key(**p))
-        .map(|p| (*p, None))
-        .chain(at_path.iter().map(|(p, i)| (*p, Some(*i))))
+        .map(|p| (depth(p), *p, None))
+        .chain(at_path.iter().map(|(p, i)| (depth(p), *p, Some(*i))))
         .collect();
-    order.sort_unstable_by(|a, b| depth(a.0).cmp(&depth(b.0)).then(a.0.cmp(b.0)));
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
 
-    let mut index_of: HashMap<&str, u32> = HashMap::with_capacity(order.len());
+    let mut index_of: FastMap<&str, u32> =
+        FastMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut nodes: Vec<Node> = Vec::with_capacity(order.len());
-    for (path, entry) in order {
+    for (_, path, entry) in order {
         let kind = match entry.map(|i| &entries[i]) {
             None => NodeKind::Directory {
                 mode: 0o755,
