@@ -224,3 +224,39 @@ fn untrusted_archived_trees_are_not_patched() {
     assert_eq!(usr_snapshot(&root), fresh(work, "r4", &[&s.bulk, &s.a2]));
     assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
 }
+
+/// Triggers of a transaction are planned from the tree in memory: it lists
+/// exactly the paths a walk of the tree on disk finds.
+#[test]
+fn trigger_paths_from_memory_match_the_disk() {
+    use moss_core::transaction::Engine;
+    use moss_core::tree::{PackageLayouts, Tree};
+    use moss_core::trigger;
+
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    let all = [&s.bulk, &s.a2, &s.b, &s.c].map(|p| p.to_str().unwrap());
+    moss_ok(&root, &[&["install"][..], &all[..]].concat());
+
+    let engine = Engine::open(&root).unwrap();
+    let installed = engine.installed().unwrap();
+    let layouts: Vec<_> = installed
+        .iter()
+        .map(|(meta, _)| engine.files(&meta.id).unwrap())
+        .collect();
+    let packages: Vec<PackageLayouts<'_>> = installed
+        .iter()
+        .zip(&layouts)
+        .map(|((meta, _), layouts)| PackageLayouts { meta, layouts })
+        .collect();
+    let tree = Tree::build(&packages).unwrap();
+    let mut memory = trigger::paths_of(&tree);
+    let mut disk = trigger::tree_paths(&root.join("usr")).unwrap();
+    memory.sort_by(|a, b| a.path.cmp(&b.path));
+    disk.sort_by(|a, b| a.path.cmp(&b.path));
+    assert!(memory.len() > 100);
+    assert_eq!(memory, disk);
+}

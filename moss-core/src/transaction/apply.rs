@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::stones::{cache_stone, read_stone};
+use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
@@ -54,14 +54,9 @@ impl Plan {
 impl Engine {
     /// Installs local stones (replacing installed packages of the same name).
     pub fn install(&mut self, paths: &[PathBuf]) -> Result<TransactionReport, EngineError> {
-        let mut stones = Vec::new();
+        let mut stones = read_stones(paths)?;
         let mut seen = HashSet::new();
-        for path in paths {
-            let stone = read_stone(path)?;
-            if seen.insert(stone.meta.id.clone()) {
-                stones.push(stone);
-            }
-        }
+        stones.retain(|s| seen.insert(s.meta.id.clone()));
         let (active, current) = self.active_selections()?;
         let new_ids: HashSet<&str> = stones.iter().map(|s| s.meta.id.as_str()).collect();
         let new_names: HashSet<&str> = stones.iter().map(|s| s.meta.name.as_str()).collect();
@@ -94,12 +89,7 @@ impl Engine {
         // Everything is checked before the first write.
         let tree = plan.tree()?;
         self.check_live(active)?;
-        let (mut assets, mut bytes) = (0, 0);
-        for stone in &stones {
-            let (a, b) = cache_stone(stone, &self.store, &mut self.db)?;
-            assets += a;
-            bytes += b;
-        }
+        let (assets, bytes) = cache_stones(&stones, &self.store, &mut self.db)?;
         let mut report =
             self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
         report.assets_written = assets;
@@ -188,7 +178,7 @@ impl Engine {
             assets_written: 0,
             bytes_written: 0,
             triggers: if system_triggers {
-                self.system_triggers()
+                self.system_triggers(None)
             } else {
                 TriggerOutcome::default()
             },
@@ -249,7 +239,7 @@ impl Engine {
         let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
-        triggers.extend(self.system_triggers());
+        triggers.extend(self.system_triggers(Some(tree)));
         Ok(TransactionReport {
             state: id,
             previous: old,
@@ -280,7 +270,7 @@ impl Engine {
             None => self.blitter().blit(tree, &usr)?,
         };
         write_state_id(&usr, journal.new_state)?;
-        let triggers = self.transaction_triggers(&usr)?;
+        let triggers = self.transaction_triggers(&usr, tree)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;
         Ok((stats, triggers))
