@@ -56,6 +56,7 @@ struct Resolver<'a> {
 }
 
 /// A symlink an entry's path went through, and where it led.
+#[derive(Clone)]
 struct UsedLink<'a> {
     link: &'a str,
     resolved: String,
@@ -162,22 +163,36 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     }
     let resolver = Resolver { symlinks };
 
-    // Where each entry really lands.
+    // Where each entry really lands: its directory resolved (once per
+    // directory, following symlinks), then its own name, never followed.
+    type Resolved<'l> = Result<(String, Vec<UsedLink<'l>>), &'l str>;
+    let mut dirs: FastMap<&str, Resolved<'_>> = FastMap::default();
     let mut entries = Vec::with_capacity(records.len());
     for &(package, record) in &records {
-        let mut used = Vec::new();
-        match resolver.resolve(&record.path, false, 0, &mut used) {
-            Ok(path) => entries.push(Entry {
+        let (dir, name) = match record.path.rfind('/') {
+            Some(i) => (&record.path[..i], &record.path[i + 1..]),
+            None => ("", record.path.as_str()),
+        };
+        let resolved = dirs.entry(dir).or_insert_with(|| {
+            let mut used = Vec::new();
+            resolver.resolve(dir, true, 0, &mut used).map(|d| (d, used))
+        });
+        match resolved {
+            Ok((dir, used)) => entries.push(Entry {
                 package,
                 record,
-                path,
-                used,
+                path: if dir.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{dir}/{name}")
+                },
+                used: used.clone(),
             }),
             Err(link) => problems.push(Problem::BeneathSymlink {
                 path: record.path.clone(),
                 package: names[package as usize].clone(),
                 link: link.to_string(),
-                link_package: names[link_owner[link] as usize].clone(),
+                link_package: names[link_owner[*link] as usize].clone(),
             }),
         }
     }
@@ -204,30 +219,20 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         }
     }
 
-    // Parents must be directories; the ones nobody lists are implied.
+    // Parents must be directories; the ones nobody lists are implied. Each
+    // directory is checked once, however many entries it holds.
     let mut implied: FastSet<&str> = FastSet::default();
     implied.insert("");
+    let mut memo: FastMap<&str, Option<usize>> = FastMap::default();
     for entry in &entries {
-        let mut end = 0;
-        while let Some(offset) = entry.path[end..].find('/') {
-            end += offset;
-            let ancestor = &entry.path[..end];
-            end += 1;
-            match at_path.get(ancestor) {
-                Some(&i) if !matches!(entries[i].record.kind, LayoutKind::Directory) => {
-                    problems.push(Problem::BeneathFile {
-                        path: entry.record.path.clone(),
-                        package: names[entry.package as usize].clone(),
-                        file: ancestor.to_string(),
-                        file_package: names[entries[i].package as usize].clone(),
-                    });
-                    break;
-                }
-                Some(_) => {}
-                None => {
-                    implied.insert(ancestor);
-                }
-            }
+        let parent = parent_of(&entry.path);
+        if let Some(i) = blocked(parent, &entries, &at_path, &mut implied, &mut memo) {
+            problems.push(Problem::BeneathFile {
+                path: entry.record.path.clone(),
+                package: names[entry.package as usize].clone(),
+                file: entries[i].path.clone(),
+                file_package: names[entries[i].package as usize].clone(),
+            });
         }
     }
 
@@ -274,6 +279,35 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         return Err(TreeError { problems });
     }
     Ok(assemble(&entries, &at_path, &implied))
+}
+
+/// The shallowest of `dir` and its ancestors that an entry makes something
+/// other than a directory (an index into `entries`); directories nobody
+/// lists are added to `implied` on the way. Remembered per directory.
+fn blocked<'e>(
+    dir: &'e str,
+    entries: &'e [Entry<'_>],
+    at_path: &FastMap<&'e str, usize>,
+    implied: &mut FastSet<&'e str>,
+    memo: &mut FastMap<&'e str, Option<usize>>,
+) -> Option<usize> {
+    if dir.is_empty() {
+        return None;
+    }
+    if let Some(&known) = memo.get(dir) {
+        return known;
+    }
+    let above = blocked(parent_of(dir), entries, at_path, implied, memo);
+    let result = above.or_else(|| match at_path.get(dir) {
+        Some(&i) if !matches!(entries[i].record.kind, LayoutKind::Directory) => Some(i),
+        Some(_) => None,
+        None => {
+            implied.insert(dir);
+            None
+        }
+    });
+    memo.insert(dir, result);
+    result
 }
 
 /// Lays the checked entries out as nodes, parents before children.
