@@ -143,7 +143,7 @@ fn kill_everywhere(
     let old = usr_snapshot(template);
     let reference = work.join("reference");
     copy_root(template, &reference);
-    moss_ok(&reference, &install_args);
+    moss_ok(&reference, install_args);
     let new = usr_snapshot(&reference);
     assert_ne!(old, new);
 
@@ -193,7 +193,7 @@ fn kill_everywhere(
 
         // The root keeps working: the install (again, if needed) reaches the new tree.
         if now == old {
-            moss_ok(&root, &install_args);
+            moss_ok(&root, install_args);
         }
         assert_eq!(usr_snapshot(&root), new, "checkpoint {n}");
         assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
