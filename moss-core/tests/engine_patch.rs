@@ -260,3 +260,57 @@ fn trigger_paths_from_memory_match_the_disk() {
     assert!(memory.len() > 100);
     assert_eq!(memory, disk);
 }
+
+/// A state that ships trigger files may have had its tree changed by their
+/// handlers: the archived tree is read once before it is patched, and what
+/// no layout lists goes, what is missing or of the wrong type comes back.
+#[test]
+fn archived_trees_changed_by_triggers_are_reconciled() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    // A trigger that matches nothing: its file alone marks the state.
+    let trigger = write_stone(
+        work,
+        &meta("t"),
+        &[Item::File(
+            "share/moss/triggers/tx.d/never.yaml",
+            b"name: never\nhandlers:\n  h:\n    run: /usr/bin/true\npaths:\n  \"/usr/nowhere/*\":\n    handlers: [h]\n",
+            0o644,
+        )],
+    );
+    let (bulk, a1, a2, b, t) = (
+        s.bulk.to_str().unwrap(),
+        s.a1.to_str().unwrap(),
+        s.a2.to_str().unwrap(),
+        s.b.to_str().unwrap(),
+        trigger.to_str().unwrap(),
+    );
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    moss_ok(&root, &["install", bulk, a1, t]); // state 1
+    moss_ok(&root, &["install", b]); // state 2, state 1 archived
+
+    // What handlers might have done to state 1's tree while it was live.
+    let usr = root.join(".moss/root/1/usr");
+    fs::write(usr.join("share/a/output"), "written by a handler").unwrap();
+    fs::create_dir_all(usr.join("share/generated/cache")).unwrap();
+    fs::write(usr.join("share/generated/cache/data"), "cache").unwrap();
+    fs::remove_file(usr.join("share/a/mode")).unwrap();
+    fs::remove_file(usr.join("share/a/sub/deep")).unwrap();
+    fs::create_dir(usr.join("share/a/sub/deep")).unwrap();
+    fs::remove_file(usr.join("share/bulk/d3/f3")).unwrap();
+    std::os::unix::fs::symlink("elsewhere", usr.join("share/bulk/d3/f3")).unwrap();
+    let ro = usr.join("share/a/ro");
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(ro.join("stray"), "stray").unwrap();
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+
+    patched(&root, 1, &["install", a2]); // state 3
+    assert_eq!(
+        usr_snapshot(&root),
+        fresh(work, "r3", &[&s.bulk, &s.a2, &trigger, &s.b])
+    );
+}

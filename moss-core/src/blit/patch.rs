@@ -112,19 +112,21 @@ fn is_special(node: &Node) -> bool {
 
 /// For every new-tree directory present in both trees: whether anything in
 /// or beneath it differs. Returns the number of entries that change.
-fn mark(old: &Tree, new: &Tree, o: u32, n: u32, dirty: &mut [bool]) -> usize {
+fn mark(old: &Tree, new: &Tree, o: u32, n: u32, gone: &[bool], dirty: &mut [bool]) -> usize {
     let mut changes = 0;
     for step in merge(old, new, o, n) {
         changes += match step {
+            Step::Remove(c) if gone[c as usize] => 0,
             Step::Remove(c) => subtree_len(old, c),
             Step::Create(c) => subtree_len(new, c),
+            Step::Both(a, b) if gone[a as usize] => subtree_len(new, b),
             Step::Both(a, b) => {
                 let (na, nb) = (&old.nodes()[a as usize], &new.nodes()[b as usize]);
                 match compare(na, nb) {
                     Same::Keep => 0,
                     Same::Replace => subtree_len(old, a) + subtree_len(new, b),
                     Same::Directory => {
-                        let inner = mark(old, new, a, b, dirty);
+                        let inner = mark(old, new, a, b, gone, dirty);
                         let moded = dir_mode(na) != dir_mode(nb);
                         dirty[b as usize] = inner > 0 || moded;
                         inner + usize::from(moded)
@@ -152,18 +154,26 @@ fn subtree_len(tree: &Tree, node: u32) -> usize {
 pub struct Patch<'t> {
     old: &'t Tree,
     new: &'t Tree,
+    /// Old-tree entries found missing (or wrong) on disk by [`Blitter::reconcile`].
+    gone: Vec<bool>,
     dirty: Vec<bool>,
     changes: usize,
 }
 
 impl<'t> Patch<'t> {
+    /// The difference, assuming the disk holds exactly `old`.
     pub fn new(old: &'t Tree, new: &'t Tree) -> Self {
+        Self::with_gone(old, new, vec![false; old.len()])
+    }
+
+    fn with_gone(old: &'t Tree, new: &'t Tree, gone: Vec<bool>) -> Self {
         let mut dirty = vec![false; new.len()];
-        let changes = mark(old, new, 0, 0, &mut dirty);
+        let changes = mark(old, new, 0, 0, &gone, &mut dirty);
         dirty[0] = changes > 0 || dir_mode(old.root()) != dir_mode(new.root());
         Self {
             old,
             new,
+            gone,
             dirty,
             changes,
         }
@@ -236,6 +246,103 @@ impl Blitter {
     }
 }
 
+/// The on-disk type an old-tree node must have (`None`: not materialised).
+fn expected_type(node: &Node) -> Option<sys::EntryType> {
+    match node.kind {
+        NodeKind::Directory { .. } => Some(sys::EntryType::Directory),
+        NodeKind::File { .. } => Some(sys::EntryType::Regular),
+        NodeKind::Symlink { .. } => Some(sys::EntryType::Symlink),
+        NodeKind::Special { .. } => None,
+    }
+}
+
+impl Blitter {
+    /// Makes `target`, which should hold `old` but may hold more or less
+    /// (handlers of triggers write and delete files in a tree), hold no name
+    /// `old` does not list and returns the patch to `new` that accounts for
+    /// what is missing or of the wrong type. Reads every directory once (no
+    /// `stat` where the file system reports entry types).
+    pub fn reconcile<'t>(
+        &self,
+        old: &'t Tree,
+        new: &'t Tree,
+        target: &Path,
+    ) -> Result<Patch<'t>, BlitError> {
+        let root_fd =
+            sys::open_dir(None, &sys::cstring(target.as_os_str())).map_err(|source| BlitError {
+                path: String::new(),
+                op: "opening the tree",
+                source,
+            })?;
+        let mut gone = vec![false; old.len()];
+        reconcile_dir(old, root_fd.as_fd(), 0, &mut gone)?;
+        Ok(Patch::with_gone(old, new, gone))
+    }
+}
+
+fn reconcile_dir(
+    old: &Tree,
+    dir: BorrowedFd<'_>,
+    o: u32,
+    gone: &mut [bool],
+) -> Result<(), BlitError> {
+    let node = &old.nodes()[o as usize];
+    let NodeKind::Directory { children, mode } = &node.kind else {
+        return Ok(());
+    };
+    let found = sys::list_dir(dir).map_err(fail(node, "listing"))?;
+    let mut seen = vec![false; children.len()];
+    let mut unlocked = false;
+    for (name, kind) in found {
+        if o == 0 && name.as_bytes() == crate::installation::STATE_ID_FILE.as_bytes() {
+            continue;
+        }
+        let at = children.binary_search_by(|&c| {
+            old.nodes()[c as usize]
+                .name()
+                .as_bytes()
+                .cmp(name.as_bytes())
+        });
+        if let Ok(i) = at {
+            seen[i] = true;
+            let child = children[i];
+            let want = expected_type(&old.nodes()[child as usize]);
+            if want == Some(kind) {
+                if kind == sys::EntryType::Directory {
+                    let sub = &old.nodes()[child as usize];
+                    let locked = dir_mode(sub) & 0o500 != 0o500;
+                    if locked {
+                        sys::fchmodat(dir, &name, 0o700).map_err(fail(sub, "fchmodat"))?;
+                    }
+                    let fd = sys::open_dir(Some(dir), &name).map_err(fail(sub, "openat"))?;
+                    reconcile_dir(old, fd.as_fd(), child, gone)?;
+                    if locked {
+                        sys::fchmodat(dir, &name, dir_mode(sub)).map_err(fail(sub, "fchmodat"))?;
+                    }
+                }
+                continue;
+            }
+            gone[child as usize] = true;
+        }
+        // Not in the old tree, or not what it says: remove it.
+        if mode & 0o700 != 0o700 && !unlocked {
+            sys::fchmod(dir, 0o700).map_err(fail(node, "fchmod"))?;
+            unlocked = true;
+        }
+        checkpoint();
+        sys::remove_at(dir, &name).map_err(fail(node, "removing a stray entry in"))?;
+    }
+    for (i, &child) in children.iter().enumerate() {
+        if !seen[i] && expected_type(&old.nodes()[child as usize]).is_some() {
+            gone[child as usize] = true;
+        }
+    }
+    if unlocked {
+        sys::fchmod(dir, *mode).map_err(fail(node, "fchmod"))?;
+    }
+    Ok(())
+}
+
 impl Ctx<'_> {
     /// Applies the difference inside one directory present in both trees.
     fn apply(
@@ -249,6 +356,7 @@ impl Ctx<'_> {
         let steps = merge(p.old, p.new, o, n);
         for step in &steps {
             let old = match *step {
+                Step::Remove(a) | Step::Both(a, _) if p.gone[a as usize] => continue,
                 Step::Remove(a) => &p.old.nodes()[a as usize],
                 Step::Both(a, b)
                     if compare(&p.old.nodes()[a as usize], &p.new.nodes()[b as usize])
@@ -267,6 +375,7 @@ impl Ctx<'_> {
             match step {
                 Step::Remove(_) => {}
                 Step::Create(b) => self.create(p.new, dir, b)?,
+                Step::Both(a, b) if p.gone[a as usize] => self.create(p.new, dir, b)?,
                 Step::Both(a, b) => {
                     let (na, nb) = (&p.old.nodes()[a as usize], &p.new.nodes()[b as usize]);
                     match compare(na, nb) {

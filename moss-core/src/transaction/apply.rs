@@ -265,9 +265,17 @@ impl Engine {
             Some(plan) => self.take_spare(tree, plan, journal, &usr)?,
             None => None,
         };
+        let blitter = self.blitter();
         let stats = match &spare {
-            Some(old) => self.blitter().patch(&Patch::new(old, tree), &usr)?,
-            None => self.blitter().blit(tree, &usr)?,
+            Some(spare) => {
+                let patch = if spare.reconcile {
+                    blitter.reconcile(&spare.tree, tree, &usr)?
+                } else {
+                    Patch::new(&spare.tree, tree)
+                };
+                blitter.patch(&patch, &usr)?
+            }
+            None => blitter.blit(tree, &usr)?,
         };
         write_state_id(&usr, journal.new_state)?;
         let triggers = self.transaction_triggers(&usr, tree)?;

@@ -7,9 +7,11 @@
 //! it is changed, so a crash at any point leaves it where every interrupted
 //! transaction's leftovers go: recovery deletes staging, the old state stays
 //! live, and the next transaction blits in full. A tree is only reused when
-//! its `.stateID` names a state the database still holds, and never when
-//! that state ships trigger files: handlers may have written files no layout
-//! lists, which a patch would carry over.
+//! its `.stateID` names a state the database still holds. When that state
+//! ships trigger files, handlers may have written or deleted files in the
+//! tree: every directory of it is then read once before patching, names no
+//! layout lists are removed, and missing entries or entries of the wrong
+//! type are placed again.
 
 use std::collections::HashMap;
 use std::fs;
@@ -35,6 +37,13 @@ fn has_triggers(tree: &Tree) -> bool {
     })
 }
 
+/// An archived tree moved into staging, and the tree of its state.
+pub(super) struct Spare {
+    pub(super) tree: Tree,
+    /// Whether the disk must be read to find what triggers changed in it.
+    pub(super) reconcile: bool,
+}
+
 impl Engine {
     /// The newest archived tree other than the journal's states, if it is
     /// worth patching into `new`: moved to `staged` (which must not exist)
@@ -45,7 +54,7 @@ impl Engine {
         plan: &Plan,
         journal: &Journal,
         staged: &Path,
-    ) -> Result<Option<Tree>, EngineError> {
+    ) -> Result<Option<Spare>, EngineError> {
         let Some(id) = self.newest_archive(journal)? else {
             return Ok(None);
         };
@@ -93,9 +102,6 @@ impl Engine {
         let Ok(old) = Tree::build(&packages) else {
             return Ok(None);
         };
-        if has_triggers(&old) {
-            return Ok(None);
-        }
         // Past the size of the new tree, patching costs more than a fresh blit.
         if Patch::new(&old, new).changes() > new.len() {
             return Ok(None);
@@ -107,7 +113,11 @@ impl Engine {
         })?;
         checkpoint();
         let _ = fs::remove_dir(&archive_dir);
-        Ok(Some(old))
+        let reconcile = has_triggers(&old);
+        Ok(Some(Spare {
+            tree: old,
+            reconcile,
+        }))
     }
 
     /// The highest-numbered archive directory that is neither the old nor
