@@ -101,16 +101,45 @@ fn sigkill_at_every_checkpoint_leaves_old_or_new_state() {
 /// the old state live and `verify` clean.
 #[test]
 fn sigkill_while_patching_an_archived_tree() {
+    kill_while_patching(false);
+}
+
+/// The same with a state that ships trigger files, whose archived tree holds
+/// files a handler wrote: they are removed before the patch.
+#[test]
+fn sigkill_while_reconciling_an_archived_tree() {
+    kill_while_patching(true);
+}
+
+fn kill_while_patching(with_triggers: bool) {
     let work = work_dir();
     let (base, base2, extra) = stones(work.path());
     let template = work.path().join("template");
     std::fs::create_dir(&template).unwrap();
     let bulk = bulk_stone(work.path(), 60);
-    let bulk = bulk.to_str().unwrap();
-    moss_ok(&template, &["install", base.to_str().unwrap(), bulk]);
+    let trigger = write_stone(
+        work.path(),
+        &meta("t"),
+        &[Item::File(
+            "share/moss/triggers/tx.d/never.yaml",
+            b"name: never\nhandlers:\n  h:\n    run: /usr/bin/true\npaths:\n  \"/usr/nowhere/*\":\n    handlers: [h]\n",
+            0o644,
+        )],
+    );
+    let mut first = vec!["install", base.to_str().unwrap(), bulk.to_str().unwrap()];
+    if with_triggers {
+        first.push(trigger.to_str().unwrap());
+    }
+    moss_ok(&template, &first);
     moss_ok(&template, &["install", extra.to_str().unwrap()]);
     // State 1's tree is archived: the next transaction patches it into state 3.
-    assert!(template.join(".moss/root/1/usr").is_dir());
+    let archived = template.join(".moss/root/1/usr");
+    assert!(archived.is_dir());
+    if with_triggers {
+        for i in 0..10 {
+            std::fs::write(archived.join(format!("share/base/out{i}")), "output").unwrap();
+        }
+    }
     let install_args = ["install", base2.to_str().unwrap()];
 
     let probe = work.path().join("probe");
@@ -123,6 +152,7 @@ fn sigkill_while_patching_an_archived_tree() {
         "the archived tree was patched"
     );
     assert!(!probe.join(".moss/root/1").exists());
+    assert!(!probe.join("usr/share/base/out0").exists());
     std::fs::remove_dir_all(&probe).unwrap();
 
     let (kills, old_seen, new_seen) = kill_everywhere(work.path(), &template, &install_args, 2, 3);
