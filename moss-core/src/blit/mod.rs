@@ -10,6 +10,7 @@
 //! pending directories.
 
 mod patch;
+mod reconcile;
 mod sys;
 
 pub use patch::Patch;

@@ -99,7 +99,7 @@ fn compare(a: &Node, b: &Node) -> Same {
     }
 }
 
-fn dir_mode(node: &Node) -> u32 {
+pub(super) fn dir_mode(node: &Node) -> u32 {
     match node.kind {
         NodeKind::Directory { mode, .. } => mode,
         _ => 0o755,
@@ -154,7 +154,8 @@ fn subtree_len(tree: &Tree, node: u32) -> usize {
 pub struct Patch<'t> {
     old: &'t Tree,
     new: &'t Tree,
-    /// Old-tree entries found missing (or wrong) on disk by [`Blitter::reconcile`].
+    /// Old-tree entries found missing (or of the wrong type) on disk by
+    /// [`Blitter::reconcile`].
     gone: Vec<bool>,
     dirty: Vec<bool>,
     changes: usize,
@@ -166,7 +167,7 @@ impl<'t> Patch<'t> {
         Self::with_gone(old, new, vec![false; old.len()])
     }
 
-    fn with_gone(old: &'t Tree, new: &'t Tree, gone: Vec<bool>) -> Self {
+    pub(super) fn with_gone(old: &'t Tree, new: &'t Tree, gone: Vec<bool>) -> Self {
         let mut dirty = vec![false; new.len()];
         let changes = mark(old, new, 0, 0, &gone, &mut dirty);
         dirty[0] = changes > 0 || dir_mode(old.root()) != dir_mode(new.root());
@@ -197,7 +198,10 @@ fn cname(node: &Node) -> CString {
     sys::cstring(OsStr::new(node.name()))
 }
 
-fn fail<'n>(node: &'n Node, op: &'static str) -> impl FnOnce(io::Error) -> BlitError + 'n {
+pub(super) fn fail<'n>(
+    node: &'n Node,
+    op: &'static str,
+) -> impl FnOnce(io::Error) -> BlitError + 'n {
     move |source| BlitError {
         path: node.path.to_string(),
         op,
@@ -244,103 +248,6 @@ impl Blitter {
             .map_err(root_err("fchmodat"))?;
         Ok(ctx.stats)
     }
-}
-
-/// The on-disk type an old-tree node must have (`None`: not materialised).
-fn expected_type(node: &Node) -> Option<sys::EntryType> {
-    match node.kind {
-        NodeKind::Directory { .. } => Some(sys::EntryType::Directory),
-        NodeKind::File { .. } => Some(sys::EntryType::Regular),
-        NodeKind::Symlink { .. } => Some(sys::EntryType::Symlink),
-        NodeKind::Special { .. } => None,
-    }
-}
-
-impl Blitter {
-    /// Makes `target`, which should hold `old` but may hold more or less
-    /// (handlers of triggers write and delete files in a tree), hold no name
-    /// `old` does not list and returns the patch to `new` that accounts for
-    /// what is missing or of the wrong type. Reads every directory once (no
-    /// `stat` where the file system reports entry types).
-    pub fn reconcile<'t>(
-        &self,
-        old: &'t Tree,
-        new: &'t Tree,
-        target: &Path,
-    ) -> Result<Patch<'t>, BlitError> {
-        let root_fd =
-            sys::open_dir(None, &sys::cstring(target.as_os_str())).map_err(|source| BlitError {
-                path: String::new(),
-                op: "opening the tree",
-                source,
-            })?;
-        let mut gone = vec![false; old.len()];
-        reconcile_dir(old, root_fd.as_fd(), 0, &mut gone)?;
-        Ok(Patch::with_gone(old, new, gone))
-    }
-}
-
-fn reconcile_dir(
-    old: &Tree,
-    dir: BorrowedFd<'_>,
-    o: u32,
-    gone: &mut [bool],
-) -> Result<(), BlitError> {
-    let node = &old.nodes()[o as usize];
-    let NodeKind::Directory { children, mode } = &node.kind else {
-        return Ok(());
-    };
-    let found = sys::list_dir(dir).map_err(fail(node, "listing"))?;
-    let mut seen = vec![false; children.len()];
-    let mut unlocked = false;
-    for (name, kind) in found {
-        if o == 0 && name.as_bytes() == crate::installation::STATE_ID_FILE.as_bytes() {
-            continue;
-        }
-        let at = children.binary_search_by(|&c| {
-            old.nodes()[c as usize]
-                .name()
-                .as_bytes()
-                .cmp(name.as_bytes())
-        });
-        if let Ok(i) = at {
-            seen[i] = true;
-            let child = children[i];
-            let want = expected_type(&old.nodes()[child as usize]);
-            if want == Some(kind) {
-                if kind == sys::EntryType::Directory {
-                    let sub = &old.nodes()[child as usize];
-                    let locked = dir_mode(sub) & 0o500 != 0o500;
-                    if locked {
-                        sys::fchmodat(dir, &name, 0o700).map_err(fail(sub, "fchmodat"))?;
-                    }
-                    let fd = sys::open_dir(Some(dir), &name).map_err(fail(sub, "openat"))?;
-                    reconcile_dir(old, fd.as_fd(), child, gone)?;
-                    if locked {
-                        sys::fchmodat(dir, &name, dir_mode(sub)).map_err(fail(sub, "fchmodat"))?;
-                    }
-                }
-                continue;
-            }
-            gone[child as usize] = true;
-        }
-        // Not in the old tree, or not what it says: remove it.
-        if mode & 0o700 != 0o700 && !unlocked {
-            sys::fchmod(dir, 0o700).map_err(fail(node, "fchmod"))?;
-            unlocked = true;
-        }
-        checkpoint();
-        sys::remove_at(dir, &name).map_err(fail(node, "removing a stray entry in"))?;
-    }
-    for (i, &child) in children.iter().enumerate() {
-        if !seen[i] && expected_type(&old.nodes()[child as usize]).is_some() {
-            gone[child as usize] = true;
-        }
-    }
-    if unlocked {
-        sys::fchmod(dir, *mode).map_err(fail(node, "fchmod"))?;
-    }
-    Ok(())
 }
 
 impl Ctx<'_> {
