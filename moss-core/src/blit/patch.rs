@@ -4,7 +4,8 @@
 //! Both trees are in memory, so the difference is computed without reading
 //! the disk: children of a directory are merged by name (a [`Tree`] keeps
 //! them sorted), and a directory whose subtree holds no difference is never
-//! opened. Changes use the same `*at` calls as the blit, relative to
+//! opened (a tree that trigger handlers may have changed is first read once
+//! by [`Blitter::reconcile`]). Changes use the same `*at` calls as the blit, relative to
 //! directory descriptors opened without following symlinks. An entry whose
 //! kind, content, mode or link target changed is removed and placed again:
 //! a file's mode is never changed in place (it may be a store inode), only
