@@ -209,7 +209,17 @@ fn spawn_and_measure(args: &[std::ffi::OsString]) -> (bool, i64) {
 /// holds the whole generated tree in memory. So moss is started by a fresh
 /// copy of this binary (`MOSS_BENCH_LAUNCH`, tiny after its own exec) that
 /// reports the figure of its child: moss's own peak, nothing inherited.
+/// Write back everything dirty before a timed step. Without it a step's
+/// first `fsync` commits the file system's journal with every earlier
+/// step's writes in it (in ext4's ordered mode that includes their data: the
+/// gigabyte of stones the setup just wrote), and the step pays for them.
+fn settle() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
 fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
+    settle();
     let start = Instant::now();
     let out = Command::new(std::env::current_exe().expect("own path"))
         .env(LAUNCH_ENV, "1")
@@ -228,6 +238,7 @@ fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
 /// Runs moss directly and returns its wall time (no peak RSS, so no
 /// launcher process and its start-up in the figure).
 fn time_moss(args: &[&std::ffi::OsStr]) -> Duration {
+    settle();
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_moss"))
         .args(args)
@@ -300,6 +311,7 @@ fn best_of<F: FnMut(&Path)>(runs: usize, scratch: &Path, mut f: F) -> Duration {
     let mut best = Duration::MAX;
     for i in 0..runs {
         let target = scratch.join(format!("run{i}"));
+        settle();
         let start = Instant::now();
         f(&target);
         best = best.min(start.elapsed());
