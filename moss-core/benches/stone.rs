@@ -37,7 +37,11 @@ fn main() {
 fn child(args: &[String]) {
     match args[0].as_str() {
         "pack" => {
+            let t0 = Instant::now();
             let tree = scan_tree(Path::new(&args[1])).expect("scan");
+            if std::env::var_os("STONE_BENCH_PHASES").is_some() {
+                eprintln!("scan {:.3}s", t0.elapsed().as_secs_f64());
+            }
             let meta = Meta {
                 name: "bench".into(),
                 version: "1".into(),
@@ -59,6 +63,15 @@ fn child(args: &[String]) {
         "unpack" => {
             let mut reader = StoneReader::open_path(Path::new(&args[1])).expect("open");
             extract(&mut reader, Path::new(&args[2])).expect("extract");
+        }
+        // Not measured: writes the benchmark tree to a folder, for profiling.
+        "generate" => {
+            let stats = generate(
+                Path::new(&args[1]),
+                env_usize("STONE_BENCH_FILES", 20_000),
+                env_usize("STONE_BENCH_LARGE_MB", 150),
+            );
+            println!("{} files, {} bytes", stats.files, stats.bytes);
         }
         other => panic!("unknown child step {other}"),
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::error::{Result, StoneError};
 use super::layout::{LayoutEntry, LayoutKind};
 use super::path::check_layout_path;
-use super::writer::Content;
+use super::writer::{Content, HASH_BUFFER};
 
 /// What [`scan_tree`] found.
 #[derive(Debug, Clone, Default)]
@@ -108,12 +108,17 @@ fn hash_all(paths: Vec<PathBuf>) -> Result<Vec<Content>> {
         paths.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
-                let hashed = Content::from_path(path.clone());
-                if let Ok(mut slot) = results[i].lock() {
-                    *slot = Some(hashed);
+            scope.spawn(|| {
+                // One buffer per thread: zeroing a fresh one per file costs
+                // more than hashing a small file.
+                let mut buf = vec![0u8; HASH_BUFFER];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else { break };
+                    let hashed = Content::from_path_with(path.clone(), &mut buf);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(hashed);
+                    }
                 }
             });
         }

@@ -67,10 +67,15 @@ impl Content {
 
     /// Hashes the file at `path` (streaming).
     pub fn from_path(path: PathBuf) -> Result<Self> {
+        Self::from_path_with(path, &mut vec![0u8; HASH_BUFFER])
+    }
+
+    /// Like [`Content::from_path`], reading through the caller's buffer.
+    pub(crate) fn from_path_with(path: PathBuf, buf: &mut [u8]) -> Result<Self> {
         let file = File::open(&path)
             .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))?;
         let mut hasher = Xxh3Default::new();
-        let size = hash_stream(file, &mut hasher)
+        let size = hash_stream(file, &mut hasher, buf)
             .map_err(|e| StoneError::io(format!("reading {}", path.display()), e))?;
         Ok(Content {
             digest: hasher.digest128(),
@@ -87,11 +92,13 @@ impl Content {
     }
 }
 
-fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default) -> io::Result<u64> {
-    let mut buf = vec![0u8; 256 * 1024];
+/// Read size when hashing a file.
+pub(crate) const HASH_BUFFER: usize = 256 * 1024;
+
+fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default, buf: &mut [u8]) -> io::Result<u64> {
     let mut total = 0u64;
     loop {
-        match reader.read(&mut buf) {
+        match reader.read(buf) {
             Ok(0) => return Ok(total),
             Ok(n) => {
                 hasher.update(&buf[..n]);
