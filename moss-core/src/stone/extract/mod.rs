@@ -25,6 +25,9 @@ use fsops::{copy_file, creation_mode, fail, make_dir, make_parent, process_umask
 use plan::Plan;
 use writers::{DirectSink, Dispatch, Item, Target};
 
+/// Writer threads at most (one per CPU up to this).
+const MAX_WRITERS: usize = 4;
+
 /// What an extraction wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExtractStats {
@@ -107,7 +110,8 @@ pub fn extract<R: Read + Seek>(
         );
     }
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Past a few writers the file system's own locks are the limit.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WRITERS));
     std::thread::scope(|scope| {
         let (queues, handles) = writers::spawn(scope, threads);
         let mut dispatch = Dispatch::new(queues);
