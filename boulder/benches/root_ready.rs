@@ -83,7 +83,8 @@ fn main() {
     let mut made = Vec::new();
     let (mut total, mut resolve, mut dirs_t, mut sandbox_t) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut entered, mut exited) = (Vec::new(), Vec::new());
+    let (mut mapped, mut mounted, mut entered, mut execd, mut exited) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut bw, mut bw_same) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let start = Instant::now();
@@ -104,16 +105,14 @@ fn main() {
         resolve.push(resolved);
         dirs_t.push(dirs_done - resolved);
         sandbox_t.push(done - dirs_done);
+        mapped.push(child.timings().mapped);
+        mounted.push(child.timings().mounted);
         entered.push(child.timings().pivoted);
+        execd.push(child.timings().exec);
         exited.push(child.timings().exited);
         if has_bwrap {
             bw.extend(time_command(&mut bwrap(&[])));
-            let binds = [
-                ("--bind", &dirs.build, "/mason/build"),
-                ("--bind", &dirs.install, "/mason/install"),
-                ("--bind", &dirs.artefacts, "/mason/artefacts"),
-                ("--bind", &dirs.ccache, "/mason/ccache"),
-            ];
+            let binds = [("--bind", &dirs.mason, "/mason")];
             let mut args: Vec<String> = Vec::new();
             for (flag, host, guest) in binds {
                 args.extend([
@@ -153,8 +152,20 @@ fn main() {
         ms(sandbox_median)
     );
     println!(
+        "      (namespaces made, ids mapped    {})",
+        ms(median(&mut mapped))
+    );
+    println!(
+        "      (mounts in place                {})",
+        ms(median(&mut mounted))
+    );
+    println!(
         "      (sandbox entered after          {})",
         ms(median(&mut entered))
+    );
+    println!(
+        "      (command executed               {})",
+        ms(median(&mut execd))
     );
     println!(
         "      (true exited, seen by PID 1     {})",

@@ -12,8 +12,11 @@ use super::{Cache, RootError};
 /// The writable directories of one build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildDirs {
-    /// `CACHE/builds/<recipe>-<unique>`.
+    /// `CACHE/builds/<recipe>-<unique>`: the log and the breakpoint channel
+    /// live here, out of the build's reach.
     pub base: PathBuf,
+    /// `BASE/mason`, bound as a whole onto `/mason`: one mount instead of four.
+    pub mason: PathBuf,
     /// `/mason/build` inside the sandbox.
     pub build: PathBuf,
     /// `/mason/install`.
@@ -69,11 +72,13 @@ fn safe_name(recipe: &str) -> String {
 
 impl BuildDirs {
     fn at(base: PathBuf) -> Self {
+        let mason = base.join("mason");
         BuildDirs {
-            build: base.join("build"),
-            install: base.join("install"),
-            artefacts: base.join("artefacts"),
-            ccache: base.join("ccache"),
+            build: mason.join("build"),
+            install: mason.join("install"),
+            artefacts: mason.join("artefacts"),
+            ccache: mason.join("ccache"),
+            mason,
             base,
         }
     }
@@ -86,7 +91,14 @@ impl BuildDirs {
         // create_dir (not _all) fails if the name is taken: nothing is shared.
         fs::create_dir(&base).map_err(RootError::io("creating", &base))?;
         let dirs = BuildDirs::at(base);
-        for dir in [&dirs.build, &dirs.install, &dirs.artefacts, &dirs.ccache] {
+        let all = [
+            &dirs.mason,
+            &dirs.build,
+            &dirs.install,
+            &dirs.artefacts,
+            &dirs.ccache,
+        ];
+        for dir in all {
             fs::create_dir(dir).map_err(RootError::io("creating", dir))?;
         }
         Ok(dirs)

@@ -23,6 +23,7 @@ mod error;
 mod harden;
 mod idmap;
 mod init;
+mod launch;
 mod mounts;
 mod network;
 mod spawn;

@@ -60,11 +60,47 @@ pub(crate) fn check_inside(root: &Path, target: &Path) -> Step {
     }
 }
 
+/// What the components of a path below the root are, found without
+/// resolving the root's own (long) prefix again.
+enum Walk {
+    /// No symlink on the way; the last component exists (and is a directory or not).
+    Exists { directory: bool },
+    /// No symlink on the way, but the path does not exist (yet).
+    Missing,
+    /// A symlink somewhere: only a full resolution can tell where it leads.
+    Symlink,
+}
+
+/// `root` is canonical and `relative` has no `..` (see [`valid_guest`]), so
+/// the path can only leave the root through a symlink below it: look at each
+/// component below the root with one `lstat`.
+fn walk_below(root: &Path, relative: &Path) -> Walk {
+    let mut path = root.to_path_buf();
+    let mut directory = true;
+    for component in relative.components() {
+        path.push(component);
+        match path.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => return Walk::Symlink,
+            Ok(meta) => directory = meta.is_dir(),
+            Err(_) => return Walk::Missing,
+        }
+    }
+    Walk::Exists { directory }
+}
+
 /// The pre-pivot path of `guest`, checked to stay inside `root`, with an empty
 /// directory (or file) created there to mount onto.
 pub(crate) fn prepare_target(root: &Path, guest: &Path, directory: bool) -> Step<PathBuf> {
     let target = guest_path(root, guest);
-    check_inside(root, &target)?;
+    let relative = target.strip_prefix(root).unwrap_or(Path::new(""));
+    match walk_below(root, relative) {
+        // Already there and of the right kind: nothing to check or create.
+        Walk::Exists { directory: is_dir } if is_dir == directory || !directory => {
+            return Ok(target)
+        }
+        Walk::Exists { .. } | Walk::Missing => {}
+        Walk::Symlink => check_inside(root, &target)?,
+    }
     ensure_mount_point(&target, directory)?;
     Ok(target)
 }
@@ -140,6 +176,29 @@ pub(crate) fn remount_read_only(target: &Path) -> Step {
     mount(NONE, target, NONE, flags, NONE).map_err(at(SetupStep::RemountReadOnly, target))
 }
 
+/// Whether `path` is the root of a mount (a host mount under the root, or a
+/// mount the sandbox placed there). When the kernel cannot tell (no
+/// `statx` mount-root attribute), assume it is, which only costs a mount.
+pub(crate) fn is_mount_root(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return true;
+    };
+    // SAFETY: statx fills the zeroed buffer it is given; the path is a valid C string.
+    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            0,
+            &mut buf,
+        )
+    };
+    let known = buf.stx_attributes_mask & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0;
+    rc != 0 || !known || buf.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0
+}
+
 /// Mount a fresh tmpfs with the given options.
 pub(crate) fn tmpfs(target: &Path, options: &str) -> Step {
     mount(
@@ -189,6 +248,40 @@ mod tests {
         assert!(valid_guest(Path::new("/mason/build")));
         assert!(!valid_guest(Path::new("mason")));
         assert!(!valid_guest(Path::new("/mason/../../etc")));
+    }
+
+    #[test]
+    fn targets_below_the_root_are_made_and_escapes_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = fs::canonicalize(dir.path()).expect("canonical");
+        fs::create_dir(root.join("real")).expect("mkdir");
+        std::os::unix::fs::symlink("/etc", root.join("escape")).expect("symlink");
+        std::os::unix::fs::symlink("real", root.join("inner")).expect("symlink");
+        let made = prepare_target(&root, Path::new("/mason/build"), true).expect("made");
+        assert!(made.is_dir());
+        let file = prepare_target(&root, Path::new("/etc/resolv.conf"), false).expect("file");
+        assert!(file.is_file());
+        // Existing targets are taken as they are.
+        assert_eq!(
+            prepare_target(&root, Path::new("/mason/build"), true).expect("again"),
+            made
+        );
+        assert!(prepare_target(&root, Path::new("/inner/x"), true).is_ok());
+        assert!(root.join("real/x").is_dir());
+        let err = prepare_target(&root, Path::new("/escape/x"), true).expect_err("escapes");
+        assert_eq!(err.step, SetupStep::StayInsideRoot);
+        std::os::unix::fs::symlink("/etc/hostname", root.join("hostfile")).expect("symlink");
+        let err = prepare_target(&root, Path::new("/hostfile"), false).expect_err("escapes");
+        assert_eq!(err.step, SetupStep::StayInsideRoot);
+    }
+
+    #[test]
+    fn mount_roots_are_told_from_plain_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(is_mount_root(Path::new("/")));
+        assert!(is_mount_root(Path::new("/proc")));
+        fs::create_dir(dir.path().join("usr")).expect("mkdir");
+        assert!(!is_mount_root(&dir.path().join("usr")));
     }
 
     #[test]

@@ -34,7 +34,9 @@ use super::channel::{monotonic_ns, Mark, Message, Reporter};
 use super::error::{userns_fix, Result, SandboxError, SetupStep};
 use super::idmap::IdMapping;
 use super::step::{at, Step, StepError};
-use super::{dev, harden, init, mounts, network, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH};
+use super::{
+    dev, harden, init, launch, mounts, network, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH,
+};
 
 pub(crate) enum Payload<'a> {
     Exec(Vec<OsString>),
@@ -564,6 +566,10 @@ fn pid_one(
         return 1;
     }
     reporter.mark(Mark::Pivoted);
+    let Some(closure) = closure else {
+        return run_command(plan, reporter, result, stdio);
+    };
+    // A closure runs Rust code in the child: it needs a real fork.
     // SAFETY: single-threaded; the child never returns.
     match unsafe { fork() } {
         Err(errno) => {
@@ -572,20 +578,48 @@ fn pid_one(
         }
         Ok(ForkResult::Child) => {
             drop(result);
-            let e = command(plan, &reporter, stdio, closure);
+            let e = call_closure(plan, &reporter, stdio, closure);
             reporter.fail(e.step, e.errno, e.detail);
             127
         }
         Ok(ForkResult::Parent { child }) => {
             drop((reporter, stdio));
-            let status = init::relay_until_exit(child, true);
-            let mut word = [0u8; 12];
-            word[..4].copy_from_slice(&status.to_ne_bytes());
-            word[4..].copy_from_slice(&monotonic_ns().to_ne_bytes());
-            let _ = File::from(result).write_all(&word);
-            0
+            reap_and_report(child, result)
         }
     }
+}
+
+/// PID 1 starts an executable command with `posix_spawn` (see `launch`).
+fn run_command(plan: &Plan<'_>, reporter: Reporter, result: OwnedFd, stdio: ChildStdio) -> i32 {
+    let command = launch::Command {
+        argv: &plan.argv,
+        envp: &plan.envp,
+        search_path: &plan.search_path,
+    };
+    let spawned =
+        launch::prepare(&plan.sandbox.workdir).and_then(|()| launch::spawn(&command, &stdio.0));
+    match spawned {
+        Ok(child) => {
+            reporter.mark(Mark::Exec);
+            drop((reporter, stdio));
+            reap_and_report(child, result)
+        }
+        Err(e) => {
+            reporter.fail(e.step, e.errno, e.detail);
+            127
+        }
+    }
+}
+
+/// PID 1's duty until the command ends: relay signals, reap every process,
+/// then send the command's status and when it ended to the caller.
+fn reap_and_report(child: Pid, result: OwnedFd) -> i32 {
+    let status = init::relay_until_exit(child, true);
+    let mut word = [0u8; 12];
+    word[..4].copy_from_slice(&status.to_ne_bytes());
+    word[4..].copy_from_slice(&monotonic_ns().to_ne_bytes());
+    let _ = File::from(result).write_all(&word);
+    0
 }
 
 /// Build the sandbox's file system and pivot into it (runs as PID 1).
@@ -637,7 +671,10 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
         |m| matches!(m, Mount::Bind { guest, writable: false, .. } if guest == Path::new("/usr")),
     );
     let usr = inside("/usr");
-    if sandbox.read_only_usr && !usr_bound_read_only && usr.is_dir() {
+    // A /usr that is part of the root's own mount turns read-only with the
+    // root below: a bind of its own would only cost a mount and its teardown.
+    let covered_by_root = sandbox.read_only_root && !mounts::is_mount_root(&usr);
+    if sandbox.read_only_usr && !usr_bound_read_only && !covered_by_root && usr.is_dir() {
         mounts::bind(&usr, &usr, false)?;
     }
     if !sandbox.networking {
@@ -652,12 +689,12 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     mounts::pivot(root)
 }
 
-/// Process 3 of 3: becomes the command. Returns only on failure.
-fn command(
+/// Process 3 of 3 for a closure: a forked child that calls it. Returns only on failure.
+fn call_closure(
     plan: &Plan<'_>,
     reporter: &Reporter,
     stdio: ChildStdio,
-    closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
+    closure: Box<dyn FnOnce() -> i32 + '_>,
 ) -> StepError {
     init::reset_signals();
     for (n, fd) in stdio.0.into_iter().enumerate() {
@@ -688,41 +725,10 @@ fn command(
         return e;
     }
     reporter.mark(Mark::Exec);
-    if let Some(f) = closure {
-        let fd = reporter.raw_fd();
-        // SAFETY: the reporter is not used after this point.
-        unsafe { libc::close(fd) };
-        let code = f();
-        // SAFETY: leave without unwinding into the caller's copy of the stack.
-        unsafe { libc::_exit(code) }
-    }
-    exec(plan)
-}
-
-/// `execve` the command, searching the sandbox's PATH for a bare name.
-fn exec(plan: &Plan<'_>) -> StepError {
-    let name = plan.argv[0].as_bytes();
-    let failed = |errno| StepError {
-        step: SetupStep::Execute,
-        errno,
-        detail: String::from_utf8_lossy(name).into_owned(),
-    };
-    if name.contains(&b'/') {
-        return failed(nix::unistd::execve(&plan.argv[0], &plan.argv, &plan.envp).unwrap_err());
-    }
-    let mut best = Errno::ENOENT;
-    for dir in &plan.search_path {
-        let mut full = dir.clone();
-        full.push(b'/');
-        full.extend_from_slice(name);
-        let Ok(full) = CString::new(full) else {
-            continue;
-        };
-        let errno = nix::unistd::execve(&full, &plan.argv, &plan.envp).unwrap_err();
-        // Like execvp: report "permission denied" over "not found".
-        if errno != Errno::ENOENT && errno != Errno::ENOTDIR {
-            best = errno;
-        }
-    }
-    failed(best)
+    let fd = reporter.raw_fd();
+    // SAFETY: the reporter is not used after this point.
+    unsafe { libc::close(fd) };
+    let code = closure();
+    // SAFETY: leave without unwinding into the caller's copy of the stack.
+    unsafe { libc::_exit(code) }
 }
