@@ -9,7 +9,11 @@
 //! Directories are processed by a small pool of threads sharing a stack of
 //! pending directories.
 
+mod patch;
+mod reconcile;
 mod sys;
+
+pub use patch::Patch;
 
 use std::ffi::{CString, OsStr};
 use std::io;
@@ -254,7 +258,14 @@ impl Blitter {
                 }
                 NodeKind::File { digest, mode } => {
                     let copied = self
-                        .file(shared, dir, &name, *digest, *mode)
+                        .file(
+                            shared.store_fd.as_fd(),
+                            shared.umask,
+                            dir,
+                            &name,
+                            *digest,
+                            *mode,
+                        )
                         .map_err(fail("placing the file"))?;
                     shared.counters[1].fetch_add(1, Ordering::Relaxed);
                     if copied {
@@ -277,20 +288,21 @@ impl Blitter {
     /// Places one regular file; returns whether it had to be copied.
     fn file(
         &self,
-        shared: &Shared<'_>,
+        store_fd: BorrowedFd<'_>,
+        umask: u32,
         dir: BorrowedFd<'_>,
         name: &CString,
         digest: Digest,
         mode: u32,
     ) -> io::Result<bool> {
         if digest == EMPTY_DIGEST {
-            sys::create_empty(dir, name, mode, shared.umask)?;
+            sys::create_empty(dir, name, mode, umask)?;
             return Ok(false);
         }
         let source: PathBuf;
         let linked = if mode == STORE_MODE {
             let rel = sys::cstring(relative_path(digest).as_os_str());
-            sys::linkat(Some(shared.store_fd.as_fd()), &rel, dir, name)
+            sys::linkat(Some(store_fd), &rel, dir, name)
         } else {
             source = self.variants.ensure(&self.store, digest, mode)?;
             sys::linkat(None, &sys::cstring(source.as_os_str()), dir, name)

@@ -47,6 +47,12 @@ pub(super) fn fchmodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Resul
         .map(drop)
 }
 
+/// `fchmod` on an open directory (one of our own tree's).
+pub(super) fn fchmod(dir: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
+    // SAFETY: plain syscall on a descriptor we hold.
+    check(unsafe { libc::fchmod(dir.as_raw_fd(), mode as libc::mode_t) }).map(drop)
+}
+
 pub(super) fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
     // SAFETY: plain syscall on valid C strings.
     check(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }).map(drop)
@@ -129,4 +135,92 @@ pub(super) fn current_umask() -> u32 {
     let old = unsafe { libc::umask(0o022) };
     unsafe { libc::umask(old) };
     old as u32
+}
+
+/// `unlinkat`; `dir_flag` removes an (empty) directory instead of a file.
+pub(super) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, dir_flag: bool) -> io::Result<()> {
+    let flags = if dir_flag { libc::AT_REMOVEDIR } else { 0 };
+    // SAFETY: plain syscall on valid C strings.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) }).map(drop)
+}
+
+/// What a directory entry is, as far as the tree cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EntryType {
+    Directory,
+    Regular,
+    Symlink,
+    Other,
+}
+
+/// The entries of an open directory (without `.` and `..`) with their
+/// types, from `d_type` (or `fstatat` where the file system leaves it unknown).
+pub(super) fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<(CString, EntryType)>> {
+    // SAFETY: fdopendir takes ownership of the duplicate, closedir releases it.
+    let dup = check(unsafe { libc::fcntl(dir.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+    let stream = unsafe { libc::fdopendir(dup) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        unsafe { libc::close(dup) };
+        return Err(err);
+    }
+    let mut names = Vec::new();
+    loop {
+        // SAFETY: readdir on the stream we opened; the entry lives until the next call.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+        if name.to_bytes() != b"." && name.to_bytes() != b".." {
+            let kind = match unsafe { (*entry).d_type } {
+                libc::DT_DIR => EntryType::Directory,
+                libc::DT_REG => EntryType::Regular,
+                libc::DT_LNK => EntryType::Symlink,
+                libc::DT_UNKNOWN => stat_type(dir, name),
+                _ => EntryType::Other,
+            };
+            names.push((name.to_owned(), kind));
+        }
+    }
+    unsafe { libc::closedir(stream) };
+    Ok(names)
+}
+
+fn stat_type(dir: BorrowedFd<'_>, name: &CStr) -> EntryType {
+    // SAFETY: fstatat into a zeroed plain-data struct, not following symlinks.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    match (rc, st.st_mode & libc::S_IFMT) {
+        (0, libc::S_IFDIR) => EntryType::Directory,
+        (0, libc::S_IFREG) => EntryType::Regular,
+        (0, libc::S_IFLNK) => EntryType::Symlink,
+        _ => EntryType::Other,
+    }
+}
+
+/// Removes `name` in `dir`, whatever it is: a directory with everything in
+/// it (opened without following symlinks, given owner access first so a
+/// read-only directory can be emptied), anything else unlinked. Absent is fine.
+pub(super) fn remove_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    match unlinkat(dir, name, false) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR) | Some(libc::EPERM)) => {}
+        Err(e) => return Err(e),
+    }
+    let _ = fchmodat(dir, name, 0o700);
+    let fd = open_dir(Some(dir), name)?;
+    for (child, _) in list_dir(std::os::fd::AsFd::as_fd(&fd))? {
+        remove_at(std::os::fd::AsFd::as_fd(&fd), &child)?;
+    }
+    drop(fd);
+    unlinkat(dir, name, true)
 }

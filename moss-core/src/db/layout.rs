@@ -81,11 +81,11 @@ fn encode(rec: &LayoutRecord) -> (&'static str, String, Option<&str>) {
     }
 }
 
-fn decode(kind: &str, v1: Option<String>, v2: Option<String>) -> Option<(LayoutKind, String)> {
-    let simple = |k| v1.clone().map(|p| (k, p));
+fn decode(kind: &str, v1: Option<&str>, v2: Option<&str>) -> Option<(LayoutKind, String)> {
+    let simple = |k| v1.map(|p| (k, p.to_string()));
     match kind {
-        "regular" => Some((LayoutKind::Regular(v1?.parse().ok()?), v2?)),
-        "symlink" => Some((LayoutKind::Symlink(v1?), v2?)),
+        "regular" => Some((LayoutKind::Regular(v1?.parse().ok()?), v2?.to_string())),
+        "symlink" => Some((LayoutKind::Symlink(v1?.to_string()), v2?.to_string())),
         "directory" => simple(LayoutKind::Directory),
         "character-device" => simple(LayoutKind::CharacterDevice),
         "block-device" => simple(LayoutKind::BlockDevice),
@@ -93,6 +93,14 @@ fn decode(kind: &str, v1: Option<String>, v2: Option<String>) -> Option<(LayoutK
         "socket" => simple(LayoutKind::Socket),
         _ => simple(LayoutKind::Unknown),
     }
+}
+
+/// A text column borrowed from the row (no allocation); `None` for NULL or non-text.
+fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    })
 }
 
 impl Database {
@@ -144,8 +152,9 @@ impl Database {
         let mut rows = stmt.query([package]).map_err(&err)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(&err)? {
-            let kind: String = row.get(4).map_err(&err)?;
-            let (kind, path) = decode(&kind, row.get(5).map_err(&err)?, row.get(6).map_err(&err)?)
+            let kind = text(row, 4).map_err(&err)?.unwrap_or("");
+            let (v1, v2) = (text(row, 5).map_err(&err)?, text(row, 6).map_err(&err)?);
+            let (kind, path) = decode(kind, v1, v2)
                 .ok_or_else(|| db.malformed(format!("layout row of {package} ({kind})")))?;
             out.push(LayoutRecord {
                 uid: row.get(0).map_err(&err)?,

@@ -15,7 +15,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::installation::fault::checkpoint;
@@ -76,6 +76,8 @@ pub struct Store {
     dir: PathBuf,
     /// Whether this process created the [`WRITING_MARKER`].
     writing: Arc<AtomicBool>,
+    /// Unpacks of this process in progress (several stones are cached at once).
+    sessions: Arc<AtomicUsize>,
 }
 
 /// A file in the store directory that exists while temporaries may exist:
@@ -91,7 +93,15 @@ impl Store {
         Self {
             dir,
             writing: Arc::new(AtomicBool::new(false)),
+            sessions: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Starts an unpack: marks the store; the marker stays until the last
+    /// unpack of this process calls [`Store::finish_writing`].
+    pub fn begin_writing(&self) -> io::Result<()> {
+        self.sessions.fetch_add(1, Ordering::AcqRel);
+        self.mark_writing()
     }
 
     /// Records that temporaries may appear (before the first one is made).
@@ -106,6 +116,15 @@ impl Store {
 
     /// Records that no temporaries are left (every writer committed or was dropped).
     pub fn finish_writing(&self) -> io::Result<()> {
+        let before = self
+            .sessions
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_sub(1))
+            })
+            .unwrap_or(0);
+        if before > 1 {
+            return Ok(()); // another unpack still writes
+        }
         if self.writing.swap(false, Ordering::AcqRel) {
             match fs::remove_file(self.dir.join(WRITING_MARKER)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),

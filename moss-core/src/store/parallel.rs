@@ -161,7 +161,7 @@ pub fn unpack_into<R: Read + Seek>(
 ) -> Result<UnpackCounts, StoneError> {
     // Before any worker can make a temporary file.
     store
-        .mark_writing()
+        .begin_writing()
         .map_err(|e| StoneError::io("marking the store as being written", e))?;
     let shared = Shared::default();
     let (tx, rx) = sync_channel(QUEUE);

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::stones::{cache_stone, read_stone};
+use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
-use crate::blit::BlitStats;
+use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
@@ -54,14 +54,9 @@ impl Plan {
 impl Engine {
     /// Installs local stones (replacing installed packages of the same name).
     pub fn install(&mut self, paths: &[PathBuf]) -> Result<TransactionReport, EngineError> {
-        let mut stones = Vec::new();
+        let mut stones = read_stones(paths)?;
         let mut seen = HashSet::new();
-        for path in paths {
-            let stone = read_stone(path)?;
-            if seen.insert(stone.meta.id.clone()) {
-                stones.push(stone);
-            }
-        }
+        stones.retain(|s| seen.insert(s.meta.id.clone()));
         let (active, current) = self.active_selections()?;
         let new_ids: HashSet<&str> = stones.iter().map(|s| s.meta.id.as_str()).collect();
         let new_names: HashSet<&str> = stones.iter().map(|s| s.meta.name.as_str()).collect();
@@ -94,13 +89,9 @@ impl Engine {
         // Everything is checked before the first write.
         let tree = plan.tree()?;
         self.check_live(active)?;
-        let (mut assets, mut bytes) = (0, 0);
-        for stone in &stones {
-            let (a, b) = cache_stone(stone, &self.store, &mut self.db)?;
-            assets += a;
-            bytes += b;
-        }
-        let mut report = self.commit_tree("Install", &tree, &plan.selections, active)?;
+        let (assets, bytes) = cache_stones(&stones, &self.store, &mut self.db)?;
+        let mut report =
+            self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
         report.assets_written = assets;
         report.bytes_written = bytes;
         Ok(report)
@@ -125,7 +116,7 @@ impl Engine {
         }
         let tree = plan.tree()?;
         self.check_live(active)?;
-        self.commit_tree("Remove", &tree, &plan.selections, active)
+        self.commit_tree("Remove", &tree, &plan.selections, active, Some(&plan))
     }
 
     /// Makes an existing state live again and runs its system triggers.
@@ -187,7 +178,7 @@ impl Engine {
             assets_written: 0,
             bytes_written: 0,
             triggers: if system_triggers {
-                self.system_triggers()
+                self.system_triggers(None)
             } else {
                 TriggerOutcome::default()
             },
@@ -223,13 +214,16 @@ impl Engine {
         .into())
     }
 
-    /// Records a new state for `tree` and makes it live.
+    /// Records a new state for `tree` and makes it live. With `reuse` (the
+    /// plan `tree` was built from), an archived tree may be patched into the
+    /// new one (see `spare`) instead of blitting every entry.
     pub(super) fn commit_tree(
         &mut self,
         summary: &str,
         tree: &Tree,
         selections: &[Selection],
         old: Option<i64>,
+        reuse: Option<&Plan>,
     ) -> Result<TransactionReport, EngineError> {
         let id = self.db.begin_new_state(summary, None, selections, old)?;
         let journal = Journal {
@@ -237,7 +231,7 @@ impl Engine {
             old_state: old,
             new_state_created: true,
         };
-        let result = self.stage_and_swap(tree, &journal);
+        let result = self.stage_and_swap(tree, &journal, reuse);
         if result.is_err() {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
@@ -245,7 +239,7 @@ impl Engine {
         let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
-        triggers.extend(self.system_triggers());
+        triggers.extend(self.system_triggers(Some(tree)));
         Ok(TransactionReport {
             state: id,
             previous: old,
@@ -260,15 +254,31 @@ impl Engine {
         &mut self,
         tree: &Tree,
         journal: &Journal,
+        reuse: Option<&Plan>,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
         checkpoint();
         let usr = staging.join("usr");
-        let stats = self.blitter().blit(tree, &usr)?;
+        let spare = match reuse {
+            Some(plan) => self.take_spare(tree, plan, journal, &usr)?,
+            None => None,
+        };
+        let blitter = self.blitter();
+        let stats = match &spare {
+            Some(spare) => {
+                let patch = if spare.reconcile {
+                    blitter.reconcile(&spare.tree, tree, &usr)?
+                } else {
+                    Patch::new(&spare.tree, tree)
+                };
+                blitter.patch(&patch, &usr)?
+            }
+            None => blitter.blit(tree, &usr)?,
+        };
         write_state_id(&usr, journal.new_state)?;
-        let triggers = self.transaction_triggers(&usr)?;
+        let triggers = self.transaction_triggers(&usr, tree)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;
         Ok((stats, triggers))

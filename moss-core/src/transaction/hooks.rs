@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Engine, EngineError};
+use crate::tree::Tree;
 use crate::trigger::{self, Outcome, Scope};
 
 impl Engine {
@@ -12,25 +13,37 @@ impl Engine {
         self.inst.states_dir().join("isolation")
     }
 
-    /// Runs the staged tree's transaction triggers; a failure aborts.
-    pub(super) fn transaction_triggers(&self, staged_usr: &Path) -> Result<Outcome, EngineError> {
-        Ok(trigger::run(
+    /// Runs the transaction triggers of the tree just staged from `tree`
+    /// (planned from the tree in memory); a failure aborts.
+    pub(super) fn transaction_triggers(
+        &self,
+        staged_usr: &Path,
+        tree: &Tree,
+    ) -> Result<Outcome, EngineError> {
+        Ok(trigger::run_for_tree(
             Scope::Transaction,
             self.inst.root(),
             staged_usr,
             &self.isolation_dir(),
+            tree,
         )?)
     }
 
     /// Runs the live tree's system triggers. The new state is already live,
     /// so every problem becomes a warning.
-    pub(super) fn system_triggers(&self) -> Outcome {
+    /// With `tree` (the packages' tree of the live state) the triggers are
+    /// planned from it, as the original moss does, instead of walking the
+    /// live tree from disk.
+    pub(super) fn system_triggers(&self, tree: Option<&Tree>) -> Outcome {
         let usr = self.inst.usr();
-        trigger::run(Scope::System, self.inst.root(), &usr, &self.isolation_dir()).unwrap_or_else(
-            |e| Outcome {
-                warnings: vec![format!("system triggers: {e}")],
-                ..Outcome::default()
-            },
-        )
+        let (root, isolation) = (self.inst.root(), self.isolation_dir());
+        match tree {
+            Some(tree) => trigger::run_for_tree(Scope::System, root, &usr, &isolation, tree),
+            None => trigger::run(Scope::System, root, &usr, &isolation),
+        }
+        .unwrap_or_else(|e| Outcome {
+            warnings: vec![format!("system triggers: {e}")],
+            ..Outcome::default()
+        })
     }
 }

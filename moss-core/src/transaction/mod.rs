@@ -3,14 +3,17 @@
 //! A transaction reads everything it needs and builds the complete new tree
 //! in memory first (so conflicts refuse the change before anything is
 //! written), caches new packages, records the new state together with a
-//! journal, blits the tree to `.moss/root/staging/usr`, exchanges it with
-//! `ROOT/usr` in one `renameat2`, archives the previous tree under
-//! `.moss/root/<old id>/usr`, and only then records the new state as active.
+//! journal, builds the tree in `.moss/root/staging/usr` (patching an archived
+//! tree when there is a trusted one, see `spare`; blitting it otherwise),
+//! exchanges it with `ROOT/usr` in one `renameat2`, archives the previous
+//! tree under `.moss/root/<old id>/usr`, and only then records the new state
+//! as active.
 //! [`Engine::open`] finishes or undoes a transaction a crash interrupted.
 
 mod apply;
 mod hooks;
 mod select;
+mod spare;
 mod stones;
 mod verify;
 

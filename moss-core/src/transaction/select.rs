@@ -66,7 +66,7 @@ impl Engine {
         }
         let tree = plan.tree()?;
         self.check_live(active)?;
-        self.commit_tree(summary, &tree, &plan.selections, active)
+        self.commit_tree(summary, &tree, &plan.selections, active, Some(&plan))
     }
 
     /// The active selections (empty before the first state).

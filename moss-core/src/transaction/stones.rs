@@ -81,15 +81,98 @@ pub fn cache_stone(
     store: &Store,
     db: &mut Database,
 ) -> Result<(u64, u64), EngineError> {
-    let mut reader = StoneReader::open_path(&stone.path).map_err(stone_err(&stone.path))?;
-    let mut counts = UnpackCounts::default();
-    if reader.content().is_some() {
-        counts =
-            unpack_into(&mut reader, store, writer_threads()).map_err(stone_err(&stone.path))?;
-    }
+    let counts = unpack_stone(stone, store, writer_threads())?;
     db.add_layouts(&[(stone.meta.id.as_str(), &stone.layouts)])?;
     db.add_packages(std::slice::from_ref(&stone.meta))?;
     Ok((counts.assets, counts.bytes))
+}
+
+fn unpack_stone(
+    stone: &LocalStone,
+    store: &Store,
+    writers: usize,
+) -> Result<UnpackCounts, EngineError> {
+    let mut reader = StoneReader::open_path(&stone.path).map_err(stone_err(&stone.path))?;
+    if reader.content().is_none() {
+        return Ok(UnpackCounts::default());
+    }
+    unpack_into(&mut reader, store, writers).map_err(stone_err(&stone.path))
+}
+
+/// Reads several stones, two at a time (hashing a stone is one stream).
+pub fn read_stones(paths: &[PathBuf]) -> Result<Vec<LocalStone>, EngineError> {
+    let results = in_parallel(paths, STONE_WORKERS, |path| read_stone(path));
+    results.into_iter().collect()
+}
+
+/// Caches several stones: two are unpacked at once (one decompresses while
+/// the other's files are written), then all layouts and all metadata rows
+/// go to the databases in one transaction each (metadata last, so a
+/// package's row still means its contents and layout are complete).
+/// Returns (assets written, bytes written).
+pub fn cache_stones(
+    stones: &[LocalStone],
+    store: &Store,
+    db: &mut Database,
+) -> Result<(u64, u64), EngineError> {
+    // The file system work is the slow part: as many writers in all as one stone had alone.
+    let writers = writer_threads().div_ceil(STONE_WORKERS).max(1);
+    let (mut assets, mut bytes) = (0, 0);
+    for counts in in_parallel(stones, STONE_WORKERS, |s| unpack_stone(s, store, writers)) {
+        let counts = counts?;
+        assets += counts.assets;
+        bytes += counts.bytes;
+    }
+    let layouts: Vec<(&str, &[LayoutRecord])> = stones
+        .iter()
+        .map(|s| (s.meta.id.as_str(), s.layouts.as_slice()))
+        .collect();
+    db.add_layouts(&layouts)?;
+    let metas: Vec<PackageMeta> = stones.iter().map(|s| s.meta.clone()).collect();
+    db.add_packages(&metas)?;
+    Ok((assets, bytes))
+}
+
+/// Stones handled at once: the machines this targets have two cores.
+const STONE_WORKERS: usize = 2;
+
+/// `f` over `items` on up to `workers` threads; results in input order.
+/// After a failure no further item is started (those are left out, so the
+/// result then holds at least one error).
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> Result<R, EngineError> + Sync,
+) -> Vec<Result<R, EngineError>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Mutex<Vec<Option<Result<R, EngineError>>>> =
+        Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() || failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let result = f(&items[i]);
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Threads writing assets while one thread decompresses: file creation, not

@@ -190,7 +190,8 @@ impl Engine {
             }
             if let (true, Some(tree), Some(old)) = (tree_broken, &tree, active) {
                 let selections = self.state(old)?.selections;
-                self.commit_tree("Repair", tree, &selections, live.or(active))?;
+                // A full blit: an archived tree may be as damaged as the live one.
+                self.commit_tree("Repair", tree, &selections, live.or(active), None)?;
                 // The damaged tree must not come back through `state activate`.
                 let archive = self.inst.archive_dir(live.unwrap_or(old));
                 remove_tree(&archive).map_err(|source| EngineError::Io {

@@ -1,6 +1,8 @@
 //! Building and checking a [`Tree`] (see the module documentation).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::hash::{FastMap, FastSet};
 
 use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError};
 use crate::db::{LayoutKind, LayoutRecord};
@@ -50,10 +52,11 @@ fn parent_of(path: &str) -> &str {
 /// Follows the symlinks packages declare, assuming each leads to a directory
 /// (checked once the final tree is known).
 struct Resolver<'a> {
-    symlinks: HashMap<&'a str, &'a str>,
+    symlinks: FastMap<&'a str, &'a str>,
 }
 
 /// A symlink an entry's path went through, and where it led.
+#[derive(Clone)]
 struct UsedLink<'a> {
     link: &'a str,
     resolved: String,
@@ -67,14 +70,14 @@ impl<'a> Resolver<'a> {
         depth: u32,
         used: &mut Vec<UsedLink<'a>>,
     ) -> Result<String, &'a str> {
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        let mut out = String::new();
-        for (i, c) in comps.iter().enumerate() {
+        let mut comps = path.split('/').filter(|c| !c.is_empty()).peekable();
+        let mut out = String::with_capacity(path.len());
+        while let Some(c) = comps.next() {
             if !out.is_empty() {
                 out.push('/');
             }
             out.push_str(c);
-            if i + 1 == comps.len() && !follow_last {
+            if comps.peek().is_none() && !follow_last {
                 break;
             }
             if let Some((&link, &target)) = self.symlinks.get_key_value(out.as_str()) {
@@ -148,8 +151,8 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         }
     }
 
-    let mut symlinks = HashMap::new();
-    let mut link_owner = HashMap::new();
+    let mut symlinks = FastMap::default();
+    let mut link_owner = FastMap::default();
     for &(package, record) in &records {
         if let LayoutKind::Symlink(target) = &record.kind {
             symlinks
@@ -160,28 +163,43 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     }
     let resolver = Resolver { symlinks };
 
-    // Where each entry really lands.
+    // Where each entry really lands: its directory resolved (once per
+    // directory, following symlinks), then its own name, never followed.
+    type Resolved<'l> = Result<(String, Vec<UsedLink<'l>>), &'l str>;
+    let mut dirs: FastMap<&str, Resolved<'_>> = FastMap::default();
     let mut entries = Vec::with_capacity(records.len());
     for &(package, record) in &records {
-        let mut used = Vec::new();
-        match resolver.resolve(&record.path, false, 0, &mut used) {
-            Ok(path) => entries.push(Entry {
+        let (dir, name) = match record.path.rfind('/') {
+            Some(i) => (&record.path[..i], &record.path[i + 1..]),
+            None => ("", record.path.as_str()),
+        };
+        let resolved = dirs.entry(dir).or_insert_with(|| {
+            let mut used = Vec::new();
+            resolver.resolve(dir, true, 0, &mut used).map(|d| (d, used))
+        });
+        match resolved {
+            Ok((dir, used)) => entries.push(Entry {
                 package,
                 record,
-                path,
-                used,
+                path: if dir.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{dir}/{name}")
+                },
+                used: used.clone(),
             }),
             Err(link) => problems.push(Problem::BeneathSymlink {
                 path: record.path.clone(),
                 package: names[package as usize].clone(),
                 link: link.to_string(),
-                link_package: names[link_owner[link] as usize].clone(),
+                link_package: names[link_owner[*link] as usize].clone(),
             }),
         }
     }
 
     // One record per final path; different records at one path clash.
-    let mut at_path: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut at_path: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(entries.len(), Default::default());
     for (index, entry) in entries.iter().enumerate() {
         match at_path.get(entry.path.as_str()) {
             None => {
@@ -201,30 +219,20 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         }
     }
 
-    // Parents must be directories; the ones nobody lists are implied.
-    let mut implied: HashSet<&str> = HashSet::new();
+    // Parents must be directories; the ones nobody lists are implied. Each
+    // directory is checked once, however many entries it holds.
+    let mut implied: FastSet<&str> = FastSet::default();
     implied.insert("");
+    let mut memo: FastMap<&str, Option<usize>> = FastMap::default();
     for entry in &entries {
-        let mut end = 0;
-        while let Some(offset) = entry.path[end..].find('/') {
-            end += offset;
-            let ancestor = &entry.path[..end];
-            end += 1;
-            match at_path.get(ancestor) {
-                Some(&i) if !matches!(entries[i].record.kind, LayoutKind::Directory) => {
-                    problems.push(Problem::BeneathFile {
-                        path: entry.record.path.clone(),
-                        package: names[entry.package as usize].clone(),
-                        file: ancestor.to_string(),
-                        file_package: names[entries[i].package as usize].clone(),
-                    });
-                    break;
-                }
-                Some(_) => {}
-                None => {
-                    implied.insert(ancestor);
-                }
-            }
+        let parent = parent_of(&entry.path);
+        if let Some(i) = blocked(parent, &entries, &at_path, &mut implied, &mut memo) {
+            problems.push(Problem::BeneathFile {
+                path: entry.record.path.clone(),
+                package: names[entry.package as usize].clone(),
+                file: entries[i].path.clone(),
+                file_package: names[entries[i].package as usize].clone(),
+            });
         }
     }
 
@@ -273,11 +281,40 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     Ok(assemble(&entries, &at_path, &implied))
 }
 
+/// The shallowest of `dir` and its ancestors that an entry makes something
+/// other than a directory (an index into `entries`); directories nobody
+/// lists are added to `implied` on the way. Remembered per directory.
+fn blocked<'e>(
+    dir: &'e str,
+    entries: &'e [Entry<'_>],
+    at_path: &FastMap<&'e str, usize>,
+    implied: &mut FastSet<&'e str>,
+    memo: &mut FastMap<&'e str, Option<usize>>,
+) -> Option<usize> {
+    if dir.is_empty() {
+        return None;
+    }
+    if let Some(&known) = memo.get(dir) {
+        return known;
+    }
+    let above = blocked(parent_of(dir), entries, at_path, implied, memo);
+    let result = above.or_else(|| match at_path.get(dir) {
+        Some(&i) if !matches!(entries[i].record.kind, LayoutKind::Directory) => Some(i),
+        Some(_) => None,
+        None => {
+            implied.insert(dir);
+            None
+        }
+    });
+    memo.insert(dir, result);
+    result
+}
+
 /// Lays the checked entries out as nodes, parents before children.
 fn assemble(
     entries: &[Entry<'_>],
-    at_path: &HashMap<&str, usize>,
-    implied: &HashSet<&str>,
+    at_path: &FastMap<&str, usize>,
+    implied: &FastSet<&str>,
 ) -> Tree {
     let depth = |p: &str| {
         if p.is_empty() {
@@ -286,17 +323,19 @@ fn assemble(
             p.matches('/').count() + 1
         }
     };
-    let mut order: Vec<(&str, Option<usize>)> = implied
+    // Parents before children, and each directory's children sorted by name.
+    let mut order: Vec<(usize, &str, Option<usize>)> = implied
         .iter()
         .filter(|p| !at_path.contains_key(**p))
-        .map(|p| (*p, None))
-        .chain(at_path.iter().map(|(p, i)| (*p, Some(*i))))
+        .map(|p| (depth(p), *p, None))
+        .chain(at_path.iter().map(|(p, i)| (depth(p), *p, Some(*i))))
         .collect();
-    order.sort_unstable_by(|a, b| depth(a.0).cmp(&depth(b.0)).then(a.0.cmp(b.0)));
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
 
-    let mut index_of: HashMap<&str, u32> = HashMap::with_capacity(order.len());
+    let mut index_of: FastMap<&str, u32> =
+        FastMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut nodes: Vec<Node> = Vec::with_capacity(order.len());
-    for (path, entry) in order {
+    for (_, path, entry) in order {
         let kind = match entry.map(|i| &entries[i]) {
             None => NodeKind::Directory {
                 mode: 0o755,

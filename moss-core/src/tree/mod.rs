@@ -9,6 +9,7 @@
 //! `/usr`, and declared `Conflicts` — and reported together.
 
 mod build;
+mod hash;
 mod problem;
 
 use crate::db::{LayoutRecord, PackageMeta};
@@ -61,7 +62,8 @@ impl Node {
     }
 }
 
-/// A checked tree. Node 0 is `/usr`; every directory lists its children.
+/// A checked tree. Node 0 is `/usr`; parents come before their children and
+/// every directory lists its children sorted by name.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     nodes: Vec<Node>,

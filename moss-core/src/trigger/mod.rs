@@ -29,7 +29,9 @@ use std::path::{Path, PathBuf};
 pub use exec::{Place, Ran, TRIGGER_HOSTNAME};
 pub use format::{Handler, Inhibitors, PathRule, PathType, Trigger};
 pub use pattern::{substitute, Captures, Pattern};
-pub use plan::{inhibited, load, order, plan, tree_paths, Action, Environment, Job, TreePath};
+pub use plan::{
+    inhibited, load, order, paths_of, plan, tree_paths, Action, Environment, Job, TreePath,
+};
 
 use crate::sandbox::SandboxError;
 
@@ -160,6 +162,28 @@ pub fn run(
     usr: &Path,
     isolation: &Path,
 ) -> Result<Outcome, TriggerError> {
+    run_with(scope, root, usr, isolation, || tree_paths(usr))
+}
+
+/// [`run`] for a `usr` that holds exactly `tree` (just staged from it):
+/// the paths are taken from the tree in memory instead of walking the disk.
+pub fn run_for_tree(
+    scope: Scope,
+    root: &Path,
+    usr: &Path,
+    isolation: &Path,
+    tree: &crate::tree::Tree,
+) -> Result<Outcome, TriggerError> {
+    run_with(scope, root, usr, isolation, || Ok(plan::paths_of(tree)))
+}
+
+fn run_with(
+    scope: Scope,
+    root: &Path,
+    usr: &Path,
+    isolation: &Path,
+    paths: impl FnOnce() -> Result<Vec<TreePath>, TriggerError>,
+) -> Result<Outcome, TriggerError> {
     let (triggers, warnings) = load(usr, scope)?;
     let mut outcome = Outcome {
         warnings,
@@ -168,7 +192,7 @@ pub fn run(
     if triggers.is_empty() {
         return Ok(outcome);
     }
-    let jobs = plan(&triggers, &tree_paths(usr)?)?;
+    let jobs = plan(&triggers, &paths()?)?;
     if jobs.is_empty() {
         return Ok(outcome);
     }

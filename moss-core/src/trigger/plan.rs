@@ -147,6 +147,35 @@ pub fn tree_paths(usr: &Path) -> Result<Vec<TreePath>, TriggerError> {
     Ok(out)
 }
 
+/// The paths [`tree_paths`] would find in a `usr` that holds exactly `tree`
+/// (devices and other special files are not materialised, so not listed).
+pub fn paths_of(tree: &crate::tree::Tree) -> Vec<TreePath> {
+    use crate::tree::NodeKind;
+    let mut out = Vec::with_capacity(tree.len() + 1);
+    out.push(TreePath {
+        path: "/".into(),
+        kind: Some(PathType::Directory),
+    });
+    for node in tree.nodes() {
+        let kind = match node.kind {
+            NodeKind::Directory { .. } => PathType::Directory,
+            NodeKind::File { .. } => PathType::Regular,
+            NodeKind::Symlink { .. } => PathType::Symlink,
+            NodeKind::Special { .. } => continue,
+        };
+        let path = if node.path.is_empty() {
+            "/usr".to_string()
+        } else {
+            format!("/usr/{}", node.path)
+        };
+        out.push(TreePath {
+            path,
+            kind: Some(kind),
+        });
+    }
+    out
+}
+
 /// Whether `trigger` is inhibited; `exists` tells whether a guest path exists.
 pub fn inhibited(
     trigger: &Trigger,

@@ -247,3 +247,21 @@ pub fn squash(text: &str) -> String {
 pub fn mentions(haystack: &str, needle: &str) -> bool {
     squash(haystack).contains(&squash(needle))
 }
+
+/// A package of `files` small files in a few directories: the unchanging
+/// bulk of a root, next to which a transaction's change is small.
+pub fn bulk_stone(dir: &Path, files: usize) -> PathBuf {
+    let bodies: Vec<(String, Vec<u8>)> = (0..files)
+        .map(|i| {
+            (
+                format!("share/bulk/d{}/f{i}", i % 7),
+                format!("bulk {i}").into_bytes(),
+            )
+        })
+        .collect();
+    let items: Vec<Item<'_>> = bodies
+        .iter()
+        .map(|(path, body)| Item::File(path, body, 0o644))
+        .collect();
+    write_stone(dir, &meta("bulk"), &items)
+}
