@@ -4,9 +4,15 @@
 //! Knobs (environment): `STONE_BENCH_FILES` (small files, default 20000),
 //! `STONE_BENCH_LARGE_MB` (total of large binaries, default 150),
 //! `STONE_BENCH_DIR` (scratch folder, default the system temp dir),
+//! `STONE_BENCH_RUNS` (default 3: each step runs that often, alternating
+//! with tar, and the medians are printed),
 //! `STONE_BENCH_LEVELS` (e.g. `1,3,9,19`: also pack at these levels, and
 //! compress a plain tar of the tree with `zstd -18 --long=31 -T0`, the
 //! original writer's setting, for comparison).
+//!
+//! For profiling one step alone: `<bench binary> --child generate DIR`
+//! writes the tree, then `--child pack DIR OUT LEVEL` and
+//! `--child unpack STONE OUTDIR` run the measured code.
 //!
 //! Every measured step runs in a child process (this binary re-executed with
 //! `--child`), so wall time and peak RSS (from `wait4`) belong to that step
@@ -59,6 +65,15 @@ fn child(args: &[String]) {
         "unpack" => {
             let mut reader = StoneReader::open_path(Path::new(&args[1])).expect("open");
             extract(&mut reader, Path::new(&args[2])).expect("extract");
+        }
+        // Not measured: writes the benchmark tree to a folder, for profiling.
+        "generate" => {
+            let stats = generate(
+                Path::new(&args[1]),
+                env_usize("STONE_BENCH_FILES", 20_000),
+                env_usize("STONE_BENCH_LARGE_MB", 150),
+            );
+            println!("{} files, {} bytes", stats.files, stats.bytes);
         }
         other => panic!("unknown child step {other}"),
     }
@@ -198,6 +213,35 @@ fn measure(cmd: &mut Command) -> Measure {
     }
 }
 
+/// Flushes dirty data of earlier steps, then measures.
+fn measure_synced(cmd: &mut Command) -> Measure {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    measure(cmd)
+}
+
+/// The median of each figure on its own (wall, CPU and RSS may come from
+/// different runs).
+fn median(runs: &[Measure]) -> Measure {
+    let pick = |f: fn(&Measure) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Measure {
+        wall: pick(|m| m.wall),
+        cpu: pick(|m| m.cpu),
+        max_rss_mib: pick(|m| m.max_rss_mib),
+    }
+}
+
+fn walls(runs: &[Measure]) -> String {
+    runs.iter()
+        .map(|m| format!("{:.2}", m.wall))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn count_entries(root: &Path) -> usize {
     walkdir::WalkDir::new(root).min_depth(1).into_iter().count()
 }
@@ -237,45 +281,66 @@ fn orchestrate() {
 
     // Warm the page cache so both tools read the tree from memory.
     count_entries(&src);
-    let tar_pack = measure(
-        Command::new("tar")
-            .arg("-C")
-            .arg(&src)
-            .arg("-I")
-            .arg(format!("zstd -{DEFAULT_LEVEL} -T0"))
-            .arg("-cf")
-            .arg(&tarball)
-            .arg("."),
+    let runs = env_usize("STONE_BENCH_RUNS", 3).max(1);
+    let (mut tar_packs, mut our_packs, mut tar_unpacks, mut our_unpacks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs {
+        // Each step starts with no dirty data of an earlier step left to
+        // write back (it would slow whichever step came next).
+        tar_packs.push(measure_synced(
+            Command::new("tar")
+                .arg("-C")
+                .arg(&src)
+                .arg("-I")
+                .arg(format!("zstd -{DEFAULT_LEVEL} -T0"))
+                .arg("-cf")
+                .arg(&tarball)
+                .arg("."),
+        ));
+        our_packs.push(measure_synced(
+            Command::new(&exe)
+                .args(["--child", "pack"])
+                .arg(&src)
+                .arg(&stone)
+                .arg(&level),
+        ));
+        // Fresh output folders every run: both tools create every file.
+        let tar_out = scratch.path().join(format!("tar-out{run}"));
+        fs::create_dir(&tar_out).unwrap();
+        tar_unpacks.push(measure_synced(
+            Command::new("tar")
+                .arg("-C")
+                .arg(&tar_out)
+                .arg("-I")
+                .arg("zstd -d -T0")
+                .arg("-xf")
+                .arg(&tarball),
+        ));
+        let our_out = scratch.path().join(format!("stone-out{run}/usr"));
+        our_unpacks.push(measure_synced(
+            Command::new(&exe)
+                .args(["--child", "unpack"])
+                .arg(&stone)
+                .arg(&our_out),
+        ));
+        assert_eq!(
+            count_entries(&our_out),
+            count_entries(&tar_out),
+            "unpacked trees differ"
+        );
+    }
+    let (tar_pack, our_pack, tar_unpack, our_unpack) = (
+        median(&tar_packs),
+        median(&our_packs),
+        median(&tar_unpacks),
+        median(&our_unpacks),
     );
-    let our_pack = measure(
-        Command::new(&exe)
-            .args(["--child", "pack"])
-            .arg(&src)
-            .arg(&stone)
-            .arg(&level),
-    );
-    let tar_out = scratch.path().join("tar-out");
-    fs::create_dir(&tar_out).unwrap();
-    let tar_unpack = measure(
-        Command::new("tar")
-            .arg("-C")
-            .arg(&tar_out)
-            .arg("-I")
-            .arg("zstd -d -T0")
-            .arg("-xf")
-            .arg(&tarball),
-    );
-    let our_out = scratch.path().join("stone-out/usr");
-    let our_unpack = measure(
-        Command::new(&exe)
-            .args(["--child", "unpack"])
-            .arg(&stone)
-            .arg(&our_out),
-    );
-    assert_eq!(
-        count_entries(&our_out),
-        count_entries(&tar_out),
-        "unpacked trees differ"
+    println!(
+        "medians of {runs} runs (STONE_BENCH_RUNS), steps alternating; walls per run: pack moss {} / tar {}, unpack moss {} / tar {}",
+        walls(&our_packs),
+        walls(&tar_packs),
+        walls(&our_unpacks),
+        walls(&tar_unpacks)
     );
 
     let size = |p: &Path| fs::metadata(p).unwrap().len() as f64 / 1e6;

@@ -23,6 +23,7 @@ mod meta;
 mod package;
 mod path;
 mod payload;
+mod readahead;
 mod reader;
 mod tree;
 pub mod writer;

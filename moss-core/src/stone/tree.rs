@@ -3,13 +3,12 @@
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 
 use super::error::{Result, StoneError};
 use super::layout::{LayoutEntry, LayoutKind};
 use super::path::check_layout_path;
-use super::writer::Content;
+use super::writer::{Content, HASH_BUFFER};
 
 /// What [`scan_tree`] found.
 #[derive(Debug, Clone, Default)]
@@ -22,10 +21,59 @@ pub struct Tree {
 
 /// Walks `root` without following symlinks and hashes every regular file.
 /// Owners are recorded as 0:0 (packages install root-owned files whoever
-/// built them); modes are kept in full.
+/// built them); modes are kept in full. Files are hashed on every CPU while
+/// the walk goes on.
 pub fn scan_tree(root: &Path) -> Result<Tree> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (files, queue) = mpsc::channel::<Vec<(usize, PathBuf)>>();
+    let queue = Mutex::new(queue);
+    std::thread::scope(|scope| {
+        let hashers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| hash_queued(&queue)))
+            .collect();
+        let walked = walk(root, files);
+        let mut hashed = Vec::new();
+        for hasher in hashers {
+            match hasher.join() {
+                Ok(part) => hashed.extend(part),
+                Err(_) => {
+                    return Err(StoneError::Unpackable {
+                        path: root.to_path_buf(),
+                        reason: "a hashing thread panicked".into(),
+                    })
+                }
+            }
+        }
+        let (mut tree, count) = walked?;
+        // Every file sent was hashed: the queue is drained before the hashers end.
+        if hashed.len() != count {
+            return Err(StoneError::Unpackable {
+                path: root.to_path_buf(),
+                reason: "hashing did not complete".into(),
+            });
+        }
+        hashed.sort_unstable_by_key(|(at, _)| *at);
+        tree.contents.reserve(hashed.len());
+        for (at, content) in hashed {
+            let content = content?;
+            tree.layout[at].kind = LayoutKind::Regular {
+                digest: content.digest,
+            };
+            tree.contents.push(content);
+        }
+        Ok(tree)
+    })
+}
+
+/// Files handed to the hashers at a time.
+const HASH_BATCH: usize = 64;
+
+/// Walks the tree into layout entries; regular files go to the hashers, with
+/// the layout position their digest belongs to. Returns how many were sent.
+fn walk(root: &Path, files: mpsc::Sender<Vec<(usize, PathBuf)>>) -> Result<(Tree, usize)> {
     let mut tree = Tree::default();
-    let mut regular = Vec::new();
+    let mut batch = Vec::with_capacity(HASH_BATCH);
+    let mut sent = 0;
     let walker = walkdir::WalkDir::new(root)
         .min_depth(1)
         .follow_links(false)
@@ -53,8 +101,15 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
         let md = std::fs::symlink_metadata(item.path()).map_err(|e| unpackable(e.to_string()))?;
         let ft = md.file_type();
         let kind = if ft.is_file() {
-            // The digest is filled in below, once all files are hashed.
-            regular.push((tree.layout.len(), item.path().to_path_buf()));
+            // The digest is filled in once the file is hashed.
+            batch.push((tree.layout.len(), item.path().to_path_buf()));
+            if batch.len() == HASH_BATCH {
+                sent += batch.len();
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(HASH_BATCH));
+                files
+                    .send(full)
+                    .map_err(|_| unpackable("the hashers stopped".into()))?;
+            }
             LayoutKind::Regular { digest: 0 }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).map_err(|e| unpackable(e.to_string()))?;
@@ -89,45 +144,32 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
             path: relative,
         });
     }
-    tree.contents = hash_all(regular.iter().map(|(_, path)| path.clone()).collect())?;
-    for ((at, _), content) in regular.iter().zip(&tree.contents) {
-        tree.layout[*at].kind = LayoutKind::Regular {
-            digest: content.digest,
-        };
+    sent += batch.len();
+    if !batch.is_empty() {
+        files.send(batch).map_err(|_| StoneError::Unpackable {
+            path: root.to_path_buf(),
+            reason: "the hashers stopped".into(),
+        })?;
     }
-    Ok(tree)
+    Ok((tree, sent))
 }
 
-/// Hashes files on every CPU; the result keeps the input order.
-fn hash_all(paths: Vec<PathBuf>) -> Result<Vec<Content>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<Content>>>> =
-        paths.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
-                let hashed = Content::from_path(path.clone());
-                if let Ok(mut slot) = results[i].lock() {
-                    *slot = Some(hashed);
-                }
-            });
+/// A hashing thread: takes batches until the walk ends, one read buffer for
+/// all (zeroing a fresh one per file costs more than hashing a small file).
+fn hash_queued(
+    queue: &Mutex<mpsc::Receiver<Vec<(usize, PathBuf)>>>,
+) -> Vec<(usize, Result<Content>)> {
+    let mut buf = vec![0u8; HASH_BUFFER];
+    let mut done = Vec::new();
+    loop {
+        let batch = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => break,
+        };
+        let Ok(batch) = batch else { break };
+        for (at, path) in batch {
+            done.push((at, Content::from_path_with(path, &mut buf)));
         }
-    });
-    results
-        .into_iter()
-        .zip(paths)
-        .map(|(slot, path)| {
-            slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                Err(StoneError::Unpackable {
-                    path,
-                    reason: "hashing did not complete".into(),
-                })
-            })
-        })
-        .collect()
+    }
+    done
 }

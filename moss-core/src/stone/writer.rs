@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
 
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3Default};
 
@@ -16,6 +17,7 @@ use super::meta::encode_meta;
 use super::package::Meta;
 use super::path::check_layout_path;
 use super::payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
+use super::readahead;
 
 /// Our default zstd level: fast enough that packing is never the slow part
 /// of a local build (the original uses 18 with a 2 GiB window; see the book).
@@ -67,10 +69,15 @@ impl Content {
 
     /// Hashes the file at `path` (streaming).
     pub fn from_path(path: PathBuf) -> Result<Self> {
+        Self::from_path_with(path, &mut vec![0u8; HASH_BUFFER])
+    }
+
+    /// Like [`Content::from_path`], reading through the caller's buffer.
+    pub(crate) fn from_path_with(path: PathBuf, buf: &mut [u8]) -> Result<Self> {
         let file = File::open(&path)
             .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))?;
         let mut hasher = Xxh3Default::new();
-        let size = hash_stream(file, &mut hasher)
+        let size = hash_stream(file, &mut hasher, buf)
             .map_err(|e| StoneError::io(format!("reading {}", path.display()), e))?;
         Ok(Content {
             digest: hasher.digest128(),
@@ -79,7 +86,7 @@ impl Content {
         })
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.source {
             ContentSource::Path(p) => p.display().to_string(),
             ContentSource::Bytes(_) => "memory".to_string(),
@@ -87,11 +94,13 @@ impl Content {
     }
 }
 
-fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default) -> io::Result<u64> {
-    let mut buf = vec![0u8; 256 * 1024];
+/// Read size when hashing a file.
+pub(crate) const HASH_BUFFER: usize = 256 * 1024;
+
+fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default, buf: &mut [u8]) -> io::Result<u64> {
     let mut total = 0u64;
     loop {
-        match reader.read(&mut buf) {
+        match reader.read(buf) {
             Ok(0) => return Ok(total),
             Ok(n) => {
                 hasher.update(&buf[..n]);
@@ -267,10 +276,20 @@ impl StoneWriter {
         }
         encoder.set_pledged_src_size(Some(total)).map_err(enc_err)?;
         encoder.include_checksum(false).map_err(enc_err)?;
-        let mut buf = vec![0u8; 1 << 20];
-        for content in unique {
-            copy_verified(content, &mut encoder, &mut buf)?;
-        }
+        let (full, ready) = sync_channel(readahead::QUEUE);
+        let (used, spare) = sync_channel(readahead::QUEUE);
+        std::thread::scope(|scope| {
+            scope.spawn(move || readahead::read_ahead(unique, readahead::Chunks { full, spare }));
+            // Moved in: dropped on an early return, which stops the reader
+            // before the scope waits for it.
+            let ready = ready;
+            for chunk in ready.iter() {
+                let chunk = chunk?;
+                encoder.write_all(&chunk).map_err(enc_err)?;
+                let _ = used.try_send(chunk);
+            }
+            Ok::<_, StoneError>(())
+        })?;
         let counter = encoder.finish().map_err(enc_err)?;
         let header = PayloadHeader {
             stored_size: counter.written,
@@ -323,56 +342,6 @@ fn plan_contents(layout: &[LayoutEntry], contents: Vec<Content>) -> Result<Vec<C
     // Stable: equal sizes keep the order in which contents were supplied.
     used.sort_by_key(|c| std::cmp::Reverse(c.size));
     Ok(used)
-}
-
-/// Copies one content into the encoder, checking its size and digest.
-fn copy_verified(content: &Content, out: &mut impl Write, buf: &mut [u8]) -> Result<()> {
-    let changed = |reason: String| StoneError::ContentChanged {
-        digest: content.digest,
-        source_desc: content.describe(),
-        reason,
-    };
-    let mut hasher = Xxh3Default::new();
-    let mut total = 0u64;
-    let write_err = |e| StoneError::io("compressing the content payload", e);
-    match &content.source {
-        ContentSource::Bytes(bytes) => {
-            hasher.update(bytes);
-            total = bytes.len() as u64;
-            out.write_all(bytes).map_err(write_err)?;
-        }
-        ContentSource::Path(path) => {
-            let mut file = File::open(path)
-                .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))?;
-            // Never read past the announced size: the pledged total must hold.
-            let mut limited = (&mut file).take(content.size);
-            loop {
-                let n = match limited.read(buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(StoneError::io(format!("reading {}", path.display()), e)),
-                };
-                hasher.update(&buf[..n]);
-                total += n as u64;
-                out.write_all(&buf[..n]).map_err(write_err)?;
-            }
-            let mut probe = [0u8; 1];
-            if total == content.size && file.read(&mut probe).is_ok_and(|n| n > 0) {
-                return Err(changed("it grew".into()));
-            }
-        }
-    }
-    if total != content.size {
-        return Err(changed(format!(
-            "expected {} bytes, read {total}",
-            content.size
-        )));
-    }
-    if hasher.digest128() != content.digest {
-        return Err(changed("its digest differs".into()));
-    }
-    Ok(())
 }
 
 fn write_all<W: Write>(out: &mut W, bytes: &[u8]) -> Result<()> {
