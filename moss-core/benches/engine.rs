@@ -307,15 +307,19 @@ fn plain_loop(tree: &Tree, store: &Store, variants: &ModeVariants, target: &Path
     }
 }
 
-fn best_of<F: FnMut(&Path)>(runs: usize, scratch: &Path, mut f: F) -> Duration {
+/// The best of `runs` timings of `f`, each into a fresh directory under
+/// `scratch` named after `label`. Nothing is deleted until the benchmark
+/// ends: on an ext4 without a journal (these machines) an inode freed in the
+/// last minutes is skipped when new ones are allocated, so deleting one
+/// measurement's tree would slow down every measurement after it.
+fn best_of<F: FnMut(&Path)>(label: &str, runs: usize, scratch: &Path, mut f: F) -> Duration {
     let mut best = Duration::MAX;
     for i in 0..runs {
-        let target = scratch.join(format!("run{i}"));
+        let target = scratch.join(format!("{label}-{i}"));
         settle();
         let start = Instant::now();
         f(&target);
         best = best.min(start.elapsed());
-        moss_core::state::remove_tree(&target).unwrap();
     }
     best
 }
@@ -406,16 +410,18 @@ fn main() {
     let scratch = root.join(".moss/bench");
     fs::create_dir_all(&scratch).unwrap();
     let blitter = Blitter::new(store.clone(), variants.clone(), 2);
-    let blit = best_of(3, &scratch, |t| {
+    let blit = best_of("blit2", 3, &scratch, |t| {
         blitter.blit(&tree, t).expect("blit");
     });
-    let blit1 = best_of(3, &scratch, |t| {
+    let blit1 = best_of("blit1", 3, &scratch, |t| {
         Blitter::new(store.clone(), variants.clone(), 1)
             .blit(&tree, t)
             .expect("blit");
     });
-    let floor = best_of(3, &scratch, |t| plain_loop(&tree, &store, &variants, t));
-    let cp = best_of(3, &scratch, |t| {
+    let floor = best_of("floor", 3, &scratch, |t| {
+        plain_loop(&tree, &store, &variants, t)
+    });
+    let cp = best_of("cp", 3, &scratch, |t| {
         let ok = Command::new("cp")
             .arg("-al")
             .arg(root.join("usr"))
