@@ -91,6 +91,27 @@ impl Blitter {
         }
     }
 
+    /// The directory `target` is (or will be) in, `target`'s own name, and
+    /// the store: what both a blit and a patch start from.
+    fn open_target(&self, target: &Path) -> Result<(OwnedFd, CString, OwnedFd), BlitError> {
+        let root_err = |op: &'static str| {
+            move |source| BlitError {
+                path: String::new(),
+                op,
+                source,
+            }
+        };
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .ok_or_else(|| root_err("naming the target")(io::ErrorKind::InvalidInput.into()))?;
+        let parent_fd = sys::open_dir(None, &sys::cstring(parent.as_os_str()))
+            .map_err(root_err("opening the target's parent"))?;
+        let store_fd = sys::open_dir(None, &sys::cstring(self.store.dir().as_os_str()))
+            .map_err(root_err("opening the store"))?;
+        Ok((parent_fd, sys::cstring(name), store_fd))
+    }
+
     /// Writes `tree` to `target`, which must not exist yet (its parent must).
     pub fn blit(&self, tree: &Tree, target: &Path) -> Result<BlitStats, BlitError> {
         let root_err = |op, source| BlitError {
@@ -98,15 +119,7 @@ impl Blitter {
             op,
             source,
         };
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .ok_or_else(|| root_err("naming the target", io::ErrorKind::InvalidInput.into()))?;
-        let parent_fd = sys::open_dir(None, &sys::cstring(parent.as_os_str()))
-            .map_err(|e| root_err("opening the target's parent", e))?;
-        let name = sys::cstring(name);
-        let store_fd = sys::open_dir(None, &sys::cstring(self.store.dir().as_os_str()))
-            .map_err(|e| root_err("opening the store", e))?;
+        let (parent_fd, name, store_fd) = self.open_target(target)?;
         let root_mode = match tree.root().kind {
             NodeKind::Directory { mode, .. } => mode,
             _ => 0o755,

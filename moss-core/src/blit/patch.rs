@@ -221,15 +221,7 @@ impl Blitter {
                 source,
             }
         };
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .ok_or_else(|| root_err("naming the target")(io::ErrorKind::InvalidInput.into()))?;
-        let name = sys::cstring(name);
-        let parent_fd = sys::open_dir(None, &sys::cstring(parent.as_os_str()))
-            .map_err(root_err("opening the target's parent"))?;
-        let store_fd = sys::open_dir(None, &sys::cstring(self.store.dir().as_os_str()))
-            .map_err(root_err("opening the store"))?;
+        let (parent_fd, name, store_fd) = self.open_target(target)?;
         let mut ctx = Ctx {
             blitter: self,
             store_fd,
