@@ -61,3 +61,44 @@ fn a_second_import_packs_only_what_changed() {
         "the same fingerprint gives the same file name"
     );
 }
+
+#[test]
+fn an_import_made_from_other_seeds_is_made_again_when_needed() {
+    if !have_dpkg() {
+        return;
+    }
+    let shared = Cache::open(Some(&cache_dir())).expect("shared cache");
+    import::import_host(&shared, false).expect("import");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cache = Cache::open(Some(tmp.path())).expect("cache");
+    let repos = cache.repos_dir();
+    std::fs::create_dir_all(&repos).expect("repos dir");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(import::host_repo_dir(&shared))
+        .arg(&repos)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+
+    // Up to date: nothing is done.
+    let unchanged = import::import_host(&cache, false).expect("import");
+    assert_eq!(unchanged.packages, 0, "{unchanged:?}");
+
+    // As an older boulder left it: a state file without the seeds.
+    let state_path = import::host_repo_dir(&cache).join("import-state.json");
+    let text = std::fs::read_to_string(&state_path).expect("state");
+    let mut state: serde_json::Value = serde_json::from_str(&text).expect("json");
+    state
+        .as_object_mut()
+        .expect("object")
+        .remove("seeds")
+        .expect("the state names its seeds");
+    std::fs::write(&state_path, state.to_string()).expect("write");
+    let again = import::import_host(&cache, false).expect("re-import");
+    assert!(again.packages > 50, "{again:?}");
+    assert!(again.repacked.is_empty(), "{:?}", again.repacked);
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_path).expect("state")).expect("json");
+    assert!(after["seeds"].as_array().is_some_and(|s| !s.is_empty()));
+}

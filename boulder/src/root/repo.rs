@@ -80,14 +80,16 @@ pub fn open_all(cache: &Cache, profile: &Profile) -> Result<Vec<Repository>, Roo
 
 fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
     let (index_url, index_path, download_dir) = locate(cache, spec)?;
-    if !index_path.is_file() {
-        if spec.import.as_deref() == Some("host") {
-            import::import_host(cache, false)?;
-        } else if index_url.starts_with("http://") || index_url.starts_with("https://") {
-            let _lock = super::lock::FileLock::exclusive(&download_dir.join(".lock"))?;
-            if !index_path.is_file() {
-                fetch::download(&spec.name, &index_url, &index_path)?;
-            }
+    if spec.import.as_deref() == Some("host") {
+        // Also when an index exists: one made by a boulder with other
+        // seeds is brought up to date (a cheap check when it is current).
+        import::import_host(cache, false)?;
+    } else if !index_path.is_file()
+        && (index_url.starts_with("http://") || index_url.starts_with("https://"))
+    {
+        let _lock = super::lock::FileLock::exclusive(&download_dir.join(".lock"))?;
+        if !index_path.is_file() {
+            fetch::download(&spec.name, &index_url, &index_path)?;
         }
     }
     if !index_path.is_file() {

@@ -57,6 +57,9 @@ pub const SEEDS: [&str; 26] = [
 /// Bump when packing changes, so every package is repacked once.
 const FORMAT: u32 = 1;
 
+/// What the last import packed (format, seeds, fingerprints), beside the index.
+const STATE_FILE: &str = "import-state.json";
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -71,6 +74,12 @@ pub struct ImportReport {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     format: u32,
+    /// The seeds the import started from. A cache imported by a boulder
+    /// with other seeds is imported again when next needed (only what
+    /// changed is packed), so a profile that names a new base package
+    /// resolves after an upgrade. Missing in state files of older imports.
+    #[serde(default)]
+    seeds: Vec<String>,
     /// Package name → fingerprint of what was packed.
     packages: BTreeMap<String, String>,
 }
@@ -87,13 +96,25 @@ pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootErr
     let dir = host_repo_dir(cache);
     let index = dir.join("stone.index");
     let _lock = FileLock::exclusive(&cache.lock_path("import-host"))?;
-    if !refresh && index.is_file() {
+    if !refresh && index.is_file() && made_from_current_seeds(&dir) {
         return Ok(ImportReport {
             index,
             ..ImportReport::default()
         });
     }
     import_locked(cache, &dir, Path::new("/"))
+}
+
+fn current_seeds() -> Vec<String> {
+    SEEDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Whether the import in `dir` was made by this boulder's format and seeds.
+fn made_from_current_seeds(dir: &Path) -> bool {
+    fs::read(dir.join(STATE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<State>(&b).ok())
+        .is_some_and(|s| s.format == FORMAT && s.seeds == current_seeds())
 }
 
 fn fingerprint(pkg: &dpkg::DpkgPackage, deps: &[String], files: &[files::FileEntry]) -> String {
@@ -133,7 +154,7 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
 
     let stones = dir.join("stones");
     fs::create_dir_all(&stones).map_err(RootError::io("creating", &stones))?;
-    let state_path = dir.join("import-state.json");
+    let state_path = dir.join(STATE_FILE);
     let old_state: State = fs::read(&state_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -149,6 +170,7 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
     progress.start(chosen.len());
     let mut state = State {
         format: FORMAT,
+        seeds: current_seeds(),
         packages: BTreeMap::new(),
     };
     let mut metas = Vec::new();
