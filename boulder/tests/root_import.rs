@@ -10,15 +10,11 @@ use std::process::Command;
 
 use boulder::root::{import, Cache};
 
-#[test]
-fn a_second_import_packs_only_what_changed() {
-    if !have_dpkg() {
-        return;
-    }
-    // Makes the shared import if no other test did yet (under its lock).
+/// A cache of its own holding a copy of the shared test cache's host
+/// repository (imported first if no other test did yet, under its lock).
+fn copy_of_the_shared_import() -> (tempfile::TempDir, Cache) {
     let shared = Cache::open(Some(&cache_dir())).expect("shared cache");
     import::import_host(&shared, false).expect("import");
-
     let tmp = tempfile::tempdir().expect("tempdir");
     let cache = Cache::open(Some(tmp.path())).expect("cache");
     let repos = cache.repos_dir();
@@ -30,7 +26,15 @@ fn a_second_import_packs_only_what_changed() {
         .status()
         .expect("cp");
     assert!(status.success());
+    (tmp, cache)
+}
 
+#[test]
+fn a_second_import_packs_only_what_changed() {
+    if !have_dpkg() {
+        return;
+    }
+    let (_tmp, cache) = copy_of_the_shared_import();
     let again = import::import_host(&cache, true).expect("re-import");
     assert!(again.packages > 50, "{again:?}");
     assert!(again.repacked.is_empty(), "{:?}", again.repacked);
@@ -67,19 +71,7 @@ fn an_import_made_from_other_seeds_is_made_again_when_needed() {
     if !have_dpkg() {
         return;
     }
-    let shared = Cache::open(Some(&cache_dir())).expect("shared cache");
-    import::import_host(&shared, false).expect("import");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let cache = Cache::open(Some(tmp.path())).expect("cache");
-    let repos = cache.repos_dir();
-    std::fs::create_dir_all(&repos).expect("repos dir");
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(import::host_repo_dir(&shared))
-        .arg(&repos)
-        .status()
-        .expect("cp");
-    assert!(status.success());
+    let (_tmp, cache) = copy_of_the_shared_import();
 
     // Up to date: nothing is done.
     let unchanged = import::import_host(&cache, false).expect("import");
