@@ -49,17 +49,7 @@ fn load(
         fs::write(&mark, meta.id()).map_err(RootError::io("writing", &mark))?;
     }
     let layouts = reader.layout().iter().map(LayoutRecord::from).collect();
-    let meta = PackageMeta {
-        id,
-        name: meta.name.clone(),
-        version: meta.version.clone(),
-        source_release: meta.source_release,
-        build_release: meta.build_release,
-        architecture: meta.architecture.clone(),
-        conflicts: meta.conflicts.iter().map(|c| c.to_string()).collect(),
-        ..Default::default()
-    };
-    Ok((meta, layouts))
+    Ok((PackageMeta::from_stone(id, meta), layouts))
 }
 
 /// Blits the picked packages to `target` (which must not exist), atomically.
