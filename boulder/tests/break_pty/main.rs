@@ -156,7 +156,11 @@ fn break_continue_keeps_state_on_a_terminal() {
     pty.send("\x1a");
     pty.expect("Stopped");
     pty.expect(prompt);
-    pty.line("kill -KILL %1; wait; echo killed-$((1+1))");
+    // `wait` returns at once for a stopped job, before bash has seen the
+    // kill; loop until the job is gone, or `exit` finds it still stopped.
+    pty.line(
+        "kill -KILL %1; while kill -0 %1 2>/dev/null; do sleep 0.05; done; echo killed-$((1+1))",
+    );
     pty.expect("killed-2");
     pty.expect(prompt);
     pty.line("exit");
