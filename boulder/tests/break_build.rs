@@ -9,7 +9,7 @@
 mod pty;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use moss_core::stone::StoneReader;
@@ -21,11 +21,7 @@ fn cache_dir() -> PathBuf {
 }
 
 fn have_dpkg() -> bool {
-    let found = Path::new("/var/lib/dpkg/status").exists();
-    if !found {
-        eprintln!("SKIP: no dpkg database; the host profile cannot be imported here");
-    }
-    found
+    test_support::have_dpkg("break_build")
 }
 
 const HEADER: &str = "name        : breaktest

@@ -502,7 +502,7 @@ fn fixtures() -> Option<std::path::PathBuf> {
 fn fixture_recipes_expand() {
     use boulder::macros::{TuningRequest, TuningSetting};
     let Some(fixtures) = fixtures() else {
-        println!("SKIPPED fixture_recipes_expand: ../shared/fixtures is absent");
+        test_support::missing("fixture_recipes_expand", "../shared/fixtures is absent");
         return;
     };
     let library = MacroLibrary::embedded().unwrap();

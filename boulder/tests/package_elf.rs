@@ -33,7 +33,7 @@ struct Built {
 fn tool_missing(test: &str) -> bool {
     for tool in ["gcc", "objcopy", "strip"] {
         if Command::new(tool).arg("--version").output().is_err() {
-            println!("SKIPPED {test}: `{tool}` is not installed");
+            test_support::missing(test, &format!("`{tool}` is not installed"));
             return true;
         }
     }

@@ -19,7 +19,7 @@ fn fixtures(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("SKIPPED {test}: ../shared/fixtures is absent");
+        test_support::missing(test, "../shared/fixtures is absent");
         None
     }
 }

@@ -89,7 +89,10 @@ fn no_user_namespaces_gives_a_host_fix() {
     // Inside a user namespace of our own whose limit of nested user
     // namespaces is 0, the sandbox must explain how to fix the host.
     if !std::path::Path::new("/usr/bin/unshare").exists() {
-        println!("SKIPPED no_user_namespaces_gives_a_host_fix: /usr/bin/unshare is absent");
+        test_support::missing(
+            "no_user_namespaces_gives_a_host_fix",
+            "/usr/bin/unshare is absent",
+        );
         return;
     }
     let root = root();

@@ -16,7 +16,7 @@ fn fixture() -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: ../shared/fixtures is absent");
+        test_support::missing("trigger_fixture", "../shared/fixtures is absent");
         None
     }
 }

@@ -46,5 +46,5 @@ pub fn command(name: &str) -> Command {
 
 /// Print why a test is skipped, in a form that stands out in `cargo test` output.
 pub fn skip(test: &str, why: &str) {
-    eprintln!("SKIPPED {test}: {why}");
+    test_support::missing(test, why);
 }

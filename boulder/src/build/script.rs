@@ -531,7 +531,7 @@ mod tests {
     #[test]
     fn rc_and_scripts_are_valid_bash() {
         let Ok(bash) = which("bash") else {
-            eprintln!("SKIP: no bash on this host");
+            test_support::missing("rc_and_scripts_are_valid_bash", "no bash on this host");
             return;
         };
         scripts_for(RECIPE, |scripts| {

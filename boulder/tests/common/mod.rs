@@ -3,7 +3,6 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// One boulder cache per target directory, shared by every root test: the
 /// host import is slow, and boulder's own lock keeps concurrent users apart.
@@ -21,9 +20,5 @@ pub fn workspace() -> PathBuf {
 
 /// The host import needs dpkg; elsewhere the tests say so and pass.
 pub fn have_dpkg() -> bool {
-    let found = Command::new("dpkg-query").arg("--version").output().is_ok();
-    if !found {
-        eprintln!("SKIP: this host has no dpkg, so there is no host profile to import");
-    }
-    found
+    test_support::have_dpkg("a host-profile test")
 }

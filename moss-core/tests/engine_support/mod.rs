@@ -22,7 +22,7 @@ pub fn fixtures() -> Option<PathBuf> {
 }
 
 pub fn skip(test: &str) {
-    eprintln!("SKIPPED {test}: ../shared/fixtures is absent");
+    test_support::missing(test, "../shared/fixtures is absent");
 }
 
 pub fn moss_command(root: &Path) -> Command {

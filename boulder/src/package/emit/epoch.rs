@@ -97,7 +97,7 @@ mod tests {
             .map(|o| !o.status.success())
             .unwrap_or(true)
         {
-            eprintln!("SKIP: git is not available");
+            test_support::missing("epoch", "git is not available");
             return;
         }
         let recipe = dir.path().join("stone.yaml");
