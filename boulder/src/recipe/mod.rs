@@ -11,7 +11,7 @@ pub mod model;
 mod parse;
 pub mod problem;
 pub mod reference;
-mod restricted;
+pub mod restricted;
 pub mod schema;
 pub mod yaml;
 

@@ -26,6 +26,11 @@ pub fn run(args: &Args) -> miette::Result<()> {
             .meta()
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the metadata of {}", file.display()))?;
+        // The name and version become a folder name: refuse what could escape `-o`.
+        crate::name::check_package_name(&meta.name)
+            .and_then(|()| crate::name::check_version(&meta.version))
+            .into_diagnostic()
+            .wrap_err_with(|| format!("{} cannot be extracted", file.display()))?;
         let id = meta.id();
         crate::stone::check_layout_path(&id)
             .into_diagnostic()

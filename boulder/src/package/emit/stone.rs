@@ -119,6 +119,9 @@ pub fn write(
             _ => None,
         })
         .collect();
+    // The file name is made of these: nothing that could leave the output directory.
+    moss_core::name::check_package_name(&meta.name)?;
+    moss_core::name::check_version(&meta.version)?;
     let path = options.output_dir.join(meta.file_name());
     let partial = options
         .output_dir
