@@ -253,7 +253,7 @@ fn stones(dir: &Path) -> BTreeMap<String, (Meta, Vec<String>)> {
     for entry in fs::read_dir(dir).expect("output") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "stone") {
-            let mut reader = StoneReader::open_path(&path).expect("stone");
+            let reader = StoneReader::open_path(&path).expect("stone");
             let meta = reader.meta().expect("meta");
             let files = reader.layout().iter().map(|e| e.usr_path()).collect();
             found.insert(meta.name.clone(), (meta, files));

@@ -134,3 +134,60 @@ fn names_and_versions_that_are_not_one_path_component_are_refused() {
     assert!(ok, "{stderr}");
     assert!(output.join("good-1.0-1.x86_64/usr/bin/tool").is_file());
 }
+
+/// A repository index entry with a name or hash that could become a path is
+/// refused when the index is read, before anything is fetched or cached.
+#[test]
+fn index_entries_with_unsafe_names_or_hashes_are_refused() {
+    use moss_core::repo::{index::write_index_file, read_index, RepoError};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let entry = |name: &str, version: &str, hash: &str| Meta {
+        name: name.to_string(),
+        version: version.to_string(),
+        source_release: 1,
+        build_release: 1,
+        architecture: "x86_64".to_string(),
+        source_id: "test".to_string(),
+        package_uri: Some("pool/x.stone".to_string()),
+        package_hash: Some(hash.to_string()),
+        package_size: Some(1),
+        ..Meta::default()
+    };
+    let good_hash = "ab".repeat(32);
+    let cases = [
+        (
+            entry("a/b", "1", &good_hash),
+            "package name `a/b` contains `/`",
+        ),
+        (
+            entry("ok", "../1", &good_hash),
+            "version `../1` starts with `.`",
+        ),
+        (
+            entry("ok", "1", "../../etc/passwd"),
+            "not 64 hexadecimal digits",
+        ),
+    ];
+    for (i, (meta, message)) in cases.into_iter().enumerate() {
+        let path = tmp.path().join(format!("{i}.index"));
+        write_index_file(&path, &[meta]).expect("write the index");
+        let error = read_index(&path).expect_err(message);
+        assert!(
+            matches!(
+                error,
+                RepoError::UnsafeName { .. } | RepoError::BadHash { .. }
+            ),
+            "{error:?}"
+        );
+        let shown = format!(
+            "{error} {}",
+            std::error::Error::source(&error)
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        );
+        assert!(shown.contains(message), "{shown}");
+    }
+    let path = tmp.path().join("good.index");
+    write_index_file(&path, &[entry("ok", "1.0", &good_hash)]).expect("write the index");
+    assert_eq!(read_index(&path).expect("a good index reads").len(), 1);
+}

@@ -93,7 +93,7 @@ impl Diagnostic for RecipeDiagnostic {
         let help = self.problem.help.as_ref();
         match (self.problem.severity, self.is_error) {
             (Severity::Tolerated, false) => Some(Box::new(format!(
-                "{}upstream boulder ignores this too; `--strict` refuses it",
+                "{}upstream boulder accepts this, so the build goes on; `--strict` refuses it",
                 help.map_or(String::new(), |h| format!("{h}\n"))
             ))),
             _ => help.map(|h| Box::new(h) as Box<dyn std::fmt::Display>),
