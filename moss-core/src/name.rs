@@ -12,6 +12,8 @@
 pub enum NameKind {
     Package,
     Version,
+    /// A stone's architecture (`x86_64`), also part of `moss extract`'s folder names.
+    Architecture,
 }
 
 impl NameKind {
@@ -19,6 +21,7 @@ impl NameKind {
         match self {
             NameKind::Package => "package name",
             NameKind::Version => "version",
+            NameKind::Architecture => "architecture",
         }
     }
 }
@@ -64,6 +67,18 @@ pub fn check_package_name(name: &str) -> Result<(), NameError> {
 /// Checks a version.
 pub fn check_version(version: &str) -> Result<(), NameError> {
     check(NameKind::Version, version)
+}
+
+/// Checks a stone's name, version and architecture, the parts of its folder and
+/// file names.
+pub fn check_stone_identity(
+    name: &str,
+    version: &str,
+    architecture: &str,
+) -> Result<(), NameError> {
+    check(NameKind::Package, name)?;
+    check(NameKind::Version, version)?;
+    check(NameKind::Architecture, architecture)
 }
 
 /// Checks `name` as one path component of kind `kind`.

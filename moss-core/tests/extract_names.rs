@@ -13,12 +13,23 @@ use moss_core::stone::{scan_tree, Meta, StoneWriter, WriteOptions};
 
 /// Writes a stone of the tree `usr` with `name` and `version`.
 fn stone(dir: &Path, file: &str, usr: &Path, name: &str, version: &str) -> PathBuf {
+    stone_for(dir, file, usr, name, version, "x86_64")
+}
+
+fn stone_for(
+    dir: &Path,
+    file: &str,
+    usr: &Path,
+    name: &str,
+    version: &str,
+    architecture: &str,
+) -> PathBuf {
     let meta = Meta {
         name: name.to_string(),
         version: version.to_string(),
         source_release: 1,
         build_release: 1,
-        architecture: "x86_64".to_string(),
+        architecture: architecture.to_string(),
         source_id: "test".to_string(),
         ..Meta::default()
     };

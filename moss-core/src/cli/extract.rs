@@ -26,9 +26,9 @@ pub fn run(args: &Args) -> miette::Result<()> {
             .meta()
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the metadata of {}", file.display()))?;
-        // The name and version become a folder name: refuse what could escape `-o`.
-        crate::name::check_package_name(&meta.name)
-            .and_then(|()| crate::name::check_version(&meta.version))
+        // Name, version and architecture become a folder name: refuse what could
+        // escape `-o` or reach through what an earlier stone extracted.
+        crate::name::check_stone_identity(&meta.name, &meta.version, &meta.architecture)
             .into_diagnostic()
             .wrap_err_with(|| format!("{} cannot be extracted", file.display()))?;
         let id = meta.id();

@@ -120,8 +120,7 @@ pub fn write(
         })
         .collect();
     // The file name is made of these: nothing that could leave the output directory.
-    moss_core::name::check_package_name(&meta.name)?;
-    moss_core::name::check_version(&meta.version)?;
+    moss_core::name::check_stone_identity(&meta.name, &meta.version, &meta.architecture)?;
     let path = options.output_dir.join(meta.file_name());
     let partial = options
         .output_dir
