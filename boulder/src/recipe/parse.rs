@@ -318,7 +318,7 @@ impl Reader {
             _ => node.span.clone(),
         };
         let code = match kind {
-            NameKind::Package => "recipe::bad-name",
+            NameKind::Package | NameKind::Architecture => "recipe::bad-name",
             NameKind::Version => "recipe::bad-version",
         };
         self.error(
