@@ -219,3 +219,45 @@ impl SourceCode for Snippet {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every offset of lines around and far beyond the window, with multi-byte
+    /// characters at the clip points: no panic, and the header names the file
+    /// line and the byte column miette counts.
+    #[test]
+    fn clipped_snippets_keep_exact_positions() {
+        for length in [0, 1, WINDOW - 1, WINDOW + 9, 2 * WINDOW + 3, 70_000] {
+            let line: String = (0..length).map(|i| ['a', 'é', '€', 'z'][i % 4]).collect();
+            let text = Arc::new(format!("first: 1\n{line}\nlast: 2\n"));
+            let index = LineIndex::new(&text);
+            let start = "first: 1\n".len();
+            let step = (line.len() / 50).max(1);
+            let mut offset = start;
+            while offset <= start + line.len() {
+                if text.is_char_boundary(offset) {
+                    let end = (offset + 3).min(start + line.len());
+                    let problem = Problem::new("recipe::test", "test", offset..end);
+                    let diagnostic = RecipeDiagnostic::with_index(
+                        "stone.yaml",
+                        &index,
+                        problem,
+                        Strictness::Strict,
+                    );
+                    let shown = format!("{:?}", miette::Report::new(diagnostic.clone()));
+                    let header = format!("[stone.yaml:2:{}]", offset - start + 1);
+                    assert!(shown.contains(&header), "{length} {offset}: {shown}");
+                    assert!(
+                        shown.len() < 4 * WINDOW + 2_000,
+                        "{length}: {} bytes",
+                        shown.len()
+                    );
+                    assert_eq!(diagnostic.line, 2);
+                }
+                offset += step;
+            }
+        }
+    }
+}
