@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod fetch;
 pub mod installation;
+pub mod name;
 pub mod repo;
 pub mod resolve;
 pub mod sandbox;

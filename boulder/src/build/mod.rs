@@ -43,6 +43,7 @@ use thiserror::Error;
 use crate::package::emit::manifest::{self, Verification};
 use crate::package::emit::{self, epoch, EmitError, EmitOptions, Emitted, SourceInfo};
 use crate::recipe::check::{CheckReport, Engine as CheckEngine, EngineError as CheckEngineError};
+use crate::recipe::problem::Strictness;
 use crate::recipe::{DiscoverError, LoadError, Phase, HOST_ARCH};
 use crate::root::{self, BuildDirs, Cache, RootError, RootRequest};
 use crate::upstream::UpstreamError;
@@ -79,6 +80,9 @@ pub struct BuildRequest {
     pub break_on_failure: bool,
     /// Without a terminal, a breakpoint stops the build instead of being skipped.
     pub break_strict: bool,
+    /// Refuse the recipe for everything `recipe check` refuses, also for what
+    /// upstream boulder accepts (unknown keys), instead of warning.
+    pub strict: bool,
 }
 
 impl BuildRequest {
@@ -98,6 +102,7 @@ impl BuildRequest {
             break_function: None,
             break_on_failure: false,
             break_strict: false,
+            strict: false,
         }
     }
 }
@@ -149,8 +154,12 @@ pub enum BuildError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Macros(#[from] CheckEngineError),
-    #[error("the recipe {} has {} problem(s)", .0.path.display(), .0.problems.len())]
-    Invalid(Box<CheckReport>),
+    #[error("the recipe {} has {} error(s)", report.path.display(), report.error_count(*strictness))]
+    Invalid {
+        report: Box<CheckReport>,
+        /// How the problems were weighed (the report holds warnings too).
+        strictness: Strictness,
+    },
     #[error(transparent)]
     Script(#[from] ScriptError),
     #[error(transparent)]
@@ -236,8 +245,19 @@ pub fn build(
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let engine = CheckEngine::with_data_dirs(&request.data_dirs)?;
     let checked = engine.check_file(&recipe_path)?;
-    if !checked.problems.is_empty() {
-        return Err(BuildError::Invalid(Box::new(checked)));
+    let strictness = if request.strict {
+        Strictness::Strict
+    } else {
+        Strictness::Lenient
+    };
+    if checked.error_count(strictness) > 0 {
+        return Err(BuildError::Invalid {
+            report: Box::new(checked),
+            strictness,
+        });
+    }
+    for warning in checked.diagnostics_with(strictness) {
+        report(Event::Warning(&warning.summary()));
     }
     let recipe = &checked.recipe;
     let (source_date_epoch, _) = epoch::source_date_epoch(&recipe_path);

@@ -16,6 +16,7 @@ use crate::package::{
     PackagePaths, PackageSettings, Rules, Tools,
 };
 use crate::recipe::model::{PackageBlock, Toolchain};
+use crate::recipe::restricted::{self, Identity};
 use crate::recipe::Recipe;
 
 /// Everything collection and analysis need, with every macro expanded.
@@ -35,12 +36,11 @@ pub enum PlanError {
     Script(#[from] ScriptError),
     #[error("bad package rules")]
     Rules(#[from] crate::package::rules::RuleError),
+    #[error("the macro library's package `{package}`: {message}")]
+    Template { package: String, message: String },
 }
 
-type Expand<'a> = dyn Fn(&str) -> Result<String, ScriptError> + 'a;
-type ExpandAll<'a> = dyn Fn(&[String]) -> Result<Vec<String>, ScriptError> + 'a;
-
-/// One package definition, whatever it came from.
+/// One package definition, whatever it came from, with its fields expanded.
 struct Definition {
     name: String,
     summary: Option<String>,
@@ -50,18 +50,26 @@ struct Definition {
 }
 
 /// Builds the plan for `recipe`.
+///
+/// Only the fields upstream expands are expanded, and only with the three values
+/// package fields know (`%(name)`, `%(version)`, `%(release)`): the recipe's own
+/// package fields were expanded when the recipe was read, the macro library's
+/// templates are expanded here. Definitions of the same package merge as upstream
+/// merges them: paths, rundeps and their excludes add up, and the later
+/// definition's summary and description (or else the recipe's) replace the earlier.
 pub fn plan(recipe: &Recipe, scripts: &RecipeScripts<'_>) -> Result<PackagePlan, PlanError> {
-    let target = scripts.main_target();
-    let expand = |text: &str| target.expand_text(text);
-    let expand_all = |texts: &[String]| -> Result<Vec<String>, ScriptError> {
-        texts.iter().map(|t| expand(t)).collect()
+    let source = &recipe.source;
+    let identity = Identity {
+        name: &source.name.value,
+        version: &source.version.value,
+        release: source.release.value,
     };
 
     // Templates of every built target, base first; the first of a name wins.
     let mut templates: Vec<Definition> = Vec::new();
     for built in scripts.targets() {
         for template in built.context().target().packages() {
-            let definition = from_template(template, &expand, &expand_all)?;
+            let definition = from_template(template, identity)?;
             if !templates.iter().any(|t| t.name == definition.name) {
                 templates.push(definition);
             }
@@ -82,13 +90,12 @@ pub fn plan(recipe: &Recipe, scripts: &RecipeScripts<'_>) -> Result<PackagePlan,
 
     let root_summary = recipe.package.summary.as_ref().map(|s| s.value.clone());
     let root_description = recipe.package.description.as_ref().map(|s| s.value.clone());
-    let main_name = expand(&recipe.source.name.value)?;
-    let main = from_block(main_name, &recipe.package, &expand, &expand_all)?;
-    let mut subpackages = Vec::new();
-    for sub in &recipe.packages {
-        let name = expand(&sub.name.value)?;
-        subpackages.push(from_block(name, &sub.block, &expand, &expand_all)?);
-    }
+    let main = from_block(source.name.value.clone(), &recipe.package);
+    let subpackages: Vec<Definition> = recipe
+        .packages
+        .iter()
+        .map(|sub| from_block(sub.name.value.clone(), &sub.block))
+        .collect();
 
     let mut plan = PackagePlan {
         templates: templates
@@ -118,20 +125,18 @@ pub fn plan(recipe: &Recipe, scripts: &RecipeScripts<'_>) -> Result<PackagePlan,
         let settings = plan.settings.entry(definition.name.clone()).or_default();
         merge(settings, &definition.settings);
         let info = plan.info.entry(definition.name.clone()).or_default();
-        if let Some(summary) = &definition.summary {
-            info.summary = summary.clone();
-        }
-        if let Some(description) = &definition.description {
-            info.description = description.clone();
-        }
+        info.summary = definition
+            .summary
+            .clone()
+            .or_else(|| root_summary.clone())
+            .unwrap_or_default();
+        info.description = definition
+            .description
+            .clone()
+            .or_else(|| root_description.clone())
+            .unwrap_or_default();
     }
     for (name, info) in plan.info.iter_mut() {
-        if info.summary.is_empty() {
-            info.summary = root_summary.clone().unwrap_or_default();
-        }
-        if info.description.is_empty() {
-            info.description = root_description.clone().unwrap_or_default();
-        }
         if let Some(settings) = plan.settings.get(name) {
             info.rundeps = settings.rundeps.clone();
             info.rundeps_exclude = settings.rundeps_exclude.clone();
@@ -140,6 +145,9 @@ pub fn plan(recipe: &Recipe, scripts: &RecipeScripts<'_>) -> Result<PackagePlan,
     Ok(plan)
 }
 
+/// Adds what `from` lists to `into`. Upstream keeps only the later definition's
+/// `provides-exclude` and `conflicts`; a second definition that drops a conflict
+/// unnoticed is a trap, so these add up like the rest.
 fn merge(into: &mut PackageSettings, from: &PackageSettings) {
     let add = |into: &mut Vec<String>, from: &[String]| {
         for item in from {
@@ -154,56 +162,57 @@ fn merge(into: &mut PackageSettings, from: &PackageSettings) {
     add(&mut into.conflicts, &from.conflicts);
 }
 
+/// A template of the macro library; its name, summary, description, paths and
+/// rundeps are expanded as upstream expands them, the rest is literal.
 fn from_template(
     template: &PackageTemplate,
-    expand: &Expand<'_>,
-    expand_all: &ExpandAll<'_>,
-) -> Result<Definition, ScriptError> {
+    identity: Identity<'_>,
+) -> Result<Definition, PlanError> {
+    let expand = |text: &str| {
+        restricted::expand(text, identity).map_err(|error| PlanError::Template {
+            package: template.name.clone(),
+            message: error.message,
+        })
+    };
+    let expand_all = |texts: &[String]| -> Result<Vec<String>, PlanError> {
+        texts.iter().map(|t| expand(t)).collect()
+    };
     let paths: Vec<String> = template.paths.iter().map(|p| p.pattern.clone()).collect();
     Ok(Definition {
         name: expand(&template.name)?,
         summary: template.summary.as_deref().map(expand).transpose()?,
-        description: template.description.as_deref().map(expand).transpose()?,
+        description: template
+            .description
+            .as_deref()
+            .map(|d| expand(d.trim()))
+            .transpose()?,
         paths: expand_all(&paths)?,
         settings: PackageSettings {
             rundeps: expand_all(&template.rundeps)?,
-            rundeps_exclude: expand_all(&template.rundeps_exclude)?,
-            provides_exclude: expand_all(&template.provides_exclude)?,
-            conflicts: expand_all(&template.conflicts)?,
+            rundeps_exclude: template.rundeps_exclude.clone(),
+            provides_exclude: template.provides_exclude.clone(),
+            conflicts: template.conflicts.clone(),
         },
     })
 }
 
-fn from_block(
-    name: String,
-    block: &PackageBlock,
-    expand: &Expand<'_>,
-    expand_all: &ExpandAll<'_>,
-) -> Result<Definition, ScriptError> {
+/// A package of the recipe: its fields were expanded when the recipe was read.
+fn from_block(name: String, block: &PackageBlock) -> Definition {
     let values = |list: &[crate::recipe::Spanned<String>]| -> Vec<String> {
         list.iter().map(|s| s.value.clone()).collect()
     };
-    let paths: Vec<String> = block.paths.iter().map(|p| p.glob.value.clone()).collect();
-    Ok(Definition {
+    Definition {
         name,
-        summary: block
-            .summary
-            .as_ref()
-            .map(|s| expand(&s.value))
-            .transpose()?,
-        description: block
-            .description
-            .as_ref()
-            .map(|s| expand(&s.value))
-            .transpose()?,
-        paths: expand_all(&paths)?,
+        summary: block.summary.as_ref().map(|s| s.value.clone()),
+        description: block.description.as_ref().map(|s| s.value.clone()),
+        paths: block.paths.iter().map(|p| p.glob.value.clone()).collect(),
         settings: PackageSettings {
-            rundeps: expand_all(&values(&block.rundeps))?,
-            rundeps_exclude: expand_all(&values(&block.rundeps_exclude))?,
-            provides_exclude: expand_all(&values(&block.provides_exclude))?,
-            conflicts: expand_all(&values(&block.conflicts))?,
+            rundeps: values(&block.rundeps),
+            rundeps_exclude: values(&block.rundeps_exclude),
+            provides_exclude: values(&block.provides_exclude),
+            conflicts: values(&block.conflicts),
         },
-    })
+    }
 }
 
 /// The split/strip programs for the recipe's toolchain, falling back to the

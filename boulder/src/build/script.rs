@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::macros::{MacroError, MacroLibrary, ScriptContext, Segment, TuningError, TuningRequest};
 use crate::recipe::check::{facts, tuning_requests};
-use crate::recipe::problem::line_column;
+use crate::recipe::problem::{line_column, LineIndex};
 use crate::recipe::{Phase, Recipe, Script, Target};
 
 /// The `boulder_break` used when nothing better is installed: it reports the
@@ -317,8 +317,12 @@ impl<'a> TargetScripts<'a> {
         let mut lines = Vec::new();
         let mut offset = 0;
         let mut errors = Vec::new();
+        // One index for the whole phase: a lookup per line stays logarithmic.
+        let index = LineIndex::new(self.recipe_text);
         for input in script.text.split_inclusive('\n') {
-            let line = self.line_of(script, offset);
+            let line = index.line(script.file_offset(offset));
+            // The body ends with a line break here; count only what this line adds.
+            let before = body.len();
             offset += input.len();
             let expansion = match self.context.expand(input) {
                 Ok(expansion) => expansion,
@@ -353,7 +357,7 @@ impl<'a> TargetScripts<'a> {
             if !body.is_empty() && !body.ends_with('\n') {
                 body.push('\n');
             }
-            let produced = body.matches('\n').count() - lines.len();
+            let produced = body[before..].matches('\n').count();
             lines.extend(std::iter::repeat_n(line, produced));
         }
         if !errors.is_empty() {

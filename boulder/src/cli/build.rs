@@ -46,6 +46,10 @@ pub struct BuildArgs {
     /// Without a terminal, fail at a breakpoint instead of reporting and skipping it.
     #[arg(long)]
     pub break_strict: bool,
+    /// Refuse the recipe for every mistake `recipe check` reports, also for those
+    /// upstream boulder accepts (unknown keys), which are otherwise warnings.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -72,6 +76,7 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         jobs: args.jobs,
         break_on_failure: args.break_on_failure,
         break_strict: args.break_strict,
+        strict: args.strict,
         ..BuildRequest::new(&args.recipe)
     };
     let tty = std::io::stdout().is_terminal();
@@ -100,14 +105,14 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
             print_stdout(&out);
             Ok(ExitCode::SUCCESS)
         }
-        Err(BuildError::Invalid(report)) => {
-            for diagnostic in report.diagnostics() {
+        Err(BuildError::Invalid { report, strictness }) => {
+            for diagnostic in report.diagnostics_with(strictness) {
                 eprintln!("{:?}", miette::Report::new(diagnostic));
             }
             eprintln!(
-                "{}: {} problem(s); nothing was built",
+                "{}: {} error(s); nothing was built",
                 report.path.display(),
-                report.problems.len()
+                report.error_count(strictness)
             );
             Ok(ExitCode::FAILURE)
         }

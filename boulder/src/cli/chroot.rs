@@ -72,8 +72,10 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         .map_err(|e| miette::miette!("cannot read recipe {}: {e}", path.display()))?;
     let engine = CheckEngine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     let checked = engine.check_file(&path).into_diagnostic()?;
-    if !checked.problems.is_empty() {
-        for diagnostic in checked.diagnostics() {
+    // As lenient as `build`, whose root this enters.
+    let lenient = crate::recipe::problem::Strictness::Lenient;
+    if checked.error_count(lenient) > 0 {
+        for diagnostic in checked.diagnostics_with(lenient) {
             eprintln!("{:?}", miette::Report::new(diagnostic));
         }
         return Err(miette::miette!("{} is not a valid recipe", path.display()));

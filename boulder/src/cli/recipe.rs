@@ -1,5 +1,6 @@
 //! `boulder recipe check|expand`: validate recipes and show their final scripts.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,6 +9,7 @@ use miette::IntoDiagnostic;
 
 use crate::recipe::check::{self, CheckReport};
 use crate::recipe::diagnostic::RecipeDiagnostic;
+use crate::recipe::problem::Strictness;
 
 #[derive(Debug, Subcommand)]
 pub enum RecipeCommand {
@@ -54,6 +56,10 @@ pub struct ExpandArgs {
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
+    /// Refuse the recipe for every mistake `recipe check` reports, also for those
+    /// upstream boulder accepts (unknown keys), which are otherwise warnings.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
@@ -74,10 +80,14 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     for file in &files {
         reports.push(engine.check_file(file).into_diagnostic()?);
     }
-    let errors: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let errors: usize = reports
+        .iter()
+        .map(|r| r.error_count(Strictness::Strict))
+        .sum();
+    let warnings = reports.iter().map(|r| r.problems.len()).sum::<usize>() - errors;
     match args.format {
-        Format::Human => print_human(&reports, errors),
-        Format::Json => print_json(&reports, errors),
+        Format::Human => print_human(&reports, errors, warnings),
+        Format::Json => print_json(&reports, errors, warnings),
     }
     Ok(if errors == 0 {
         ExitCode::SUCCESS
@@ -86,24 +96,38 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     })
 }
 
-fn print_human(reports: &[CheckReport], errors: usize) {
+fn print_human(reports: &[CheckReport], errors: usize, warnings: usize) {
+    // One buffered writer: a hundred thousand diagnostics are one stream, not a
+    // lock and a flush each.
+    let stderr = std::io::stderr();
+    let mut err = std::io::BufWriter::new(stderr.lock());
     for report in reports {
         for diagnostic in report.diagnostics() {
-            eprintln!("{:?}", miette::Report::new(diagnostic));
+            let _ = writeln!(err, "{:?}", miette::Report::new(diagnostic));
         }
     }
-    let failed = reports.iter().filter(|r| !r.problems.is_empty()).count();
+    let _ = err.flush();
+    drop(err);
+    let failed = reports
+        .iter()
+        .filter(|r| r.error_count(Strictness::Strict) > 0)
+        .count();
+    let warned = if warnings == 0 {
+        String::new()
+    } else {
+        format!(", {warnings} warning(s)")
+    };
     if errors == 0 {
-        println!("checked {} recipe(s): all valid", reports.len());
+        println!("checked {} recipe(s): all valid{warned}", reports.len());
     } else {
         println!(
-            "checked {} recipe(s): {errors} error(s) in {failed} recipe(s)",
+            "checked {} recipe(s): {errors} error(s) in {failed} recipe(s){warned}",
             reports.len()
         );
     }
 }
 
-fn print_json(reports: &[CheckReport], errors: usize) {
+fn print_json(reports: &[CheckReport], errors: usize, warnings: usize) {
     let diagnostics: Vec<serde_json::Value> = reports
         .iter()
         .flat_map(|report| report.diagnostics())
@@ -113,6 +137,7 @@ fn print_json(reports: &[CheckReport], errors: usize) {
                 "line": d.line,
                 "column": d.column,
                 "code": d.problem.code,
+                "severity": if d.is_error { "error" } else { "warning" },
                 "message": d.problem.message,
                 "label": d.problem.label,
                 "suggestion": d.problem.suggestion,
@@ -125,6 +150,7 @@ fn print_json(reports: &[CheckReport], errors: usize) {
     let document = serde_json::json!({
         "recipes": reports.len(),
         "errors": errors,
+        "warnings": warnings,
         "diagnostics": diagnostics,
     });
     write_stdout(&format!("{document:#}\n"));
@@ -141,10 +167,16 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     };
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     let report = engine.check_file(file).into_diagnostic()?;
-    if !report.problems.is_empty() {
-        for diagnostic in report.diagnostics() {
-            eprintln!("{:?}", miette::Report::new(diagnostic));
-        }
+    // Like `build`: what upstream accepts is expanded, with a warning.
+    let strictness = if args.strict {
+        Strictness::Strict
+    } else {
+        Strictness::Lenient
+    };
+    for diagnostic in report.diagnostics_with(strictness) {
+        eprintln!("{:?}", miette::Report::new(diagnostic));
+    }
+    if report.error_count(strictness) > 0 {
         return Ok(ExitCode::FAILURE);
     }
     let phase = match args.phase.as_deref() {
@@ -182,6 +214,5 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
 
 /// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).
 fn write_stdout(text: &str) {
-    use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

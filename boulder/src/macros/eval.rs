@@ -14,6 +14,11 @@ pub const MAX_DEPTH: usize = 128;
 /// Upper bound of tokens processed for one script; stops exponential blow-ups
 /// (`a: %(b)%(b)`, `b: %(c)%(c)`, …) from user data directories.
 pub const MAX_STEPS: usize = 1_000_000;
+/// A long script earns a budget in proportion to its length (a 1,000,000-line
+/// phase is legitimate input): the bound becomes this many steps per input token
+/// where that is more than [`MAX_STEPS`], so blow-ups stay cut off and large
+/// scripts stay linear.
+pub const STEPS_PER_INPUT_TOKEN: usize = 256;
 
 /// One piece of an expanded script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +86,8 @@ pub(crate) struct Evaluator<'c, 'lib> {
     errors: Vec<MacroError>,
     stack: Vec<(Kind, &'c str)>,
     steps: usize,
+    /// The step bound of this script (see [`STEPS_PER_INPUT_TOKEN`]).
+    budget: usize,
     aborted: bool,
     toplevel_builtins: bool,
 }
@@ -95,6 +102,7 @@ impl<'c, 'lib> Evaluator<'c, 'lib> {
             errors: Vec::new(),
             stack: Vec::new(),
             steps: 0,
+            budget: MAX_STEPS,
             aborted: false,
             toplevel_builtins,
         }
@@ -149,14 +157,17 @@ impl<'c, 'lib> Evaluator<'c, 'lib> {
         tokens: &'c [Token],
         outer: Option<&Range<usize>>,
     ) {
+        if outer.is_none() {
+            self.budget = MAX_STEPS.max(tokens.len().saturating_mul(STEPS_PER_INPUT_TOKEN));
+        }
         for token in tokens {
             if self.aborted {
                 return;
             }
             self.steps += 1;
-            if self.steps > MAX_STEPS {
+            if self.steps > self.budget {
                 let span = outer.unwrap_or(&token.span).clone();
-                self.error(span, MacroErrorKind::TooLarge(MAX_STEPS), None);
+                self.error(span, MacroErrorKind::TooLarge(self.budget), None);
                 self.aborted = true;
                 return;
             }

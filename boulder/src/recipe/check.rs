@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::diagnostic::RecipeDiagnostic;
 use super::model::{Phase, Script, Target, Toolchain, TuningSetting, Upstream};
+use super::problem::{LineIndex, Strictness};
 use super::{LoadError, Problem, Recipe, HOST_ARCH};
 use crate::macros::{
     self, MacroError, MacroErrorKind, MacroLibrary, RecipeFacts, ScriptContext, Segment,
@@ -24,17 +25,36 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// The problems as renderable diagnostics.
+    /// The problems as renderable diagnostics, as `recipe check` weighs them.
     pub fn diagnostics(&self) -> Vec<RecipeDiagnostic> {
-        self.diagnostics_for(self.problems.clone())
+        self.diagnostics_with(Strictness::Strict)
+    }
+
+    /// The problems as renderable diagnostics, errors or warnings under `strictness`.
+    pub fn diagnostics_with(&self, strictness: Strictness) -> Vec<RecipeDiagnostic> {
+        self.render(self.problems.clone(), strictness)
     }
 
     /// Other problems of this file as renderable diagnostics.
     pub fn diagnostics_for(&self, problems: Vec<Problem>) -> Vec<RecipeDiagnostic> {
+        self.render(problems, Strictness::Strict)
+    }
+
+    /// How many problems refuse the recipe under `strictness`.
+    pub fn error_count(&self, strictness: Strictness) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.is_error(strictness))
+            .count()
+    }
+
+    /// One index for all problems, so positioning them is linear in their number.
+    fn render(&self, problems: Vec<Problem>, strictness: Strictness) -> Vec<RecipeDiagnostic> {
         let name = self.path.display().to_string();
+        let index = LineIndex::new(&self.text);
         problems
             .into_iter()
-            .map(|p| RecipeDiagnostic::new(&name, self.text.clone(), p))
+            .map(|p| RecipeDiagnostic::with_index(&name, &index, p, strictness))
             .collect()
     }
 }
@@ -495,12 +515,13 @@ fn assemble(
     text.push_str("\n\n");
     match context.expand(&script.text) {
         Ok(expansion) => {
+            let lines = LineIndex::new(recipe_text);
             for segment in &expansion.segments {
                 match segment {
                     Segment::Text(chunk) => text.push_str(chunk),
                     Segment::Breakpoint { exit, input_span } => {
                         let offset = script.file_offset(input_span.start);
-                        let (line, _) = super::problem::line_column(recipe_text, offset);
+                        let (line, _) = lines.line_column(offset);
                         let action = if *exit { "exit" } else { "continue" };
                         if !text.ends_with('\n') {
                             text.push('\n');

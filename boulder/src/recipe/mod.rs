@@ -11,7 +11,7 @@ pub mod model;
 mod parse;
 pub mod problem;
 pub mod reference;
-mod restricted;
+pub mod restricted;
 pub mod schema;
 pub mod yaml;
 
@@ -85,9 +85,12 @@ pub fn fuzz_check(data: &[u8]) {
     let engine = ENGINE.get_or_init(|| check::Engine::embedded().ok());
     let problems = match engine {
         Some(engine) => {
-            engine
-                .check_text(Path::new("fuzz.yaml"), Arc::new(text.clone()))
-                .problems
+            let report = engine.check_text(Path::new("fuzz.yaml"), Arc::new(text.clone()));
+            // Rendering every diagnostic (clipped snippets of any line) must not panic.
+            for diagnostic in report.diagnostics() {
+                let _ = format!("{:?}", miette::Report::new(diagnostic));
+            }
+            report.problems
         }
         None => parse(&text).1,
     };

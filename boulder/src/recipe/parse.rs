@@ -1,8 +1,6 @@
 //! Turns a YAML tree into a [`Recipe`], collecting every problem instead of stopping at
 //! the first one.
 
-use std::ops::Range;
-
 use super::model::{
     BuildBlock, Options, PackageBlock, PathKind, PathRule, Phase, Profile, Recipe, Script, Spanned,
     SubPackage, Toolchain, TuningEntry, TuningSetting, Upstream,
@@ -11,6 +9,7 @@ use super::problem::Problem;
 use super::restricted::{self, Identity};
 use super::schema::{self, KeySpec, ValueType};
 use super::yaml::{self, Node, NodeKind, PlainType, Scalar, Style};
+use moss_core::name::NameKind;
 
 /// Parses recipe text. Always returns a recipe (invalid fields keep their defaults) and
 /// every problem found.
@@ -70,7 +69,8 @@ impl Reader {
         whole: &Node,
     ) -> Vec<Field<'n>> {
         let all = || keys.iter().flat_map(|k| k.iter());
-        let mut seen: Vec<(&str, Range<usize>)> = Vec::new();
+        // A set: a map may hold any number of keys (hostile input), each looked up once.
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut fields = Vec::new();
         for (key, value) in entries {
             let Some(name) = key
@@ -91,7 +91,7 @@ impl Reader {
                 );
                 continue;
             };
-            if seen.iter().any(|(n, _)| *n == name) {
+            if !seen.insert(name) {
                 self.error(
                     Problem::new(
                         "recipe::duplicate-key",
@@ -103,18 +103,19 @@ impl Reader {
                 );
                 continue;
             }
-            seen.push((name, key.span.clone()));
             match schema::lookup(all(), name) {
                 Some(spec) => fields.push(Field { spec, value }),
                 None => {
                     let suggestion = schema::suggest(all(), name);
+                    // Upstream ignores unknown keys: `build` warns and goes on.
                     let mut problem = Problem::new(
                         "recipe::unknown-key",
                         format!("unknown key `{name}` in {context}"),
                         key.span.clone(),
                     )
                     .label("unknown key")
-                    .suggest(suggestion);
+                    .suggest(suggestion)
+                    .tolerated();
                     if suggestion.is_none() {
                         let names: Vec<&str> = all().map(|k| k.name).collect();
                         problem = problem.help(format!("known keys: {}", names.join(", ")));
@@ -124,7 +125,7 @@ impl Reader {
             }
         }
         for spec in all().filter(|k| k.required) {
-            if !seen.iter().any(|(n, _)| *n == spec.name) {
+            if !seen.contains(spec.name) {
                 let at = whole.span.start..whole.span.start;
                 self.error(
                     Problem::new(
@@ -297,6 +298,37 @@ impl Reader {
         out
     }
 
+    /// Reports `value` (the text of `node`) unless it is a safe name or version (see
+    /// [`moss_core::name`]); `literal` says the value is the node's text unchanged, so
+    /// the offending character itself can be pointed at.
+    fn path_safe(&mut self, node: &Node, value: &str, kind: NameKind, literal: bool) -> bool {
+        let Err(error) = moss_core::name::check(kind, value) else {
+            return true;
+        };
+        let span = match node.as_scalar() {
+            Some(scalar) if literal && !value.is_empty() => {
+                let start = scalar.file_offset(error.offset);
+                start
+                    ..start
+                        + value[error.offset..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8)
+            }
+            _ => node.span.clone(),
+        };
+        let code = match kind {
+            NameKind::Package | NameKind::Architecture => "recipe::bad-name",
+            NameKind::Version => "recipe::bad-version",
+        };
+        self.error(
+            Problem::new(code, error.to_string(), span)
+                .label("not allowed in a name")
+                .help("names and versions become file names: no `/`, NUL, control characters or whitespace, and no leading `.`"),
+        );
+        false
+    }
+
     /// Checks `text` against the restricted package-field environment.
     fn restricted(&mut self, node: &Node, id: Identity<'_>) -> Option<String> {
         let scalar = node.as_scalar()?;
@@ -319,7 +351,9 @@ impl Reader {
         }
     }
 
-    fn deps(&mut self, node: &Node, what: &str, id: Identity<'_>) -> Vec<Spanned<String>> {
+    /// A list of dependencies or providers. Only `rundeps` are expanded (with the
+    /// restricted package environment, `id`), as upstream does; the others are literal.
+    fn deps(&mut self, node: &Node, what: &str, id: Option<Identity<'_>>) -> Vec<Spanned<String>> {
         let items = self.list(node, what);
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -327,8 +361,15 @@ impl Reader {
                 self.wrong_type(&format!("{what} entry"), "a dependency string", item);
                 continue;
             }
-            let Some(expanded) = self.restricted(item, id) else {
-                continue;
+            let expanded = match id {
+                Some(id) => match self.restricted(item, id) {
+                    Some(expanded) => expanded,
+                    None => continue,
+                },
+                None => item
+                    .as_scalar()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default(),
             };
             if let Err((message, suggestion)) = check_dependency(&expanded) {
                 self.error(
@@ -376,6 +417,7 @@ impl Reader {
             match what {
                 "name" => {
                     if let Some(name) = self.required_text(field.value, what) {
+                        self.path_safe(field.value, &name.value, NameKind::Package, true);
                         recipe.source.name = name;
                     }
                 }
@@ -407,7 +449,7 @@ impl Reader {
                 ValueType::Script | ValueType::Environment | ValueType::Deps
                     if schema::lookup(schema::BUILD_KEYS, what).is_some() =>
                 {
-                    self.build_field(&mut recipe.build, field, id);
+                    self.build_field(&mut recipe.build, field);
                 }
                 ValueType::Bool => {
                     let Some(flag) = self.bool(value, what) else {
@@ -436,7 +478,7 @@ impl Reader {
                     }
                 }
                 ValueType::Upstreams => recipe.upstreams = self.upstreams(value),
-                ValueType::Profiles => recipe.profiles = self.profiles(value, id),
+                ValueType::Profiles => recipe.profiles = self.profiles(value),
                 ValueType::Packages => recipe.packages = self.packages(value, id),
                 ValueType::Architectures => recipe.architectures = self.architectures(value),
                 ValueType::Tuning => recipe.tuning = self.tuning(value),
@@ -499,15 +541,8 @@ impl Reader {
                 )
                 .label("not a version"),
             );
-        } else if version.value.chars().any(|c| c.is_whitespace() || c == '/') {
-            self.error(
-                Problem::new(
-                    "recipe::bad-version",
-                    format!("version `{}` must not contain spaces or `/`", version.value),
-                    node.span.clone(),
-                )
-                .label("not a version"),
-            );
+        } else {
+            self.path_safe(node, &version.value, NameKind::Version, true);
         }
         recipe.source.version = version;
     }
@@ -618,12 +653,12 @@ impl Reader {
         }
     }
 
-    fn build_field(&mut self, block: &mut BuildBlock, field: &Field<'_>, id: Identity<'_>) {
+    fn build_field(&mut self, block: &mut BuildBlock, field: &Field<'_>) {
         let what = field.spec.name;
         match what {
             "environment" => block.environment = self.script(field.value, what, true),
-            "builddeps" => block.builddeps = self.deps(field.value, what, id),
-            "checkdeps" => block.checkdeps = self.deps(field.value, what, id),
+            "builddeps" => block.builddeps = self.deps(field.value, what, None),
+            "checkdeps" => block.checkdeps = self.deps(field.value, what, None),
             _ => {
                 if let Some(phase) = Phase::from_name(what) {
                     *block.phase_mut(phase) = self.script(field.value, what, false);
@@ -650,9 +685,9 @@ impl Reader {
                     block.description = Some(text);
                 }
             }
-            "rundeps" => block.rundeps = self.deps(value, what, id),
-            "provides" => block.provides = self.deps(value, what, id),
-            "conflicts" => block.conflicts = self.deps(value, what, id),
+            "rundeps" => block.rundeps = self.deps(value, what, Some(id)),
+            "provides" => block.provides = self.deps(value, what, None),
+            "conflicts" => block.conflicts = self.deps(value, what, None),
             "rundeps-exclude" => block.rundeps_exclude = self.strings(value, what),
             "provides-exclude" => block.provides_exclude = self.strings(value, what),
             "paths" => block.paths = self.paths(value, id),
@@ -947,7 +982,7 @@ impl Reader {
         value
     }
 
-    fn profiles(&mut self, node: &Node, id: Identity<'_>) -> Vec<Profile> {
+    fn profiles(&mut self, node: &Node) -> Vec<Profile> {
         let mut profiles = Vec::new();
         for item in self.list(node, "profiles") {
             let Some((key, value)) = self.single_entry(item, "profiles") else {
@@ -979,7 +1014,7 @@ impl Reader {
             let fields = self.fields(entries, &[schema::BUILD_KEYS], &context, key);
             let mut build = BuildBlock::default();
             for field in &fields {
-                self.build_field(&mut build, field, id);
+                self.build_field(&mut build, field);
             }
             profiles.push(Profile { target, build });
         }
@@ -988,6 +1023,7 @@ impl Reader {
 
     fn packages(&mut self, node: &Node, id: Identity<'_>) -> Vec<SubPackage> {
         let mut packages: Vec<SubPackage> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for item in self.list(node, "packages") {
             let Some((key, value)) = self.single_entry(item, "packages") else {
                 continue;
@@ -999,27 +1035,24 @@ impl Reader {
             let Some(name) = self.restricted(key, id) else {
                 continue;
             };
-            if name.is_empty() || name.contains(char::is_whitespace) || name.contains('/') {
-                self.error(
-                    Problem::new(
-                        "recipe::bad-package-name",
-                        format!("`{name}` is not a valid package name"),
-                        key.span.clone(),
-                    )
-                    .label("no spaces or `/` allowed"),
-                );
+            let literal = key.as_scalar().is_some_and(|s| s.value == name);
+            if !self.path_safe(key, &name, NameKind::Package, literal) {
                 continue;
             }
-            if packages.iter().any(|p| p.name.value == name) {
+            if !names.insert(name.clone()) {
+                // Upstream merges the two (v4l-utils does it on purpose); so do we.
                 self.error(
                     Problem::new(
                         "recipe::duplicate-package",
-                        format!("package `{name}` is defined twice"),
+                        format!("package `{name}` is defined twice; the definitions are merged"),
                         key.span.clone(),
                     )
-                    .label("second definition"),
+                    .label("second definition")
+                    .help(
+                        "as upstream does: the paths and rundeps of both count (these paths take precedence), and this definition's summary and description (or else the recipe's) replace the earlier ones",
+                    )
+                    .warning(),
                 );
-                continue;
             }
             let Some(entries) = self.map(value, "package") else {
                 continue;

@@ -2,6 +2,29 @@
 
 use std::ops::Range;
 
+/// How a problem weighs: what `recipe check`, `build` and `recipe expand` do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The recipe cannot be used: refused everywhere.
+    #[default]
+    Error,
+    /// A mistake that upstream boulder silently accepts (an unknown key it ignores):
+    /// an error for `recipe check` and for `--strict`, a warning for `build` and
+    /// `recipe expand`, which go on as upstream would.
+    Tolerated,
+    /// Worth saying, never a reason to refuse (a package defined twice, merged).
+    Warning,
+}
+
+/// Which problems refuse a recipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// `recipe check`, `build --strict`: every mistake is an error.
+    Strict,
+    /// `build`, `recipe expand`: what upstream accepts is only warned about.
+    Lenient,
+}
+
 /// A recipe problem: what is wrong, where (byte span in the recipe file), and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -16,6 +39,7 @@ pub struct Problem {
     pub suggestion: Option<String>,
     /// Advice shown as `help:`.
     pub help: Option<String>,
+    pub severity: Severity,
 }
 
 impl Problem {
@@ -27,6 +51,28 @@ impl Problem {
             label: String::from("here"),
             suggestion: None,
             help: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// Marks the problem as one upstream boulder accepts (see [`Severity::Tolerated`]).
+    pub fn tolerated(mut self) -> Self {
+        self.severity = Severity::Tolerated;
+        self
+    }
+
+    /// Marks the problem as a warning only.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether this problem refuses the recipe under `strictness`.
+    pub fn is_error(&self, strictness: Strictness) -> bool {
+        match self.severity {
+            Severity::Error => true,
+            Severity::Tolerated => strictness == Strictness::Strict,
+            Severity::Warning => false,
         }
     }
 
@@ -63,9 +109,103 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Line and column lookups for many offsets of one text: the line starts are found once,
+/// each lookup is a binary search, and columns of offsets given in ascending order on the
+/// same line are counted on from the previous one, so diagnostics for any number of
+/// problems (even on one very long line) cost time linear in the text and their count.
+#[derive(Debug)]
+pub struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+    /// The last lookup: (byte offset, 1-based column).
+    last: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            text,
+            starts,
+            last: std::cell::Cell::new((0, 1)),
+        }
+    }
+
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// `offset` moved back onto a character boundary inside the text.
+    pub fn clamp(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    /// How many lines the text has (a final line break starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The byte range of 1-based line `line`, without its line break.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.starts[line.clamp(1, self.starts.len()) - 1];
+        let end = self
+            .starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        start..end.max(start)
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.starts.partition_point(|start| *start <= offset)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`, as [`line_column`].
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = self.starts.partition_point(|start| *start <= offset);
+        let line_start = self.starts[line - 1];
+        let (last_offset, last_column) = self.last.get();
+        let column = if last_offset >= line_start && last_offset <= offset {
+            last_column + self.text[last_offset..offset].chars().count()
+        } else {
+            self.text[line_start..offset].chars().count() + 1
+        };
+        self.last.set((offset, column));
+        (line, column)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_index_agrees_with_line_column() {
+        let text = "ab\ncdé\nf\n\nxyz";
+        let index = LineIndex::new(text);
+        for offset in [0, 1, 3, 5, 4, 8, 9, 10, 12, 2, 99] {
+            assert_eq!(
+                index.line_column(offset),
+                line_column(text, offset),
+                "{offset}"
+            );
+        }
+        assert_eq!(&text[index.line_range(2)], "cdé");
+        assert_eq!(&text[index.line_range(4)], "");
+        assert_eq!(&text[index.line_range(5)], "xyz");
+    }
 
     #[test]
     fn line_column_is_one_based() {

@@ -26,6 +26,11 @@ pub fn run(args: &Args) -> miette::Result<()> {
             .meta()
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the metadata of {}", file.display()))?;
+        // Name, version and architecture become a folder name: refuse what could
+        // escape `-o` or reach through what an earlier stone extracted.
+        crate::name::check_stone_identity(&meta.name, &meta.version, &meta.architecture)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("{} cannot be extracted", file.display()))?;
         let id = meta.id();
         crate::stone::check_layout_path(&id)
             .into_diagnostic()

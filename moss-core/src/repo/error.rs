@@ -52,6 +52,18 @@ pub enum RepoError {
         name: String,
         field: &'static str,
     },
+    #[error("{path}: an index entry cannot be used")]
+    UnsafeName {
+        path: PathBuf,
+        #[source]
+        source: crate::name::NameError,
+    },
+    #[error("{path}: package {name} has the hash `{hash}`, not 64 hexadecimal digits")]
+    BadHash {
+        path: PathBuf,
+        name: String,
+        hash: String,
+    },
 }
 
 impl RepoError {

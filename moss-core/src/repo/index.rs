@@ -52,6 +52,21 @@ impl IndexEntry {
             .clone()
             .ok_or_else(|| missing("PackageHash"))?;
         let size = meta.package_size.ok_or_else(|| missing("PackageSize"))?;
+        // Names, versions and the hash become parts of paths later (download
+        // cache, extraction): refuse what could leave a directory here, where they enter.
+        crate::name::check_package_name(&meta.name)
+            .and_then(|()| crate::name::check_version(&meta.version))
+            .map_err(|source| RepoError::UnsafeName {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RepoError::BadHash {
+                path: path.to_path_buf(),
+                name: meta.name.clone(),
+                hash: hash.escape_debug().to_string(),
+            });
+        }
         Ok(IndexEntry {
             meta,
             uri,

@@ -86,6 +86,8 @@ pub struct EmittedStone {
 /// Why emission failed.
 #[derive(Debug, Error)]
 pub enum EmitError {
+    #[error("the stone of this package cannot be named")]
+    Name(#[from] moss_core::name::NameError),
     #[error("cannot write {}", path.display())]
     Io {
         path: PathBuf,

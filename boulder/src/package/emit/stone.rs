@@ -119,6 +119,8 @@ pub fn write(
             _ => None,
         })
         .collect();
+    // The file name is made of these: nothing that could leave the output directory.
+    moss_core::name::check_stone_identity(&meta.name, &meta.version, &meta.architecture)?;
     let path = options.output_dir.join(meta.file_name());
     let partial = options
         .output_dir
