@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use miette::IntoDiagnostic;
 
+use crate::macros::PgoStage;
 use crate::recipe::check::{self, CheckReport};
 use crate::recipe::diagnostic::RecipeDiagnostic;
 use crate::recipe::problem::Strictness;
@@ -50,7 +51,7 @@ pub struct ExpandArgs {
     /// Only this build target (`x86_64`, `emul32/x86_64`).
     #[arg(long)]
     pub target: Option<String>,
-    /// Only this phase (setup, build, install, check, workload).
+    /// Only this phase (prepare, setup, build, install, check, workload).
     #[arg(long)]
     pub phase: Option<String>,
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
@@ -76,6 +77,7 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let mut reports = Vec::with_capacity(files.len());
     for file in &files {
         reports.push(engine.check_file(file).into_diagnostic()?);
@@ -166,6 +168,7 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
         ));
     };
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let report = engine.check_file(file).into_diagnostic()?;
     // Like `build`: what upstream accepts is expanded, with a warning.
     let strictness = if args.strict {
@@ -179,17 +182,17 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     if report.error_count(strictness) > 0 {
         return Ok(ExitCode::FAILURE);
     }
-    let phase = match args.phase.as_deref() {
+    let section = match args.phase.as_deref() {
         None => None,
-        Some(name) => Some(crate::recipe::Phase::from_name(name).ok_or_else(|| {
+        Some(name) => Some(check::Section::from_name(name).ok_or_else(|| {
             miette::miette!(
-                help = "phases: setup, build, install, check, workload",
+                help = "phases: prepare, setup, build, install, check, workload",
                 "unknown phase `{name}`"
             )
         })?),
     };
     let scripts = engine
-        .expand(&report, args.target.as_deref(), phase)
+        .expand(&report, args.target.as_deref(), section)
         .map_err(|problems| {
             for diagnostic in report.diagnostics_for(problems) {
                 eprintln!("{:?}", miette::Report::new(diagnostic));
@@ -197,19 +200,38 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             miette::miette!("expansion failed")
         })?;
     let mut out = String::new();
+    let mut dependencies = std::collections::BTreeSet::new();
     for script in scripts {
+        let stage = match script.stage {
+            PgoStage::None => String::new(),
+            stage => format!("pgo {} · ", stage.name()),
+        };
         out.push_str(&format!(
-            "# ---- target {} · phase {} ----\n",
+            "# ---- target {} · {stage}phase {} ----\n",
             script.target,
-            script.phase.name()
+            script.section.name()
         ));
         out.push_str(&script.text);
         if !script.text.ends_with('\n') {
             out.push('\n');
         }
+        dependencies.extend(script.dependencies);
     }
+    // What upstream adds to the build root for the actions the scripts use.
+    let dependencies: Vec<String> = dependencies.into_iter().collect();
+    out.push_str(&format!(
+        "# ---- action dependencies: {} ----\n",
+        dependencies.join(", ")
+    ));
     write_stdout(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keys of extra macro files that nobody knows are ignored, with a warning.
+fn warn_about_macro_files(engine: &check::Engine) {
+    for warning in engine.library().warnings() {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).
