@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::diagnostic::RecipeDiagnostic;
 use super::model::{Phase, Script, Target, Toolchain, TuningSetting, Upstream};
 use super::problem::{LineIndex, Strictness};
-use super::{LoadError, Problem, Recipe, HOST_ARCH};
 use super::stages;
+use super::{LoadError, Problem, Recipe, HOST_ARCH};
 use crate::macros::{
     self, Expansion, MacroError, MacroErrorKind, MacroLibrary, PgoStage, RecipeFacts,
     ScriptContext, Segment, TuningError, TuningErrorKind, TuningRequest,
@@ -253,14 +253,22 @@ impl Engine {
                     let mut facts = facts(recipe, target);
                     facts.pgo_stage = stage;
                     facts.workdir = None;
-                    let context =
-                        ScriptContext::new(&self.library, &target.name, &facts, &tuning_requests(recipe))
-                            .map_err(tuning_problems)?;
+                    let context = ScriptContext::new(
+                        &self.library,
+                        &target.name,
+                        &facts,
+                        &tuning_requests(recipe),
+                    )
+                    .map_err(tuning_problems)?;
                     let body = context.expand(&prepare).map_err(|errors| {
                         errors
                             .iter()
                             .map(|e| {
-                                Problem::new("recipe::macro", format!("in the prepare step: {e}"), 0..0)
+                                Problem::new(
+                                    "recipe::macro",
+                                    format!("in the prepare step: {e}"),
+                                    0..0,
+                                )
                             })
                             .collect::<Vec<_>>()
                     })?;
@@ -275,7 +283,9 @@ impl Engine {
                     if !wanted(Section::Phase(p)) {
                         continue;
                     }
-                    let Some(script) = recipe.phase_script(target, p).filter(|s| !s.text.is_empty())
+                    let Some(script) = recipe
+                        .phase_script(target, p)
+                        .filter(|s| !s.text.is_empty())
                     else {
                         continue;
                     };
@@ -308,7 +318,12 @@ impl Engine {
     ) -> Result<ScriptContext<'_>, Vec<TuningError>> {
         let mut facts = facts(recipe, target);
         facts.pgo_stage = stage;
-        ScriptContext::new(&self.library, &target.name, &facts, &tuning_requests(recipe))
+        ScriptContext::new(
+            &self.library,
+            &target.name,
+            &facts,
+            &tuning_requests(recipe),
+        )
     }
 
     fn context(

@@ -118,8 +118,14 @@ mod tests {
 
     #[test]
     fn url_file_names_ignore_query_and_fragment() {
-        assert_eq!(url_file_name("https://x.org/a/b-1.0.tar.xz"), "b-1.0.tar.xz");
-        assert_eq!(url_file_name("https://x.org/a/b.tar.gz?raw=1#top"), "b.tar.gz");
+        assert_eq!(
+            url_file_name("https://x.org/a/b-1.0.tar.xz"),
+            "b-1.0.tar.xz"
+        );
+        assert_eq!(
+            url_file_name("https://x.org/a/b.tar.gz?raw=1#top"),
+            "b.tar.gz"
+        );
         assert_eq!(url_file_name("https://github.com/o/r.git"), "r.git");
     }
 
