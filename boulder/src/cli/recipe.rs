@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use miette::IntoDiagnostic;
 
+use super::cache::CacheArgs;
 use crate::macros::PgoStage;
+use crate::recipe::check::ExpandOptions;
 use crate::recipe::check::{self, CheckReport};
 use crate::recipe::diagnostic::RecipeDiagnostic;
 use crate::recipe::problem::Strictness;
@@ -57,6 +59,17 @@ pub struct ExpandArgs {
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
+    /// Show the scripts as a build with this profile runs them (its tuning defaults
+    /// and script environment), each line the profile changed preceded by a
+    /// `# profile NAME changed the next line` comment. Without it: the recipe's own
+    /// expansion, as upstream boulder runs it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// `%(jobs)`, the parallel jobs the scripts ask for (default: the CPU count).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Refuse the recipe for every mistake `recipe check` reports, also for those
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
@@ -191,14 +204,42 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             )
         })?),
     };
-    let scripts = engine
-        .expand(&report, args.target.as_deref(), section)
-        .map_err(|problems| {
-            for diagnostic in report.diagnostics_for(problems) {
-                eprintln!("{:?}", miette::Report::new(diagnostic));
+    let mut plain = ExpandOptions::default();
+    if let Some(jobs) = args.jobs {
+        plain.jobs = jobs.get();
+    }
+    let profile = match &args.profile {
+        None => None,
+        Some(name) => {
+            Some(crate::root::Profile::load(&args.cache.open()?, name).into_diagnostic()?)
+        }
+    };
+    let expand = |options: &ExpandOptions| {
+        engine
+            .expand(&report, args.target.as_deref(), section, options)
+            .map_err(|problems| {
+                for diagnostic in report.diagnostics_for(problems) {
+                    eprintln!("{:?}", miette::Report::new(diagnostic));
+                }
+                miette::miette!("expansion failed")
+            })
+    };
+    let scripts = match &profile {
+        None => expand(&plain)?,
+        Some(profile) => {
+            let profiled = ExpandOptions {
+                base_tuning: profile.tuning_requests(),
+                script_environment: profile.script_environment.clone(),
+                jobs: plain.jobs,
+            };
+            let mut scripts = expand(&profiled)?;
+            let originals = expand(&plain)?;
+            for (script, original) in scripts.iter_mut().zip(&originals) {
+                script.text = mark_changes(&original.text, &script.text, &profile.name);
             }
-            miette::miette!("expansion failed")
-        })?;
+            scripts
+        }
+    };
     let mut out = String::new();
     let mut dependencies = std::collections::BTreeSet::new();
     for script in scripts {
@@ -225,6 +266,40 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     ));
     write_stdout(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `changed` with a comment line before each line that is not in `original`
+/// (a longest-common-subsequence match of whole lines), naming the profile.
+fn mark_changes(original: &str, changed: &str, profile: &str) -> String {
+    let old: Vec<&str> = original.lines().collect();
+    let new: Vec<&str> = changed.lines().collect();
+    // lcs[i][j]: common lines of old[i..] and new[j..].
+    let mut lcs = vec![vec![0u32; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            lcs[i][j] = if old[i] == new[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = String::with_capacity(changed.len());
+    while j < new.len() {
+        if i < old.len() && old[i] == new[j] {
+            i += 1;
+        } else if i < old.len() && lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
+            continue;
+        } else {
+            out.push_str(&format!("# profile {profile} changed the next line\n"));
+        }
+        out.push_str(new[j]);
+        out.push('\n');
+        j += 1;
+    }
+    out
 }
 
 /// Keys of extra macro files that nobody knows are ignored, with a warning.

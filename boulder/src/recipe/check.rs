@@ -84,6 +84,28 @@ impl Section {
     }
 }
 
+/// What a build profile changes in the scripts of a recipe, and build-wide values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandOptions {
+    /// Tuning requests applied before the recipe's own (a profile's defaults).
+    pub base_tuning: Vec<TuningRequest>,
+    /// Shell lines put after the prologue, before the recipe's environment (a
+    /// profile's `script-environment`, e.g. a locale its roots have).
+    pub script_environment: Option<String>,
+    /// `%(jobs)`; the CPU count by default.
+    pub jobs: usize,
+}
+
+impl Default for ExpandOptions {
+    fn default() -> Self {
+        Self {
+            base_tuning: Vec::new(),
+            script_environment: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
 /// One final script: prologue, environment and expanded phase, split at breakpoints.
 #[derive(Debug, Clone)]
 pub struct ExpandedScript {
@@ -212,6 +234,7 @@ impl Engine {
         report: &CheckReport,
         target: Option<&str>,
         section: Option<Section>,
+        options: &ExpandOptions,
     ) -> Result<Vec<ExpandedScript>, Vec<Problem>> {
         let recipe = &report.recipe;
         let targets = recipe.targets(HOST_ARCH);
@@ -250,16 +273,9 @@ impl Engine {
                 };
                 if !prepare.is_empty() && wanted(Section::Prepare) {
                     // The prepare step runs in the build root, before any work dir exists.
-                    let mut facts = facts(recipe, target);
-                    facts.pgo_stage = stage;
-                    facts.workdir = None;
-                    let context = ScriptContext::new(
-                        &self.library,
-                        &target.name,
-                        &facts,
-                        &tuning_requests(recipe),
-                    )
-                    .map_err(tuning_problems)?;
+                    let context = self
+                        .stage_context(recipe, target, stage, options, false)
+                        .map_err(tuning_problems)?;
                     let body = context.expand(&prepare).map_err(|errors| {
                         errors
                             .iter()
@@ -272,12 +288,12 @@ impl Engine {
                             })
                             .collect::<Vec<_>>()
                     })?;
-                    let mut parts = Assembly::new(&context)?;
+                    let mut parts = Assembly::new(&context, options.script_environment.as_deref())?;
                     parts.push_body(&body.text(), body.dependencies);
                     scripts.push(parts.finish(target, stage, Section::Prepare));
                 }
                 let context = self
-                    .stage_context(recipe, target, stage)
+                    .stage_context(recipe, target, stage, options, true)
                     .map_err(tuning_problems)?;
                 for &p in stages::stage_phases(stage) {
                     if !wanted(Section::Phase(p)) {
@@ -302,6 +318,7 @@ impl Engine {
                         environment,
                         script,
                         merge,
+                        options.script_environment.as_deref(),
                         &report.text,
                     )?);
                 }
@@ -310,20 +327,26 @@ impl Engine {
         Ok(scripts)
     }
 
+    /// The macro context of one stage of `target`; `in_workdir: false` for the
+    /// prepare step, which runs in the build root.
     fn stage_context(
         &self,
         recipe: &Recipe,
         target: &Target,
         stage: PgoStage,
+        options: &ExpandOptions,
+        in_workdir: bool,
     ) -> Result<ScriptContext<'_>, Vec<TuningError>> {
         let mut facts = facts(recipe, target);
         facts.pgo_stage = stage;
-        ScriptContext::new(
-            &self.library,
-            &target.name,
-            &facts,
-            &tuning_requests(recipe),
-        )
+        facts.jobs = options.jobs;
+        if !in_workdir {
+            facts.workdir = None;
+        }
+        // The recipe's requests come last, so they override the profile's defaults.
+        let mut requests = options.base_tuning.clone();
+        requests.extend(tuning_requests(recipe));
+        ScriptContext::new(&self.library, &target.name, &facts, &requests)
     }
 
     fn context(
@@ -564,8 +587,11 @@ struct Assembly {
 }
 
 impl Assembly {
-    /// Starts with the expanded prologue.
-    fn new(context: &ScriptContext<'_>) -> Result<Self, Vec<Problem>> {
+    /// Starts with the expanded prologue, then the profile's script environment.
+    fn new(
+        context: &ScriptContext<'_>,
+        script_environment: Option<&str>,
+    ) -> Result<Self, Vec<Problem>> {
         let prologue = context.prologue().map_err(|errors| {
             errors
                 .iter()
@@ -580,6 +606,12 @@ impl Assembly {
         })?;
         let mut text = prologue.text();
         text.push('\n');
+        if let Some(lines) = script_environment {
+            text.push_str(lines);
+            if !lines.ends_with('\n') {
+                text.push('\n');
+            }
+        }
         Ok(Self {
             text,
             dependencies: prologue.dependencies,
@@ -620,10 +652,11 @@ fn assemble(
     environment: Option<&Script>,
     script: &Script,
     merge: Option<&str>,
+    script_environment: Option<&str>,
     recipe_text: &str,
 ) -> Result<ExpandedScript, Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut parts = Assembly::new(context)?;
+    let mut parts = Assembly::new(context, script_environment)?;
     if let Some(environment) = environment {
         match context.expand(&environment.text) {
             // As upstream, only the phase's own actions bring dependencies, not the

@@ -94,6 +94,12 @@ pub struct Profile {
     /// recipe's own `tuning` (which wins): `group: true|false|option`.
     #[serde(default)]
     pub tuning: std::collections::BTreeMap<String, ProfileTuning>,
+    /// Shell lines every phase script of this profile runs after the prologue
+    /// and before the recipe's `environment`: where the root cannot do what the
+    /// prologue asks (a locale it lacks), the profile overrides it here and the
+    /// recipe's own expansion stays upstream's.
+    #[serde(default, rename = "script-environment")]
+    pub script_environment: Option<String>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,
