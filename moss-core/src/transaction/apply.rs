@@ -1,6 +1,6 @@
 //! The mutations: install, remove, activate.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
-use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
+use crate::state::{self, exchange_or_rename, read_state_id, release, remove_tree, write_state_id};
 use crate::tree::{PackageLayouts, Tree};
 use crate::trigger::Outcome as TriggerOutcome;
 
@@ -155,6 +155,7 @@ impl Engine {
             let usr = staging.join("usr");
             blit = self.blitter().blit(&tree, &usr)?;
             write_state_id(&usr, target)?;
+            release::write(&usr, &tree, &self.system_model(&state.selections)?)?;
             remove_tree(&archive_dir).map_err(io("removing", &archive_dir))?;
             fs::create_dir_all(&archive_dir).map_err(io("creating", &archive_dir))?;
             fs::rename(&usr, &archive).map_err(io("moving", &archive))?;
@@ -183,6 +184,18 @@ impl Engine {
                 TriggerOutcome::default()
             },
         })
+    }
+
+    /// The system model of a state with `selections`: the root's active
+    /// repositories (none when their configuration cannot be read: a local
+    /// install does not need them) and the explicit packages by name.
+    fn system_model(&self, selections: &[Selection]) -> Result<String, EngineError> {
+        let repos = crate::repo::config::load(self.inst.root()).unwrap_or_default();
+        let mut names = BTreeSet::new();
+        for sel in selections.iter().filter(|s| s.explicit) {
+            names.insert(self.cached_meta(&sel.package_id)?.name);
+        }
+        Ok(release::system_model(&repos, &names))
     }
 
     pub(super) fn cached_meta(&self, id: &str) -> Result<PackageMeta, EngineError> {
@@ -231,7 +244,7 @@ impl Engine {
             old_state: old,
             new_state_created: true,
         };
-        let result = self.stage_and_swap(tree, &journal, reuse);
+        let result = self.stage_and_swap(tree, selections, &journal, reuse);
         if result.is_err() {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
@@ -253,6 +266,7 @@ impl Engine {
     fn stage_and_swap(
         &mut self,
         tree: &Tree,
+        selections: &[Selection],
         journal: &Journal,
         reuse: Option<&Plan>,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
@@ -271,6 +285,8 @@ impl Engine {
                 let patch = if spare.reconcile {
                     blitter.reconcile(&spare.tree, tree, &usr)?
                 } else {
+                    // The patch works on exactly the spare's tree.
+                    release::remove(&usr, &spare.tree)?;
                     Patch::new(&spare.tree, tree)
                 };
                 blitter.patch(&patch, &usr)?
@@ -278,6 +294,7 @@ impl Engine {
             None => blitter.blit(tree, &usr)?,
         };
         write_state_id(&usr, journal.new_state)?;
+        release::write(&usr, tree, &self.system_model(selections)?)?;
         let triggers = self.transaction_triggers(&usr, tree)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;

@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::{Engine, EngineError};
 use crate::installation::STATE_ID_FILE;
-use crate::state::{read_state_id, remove_tree};
+use crate::state::{read_state_id, release, remove_tree};
 use crate::store::{Digest, STORE_MODE};
 use crate::tree::{NodeKind, PackageLayouts, Tree};
 
@@ -290,7 +290,7 @@ impl Engine {
                 continue;
             };
             let rel = rel.to_string_lossy();
-            if rel == STATE_ID_FILE {
+            if rel == STATE_ID_FILE || release::is_generated(tree, &rel) {
                 continue;
             }
             if !expected_names.contains(rel.as_ref()) {
