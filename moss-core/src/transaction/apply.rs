@@ -89,12 +89,61 @@ impl Engine {
         // Everything is checked before the first write.
         let tree = plan.tree()?;
         self.check_live(active)?;
-        let (assets, bytes) = cache_stones(&stones, &self.store, &mut self.db)?;
-        let mut report =
-            self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
-        report.assets_written = assets;
-        report.bytes_written = bytes;
-        Ok(report)
+        // What this install adds, to take it away again if it fails.
+        let mut new_packages = Vec::new();
+        for stone in &stones {
+            if self.db.package(&stone.meta.id)?.is_none() {
+                new_packages.push(stone.meta.id.clone());
+            }
+        }
+        let mut new_assets: Vec<u128> = stones
+            .iter()
+            .flat_map(|s| s.contents.iter().copied())
+            .filter(|d| !self.store.contains(*d))
+            .collect();
+        new_assets.sort_unstable();
+        new_assets.dedup();
+        let result =
+            cache_stones(&stones, &self.store, &mut self.db).and_then(|(assets, bytes)| {
+                let mut report =
+                    self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
+                report.assets_written = assets;
+                report.bytes_written = bytes;
+                Ok(report)
+            });
+        match result {
+            Ok(report) => Ok(report),
+            Err(error) => match self.forget_added(&new_packages, &new_assets) {
+                Ok(()) => Err(error),
+                Err(cleanup) => Err(EngineError::Leftovers {
+                    error: Box::new(error),
+                    cleanup: Box::new(cleanup),
+                }),
+            },
+        }
+    }
+
+    /// Takes away what a failed install added: its packages that no state
+    /// selects, and the assets it stored that no remaining package uses.
+    fn forget_added(&mut self, packages: &[String], assets: &[u128]) -> Result<(), EngineError> {
+        let selected = self.db.selected_packages()?;
+        let unused: Vec<String> = packages
+            .iter()
+            .filter(|id| !selected.contains(*id))
+            .cloned()
+            .collect();
+        self.db.remove_packages(&unused)?;
+        let referenced = self.db.referenced_digests()?;
+        for digest in assets.iter().filter(|d| !referenced.contains(d)) {
+            self.store
+                .remove(*digest)
+                .map_err(|e| state::StateError::Inconsistent(e.to_string()))?;
+        }
+        let dir = self.inst.mode_variants_dir();
+        self.variants
+            .prune_unlinked()
+            .map_err(io("pruning", &dir))?;
+        Ok(())
     }
 
     /// Removes installed packages by name.
