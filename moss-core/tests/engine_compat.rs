@@ -265,3 +265,64 @@ fn a_root_in_the_original_form_is_read_back() {
         moss_ok(&root, &["verify"]);
     }
 }
+
+/// A stone written as the original's writer does (level 18 would be slow
+/// here: the window is what matters): a frame whose window is larger than
+/// the streaming decoder's limit is decoded through a scratch file, and
+/// the result is byte for byte the content.
+#[test]
+fn a_large_window_stone_installs_through_the_file_backed_window() {
+    use moss_core::stone::{writer::Content, StoneWriter, WriteOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir_all(&root).unwrap();
+    // 48 MiB that compresses (text-like) with long-distance repeats.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut block = Vec::with_capacity(4 << 20);
+    while block.len() < (4 << 20) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        block.extend_from_slice(format!("word{} ", state % 5000).as_bytes());
+    }
+    let mut big = Vec::with_capacity(48 << 20);
+    for i in 0..12u8 {
+        big.extend_from_slice(&block);
+        big.push(i);
+    }
+    let small = b"small file".to_vec();
+    let items = [
+        Item::File("share/big/blob", &big, 0o644),
+        Item::File("share/big/small", &small, 0o644),
+    ];
+    let (layout, _) = layout_entries(&items);
+    let writer = StoneWriter::new(WriteOptions {
+        level: 3,
+        threads: 2,
+    })
+    .window_log(31);
+    let out = writer
+        .write_binary(
+            std::io::Cursor::new(Vec::new()),
+            &meta("large-window"),
+            &layout,
+            vec![Content::from_bytes(big.clone()), Content::from_bytes(small)],
+        )
+        .unwrap();
+    let stone = dir.path().join("large-window.stone");
+    fs::write(&stone, out.into_inner()).unwrap();
+    moss_ok(&root, &["install", stone.to_str().unwrap()]);
+    assert!(fs::read(root.join("usr/share/big/blob")).unwrap() == big);
+    assert_eq!(
+        fs::read(root.join("usr/share/big/small")).unwrap(),
+        b"small file"
+    );
+    // No scratch file is left in the store.
+    let leftovers: Vec<_> = walkdir::WalkDir::new(root.join(".moss/assets/v2"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    moss_ok(&root, &["verify"]);
+}

@@ -81,6 +81,11 @@ pub enum Item<'a> {
     Dir(&'a str, u32),
 }
 
+/// The layout entries and contents of `items`, for stones written by hand.
+pub fn layout_entries(items: &[Item<'_>]) -> (Vec<LayoutEntry>, Vec<Vec<u8>>) {
+    layout_of(items)
+}
+
 fn layout_of(items: &[Item<'_>]) -> (Vec<LayoutEntry>, Vec<Vec<u8>>) {
     let mut layout = Vec::new();
     let mut contents = Vec::new();
