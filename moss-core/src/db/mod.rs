@@ -27,6 +27,42 @@ pub enum DbError {
     },
     #[error("database {path} holds a malformed value: {what}")]
     Malformed { path: PathBuf, what: String },
+    #[error("database {path}: no space left on the file system holding it ({source})")]
+    NoSpace {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// Less free space than this on a database's file system makes an SQLite
+/// I/O error a "no space" error (SQLite does not pass the errno on).
+const LOW_SPACE: u64 = 1 << 20;
+
+/// Whether the file system holding `path` is (nearly) full.
+fn nearly_full(path: &Path) -> bool {
+    let dir = path.parent().unwrap_or(path);
+    nix::sys::statvfs::statvfs(dir)
+        .map(|s| s.blocks_available().saturating_mul(s.fragment_size()) < LOW_SPACE)
+        .unwrap_or(false)
+}
+
+/// The error for a failed SQLite call on `path`.
+fn sqlite_error(path: &Path, source: rusqlite::Error) -> DbError {
+    let io = matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::SystemIoFailure) | Some(rusqlite::ErrorCode::DiskFull)
+    );
+    if io && nearly_full(path) {
+        DbError::NoSpace {
+            path: path.to_path_buf(),
+            source,
+        }
+    } else {
+        DbError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 /// The three databases of one installation.
@@ -49,10 +85,7 @@ struct Db {
 
 impl Db {
     fn open(path: PathBuf, migrations: &[&str]) -> Result<Self, DbError> {
-        let wrap = |source| DbError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| sqlite_error(&path, source);
         let conn = Connection::open(&path).map_err(wrap)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
@@ -109,10 +142,7 @@ impl Db {
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> DbError + '_ {
-        |source| DbError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        |source| sqlite_error(&self.path, source)
     }
 
     fn malformed(&self, what: impl Into<String>) -> DbError {
