@@ -111,12 +111,15 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     let started = Instant::now();
     let profile = Profile::load(cache, &req.profile)?;
     let opened = Instant::now();
-    let repos = repo::open_all(cache, &profile)?;
+    let mut repos = repo::open_all(cache, &profile)?;
+    let mut requests = profile.packages.clone();
+    requests.extend(req.packages.iter().cloned());
+    if import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
+        repos = repo::open_all(cache, &profile)?;
+    }
     let import = opened.elapsed();
 
     let resolving = Instant::now();
-    let mut requests = profile.packages.clone();
-    requests.extend(req.packages.iter().cloned());
     let picked = resolve::resolve(&repos, &profile.name, &requests)?;
     let mut ids: Vec<(String, String)> = picked
         .iter()
