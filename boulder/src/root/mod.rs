@@ -116,8 +116,18 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     let mut repos = repo::open_all(cache, &profile)?;
     let mut requests = profile.packages.clone();
     requests.extend(req.packages.iter().cloned());
-    if import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
-        repos = repo::open_all(cache, &profile)?;
+    let mut requests = profile.with_implied(requests);
+    let imports_from_host = profile
+        .repositories
+        .iter()
+        .any(|r| r.import.as_deref() == Some("host"));
+    if imports_from_host {
+        let asked = requests.clone();
+        requests = import::ondemand::as_imported_names(cache, asked.clone());
+        if import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
+            repos = repo::open_all(cache, &profile)?;
+            requests = import::ondemand::as_imported_names(cache, asked);
+        }
     }
     let import = opened.elapsed();
 

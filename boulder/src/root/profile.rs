@@ -106,6 +106,10 @@ pub struct Profile {
     #[serde(default, rename = "toolchain-environment")]
     pub toolchain_environment:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// Requests that bring others along on this profile's repositories
+    /// (`binary(perl)` → `perl`: Debian splits what AerynOS ships as one).
+    #[serde(default)]
+    pub implies: std::collections::BTreeMap<String, Vec<String>>,
     /// Links every root of the profile gets: path relative to `/` → target.
     #[serde(default)]
     pub links: std::collections::BTreeMap<String, String>,
@@ -208,6 +212,25 @@ fn toolchain_name(options: &crate::recipe::model::Options) -> &'static str {
     }
 }
 
+impl Profile {
+    /// `requests` followed by what they imply, each once.
+    pub fn with_implied(&self, requests: Vec<String>) -> Vec<String> {
+        let mut out = requests;
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(more) = self.implies.get(out[i].trim()) {
+                for extra in more {
+                    if !out.contains(extra) {
+                        out.push(extra.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
 /// Names of every profile: the shipped ones and those in the profiles directory.
 pub fn list(cache: &Cache) -> Vec<String> {
     let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
@@ -244,6 +267,8 @@ mod tests {
         let gnu32 = host.toolchain_packages("gnu", true);
         assert!(gnu32.contains(&"binary(gcc)".to_string()), "{gnu32:?}");
         assert!(gnu32.contains(&"gcc-multilib".to_string()), "{gnu32:?}");
+        let implied = host.with_implied(vec!["binary(perl)".into(), "perl".into()]);
+        assert_eq!(implied, vec!["binary(perl)".to_string(), "perl".into()]);
     }
 
     #[test]

@@ -28,6 +28,40 @@ pub struct Imported {
     pub reasons: Vec<String>,
 }
 
+/// `requests` with every name that an on-demand import mapped to another
+/// Debian package (an AerynOS name such as `libstdc++-static`) replaced by
+/// that package's name: a stone provides no other names, so the request
+/// itself is translated, from the import state.
+pub fn as_imported_names(cache: &Cache, requests: Vec<String>) -> Vec<String> {
+    let wanted = super::imported_on_demand(cache);
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (package, want) in &wanted {
+        for reason in &want.reasons {
+            let name = reason
+                .strip_prefix("name(")
+                .and_then(|r| r.strip_suffix(')'))
+                .unwrap_or(reason);
+            if !name.contains('(') && name != package {
+                names.insert(name.to_string(), package.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        return requests;
+    }
+    requests
+        .into_iter()
+        .map(|request| {
+            let trimmed = request.trim();
+            let name = trimmed
+                .strip_prefix("name(")
+                .and_then(|r| r.strip_suffix(')'))
+                .unwrap_or(trimmed);
+            names.get(name).cloned().unwrap_or(request)
+        })
+        .collect()
+}
+
 /// Whether some package of `metas` provides `dep`.
 fn provided(metas: &[Meta], dep: &Dependency) -> bool {
     metas.iter().any(|m| {

@@ -25,16 +25,16 @@ const LEVEL: i32 = 1;
 const MULTIARCH_DIR: &str = "x86_64-linux-gnu/";
 
 /// Providers of the package's files plus its virtual packages, plus the
-/// requests it was imported on demand for (`cmake(X)`, `perl(X::Y)`, an
-/// AerynOS name), which the file analysis does not derive.
+/// requests it was imported on demand for (`cmake(X)`, `python(x)`), which
+/// the file analysis does not derive.
 fn providers(pkg: &DpkgPackage, files: &[FileEntry], extra: &[String]) -> Vec<Provider> {
     let mut texts = BTreeSet::new();
+    // A stone cannot provide another name (`name(...)` providers are not
+    // written); requests by name are renamed instead, see `ondemand`.
     for request in extra {
         let request = request.trim();
-        if request.contains('(') {
+        if request.contains('(') && !request.starts_with("name(") {
             texts.insert(request.to_string());
-        } else if request != pkg.name {
-            texts.insert(format!("name({request})"));
         }
     }
     for file in files {
