@@ -140,6 +140,9 @@ fn a_git_upstream_comes_from_a_local_mirror() {
     assert_eq!(fetched.commit(), Some(commit.as_str()));
 }
 
+/// How a build is told about the directory: its name, arguments, environment.
+type Case = (&'static str, Vec<String>, Vec<(&'static str, String)>);
+
 /// `boulder build` finds the directory through each of the three settings.
 #[test]
 fn the_build_takes_sources_from_the_option_the_environment_and_the_configuration() {
@@ -170,7 +173,7 @@ fn the_build_takes_sources_from_the_option_the_environment_and_the_configuration
     )
     .expect("config");
     let empty_config = tmp.path().join("empty-config");
-    let cases: [(&str, Vec<String>, Vec<(&str, String)>); 3] = [
+    let cases: [Case; 3] = [
         (
             "option",
             vec!["--sources".into(), sources.display().to_string()],
