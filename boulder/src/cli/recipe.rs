@@ -60,6 +60,16 @@ pub struct ExpandArgs {
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
     pub strict: bool,
+    /// Expand as a build with this profile would: the profile's tuning
+    /// defaults go first, and the whole script a phase runs (prologue and
+    /// environment included) is printed. Without it: the recipe alone, as
+    /// upstream boulder expands it.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Directory of profile files (`NAME.yaml`), with `--profile`.
+    /// Default: `$XDG_CONFIG_HOME/boulder/profiles`.
+    #[arg(long, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
 }
 
 pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
@@ -188,6 +198,9 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             )
         })?),
     };
+    if let Some(profile) = &args.profile {
+        return expand_with_profile(&engine, &report, profile, &args, phase);
+    }
     let scripts = engine
         .expand(&report, args.target.as_deref(), phase)
         .map_err(|problems| {
@@ -202,6 +215,61 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             "# ---- target {} · phase {} ----\n",
             script.target,
             script.phase.name()
+        ));
+        out.push_str(&script.text);
+        if !script.text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    write_stdout(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The phase scripts a build with `profile` runs, as the build makes them.
+fn expand_with_profile(
+    engine: &check::Engine,
+    report: &CheckReport,
+    profile: &str,
+    args: &ExpandArgs,
+    phase: Option<crate::recipe::Phase>,
+) -> miette::Result<ExitCode> {
+    use crate::build::script::{RecipeScripts, ScriptOptions};
+    let cache = crate::root::Cache::open(None)
+        .into_diagnostic()?
+        .with_profiles_dir(args.profiles_dir.clone());
+    let profile = crate::root::Profile::load(&cache, profile).into_diagnostic()?;
+    let options = ScriptOptions {
+        base_tuning: profile.tuning_requests(),
+        ..ScriptOptions::default()
+    };
+    let scripts = RecipeScripts::new(
+        engine.library(),
+        &report.recipe,
+        &report.text,
+        crate::recipe::HOST_ARCH,
+        options,
+    )
+    .into_diagnostic()?
+    .phases()
+    .into_diagnostic()?;
+    let mut out = String::new();
+    // Set by the sandbox, not by the script.
+    let mut environment: Vec<(String, String)> = profile.environment.clone().into_iter().collect();
+    environment.extend(profile.recipe_environment(&report.recipe.options));
+    for (name, value) in environment {
+        out.push_str(&format!("# profile environment: {name}={value}\n"));
+    }
+    for script in scripts {
+        if args.target.as_deref().is_some_and(|t| t != script.target)
+            || phase.is_some_and(|p| p != script.phase)
+        {
+            continue;
+        }
+        out.push_str(&format!(
+            "# ---- target {} · phase {} · profile {} ----\n",
+            script.target,
+            script.phase.name(),
+            profile.name
         ));
         out.push_str(&script.text);
         if !script.text.ends_with('\n') {
