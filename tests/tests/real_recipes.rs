@@ -3,6 +3,9 @@
 //! by `--sources`; each build's manifest lists the same packages holding the
 //! same files as the manifest AerynOS's own build committed.
 //!
+//! The built aha then installs with moss, with its dependencies, into a
+//! fresh root and runs there.
+//!
 //! Needs the recipes' Debian build dependencies (`apt-get build-dep`, clang,
 //! lld, llvm: `.ci/run` installs them). Dependencies and providers are not
 //! compared: sonames, versions and the loader's path are the host's.
@@ -111,5 +114,78 @@ fn real_recipes_build_as_written_with_the_files_aerynos_made() {
             }
         }
     }
+    if failures.iter().all(|f| !f.starts_with("aha:")) {
+        installed_aha_runs(&cache, &work.join("out/aha"), &work.join("installed-root"));
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The built aha installs with moss into a fresh root, its dependencies
+/// (the C library) coming from the host repository the builds imported,
+/// and converts a colour escape there.
+fn installed_aha_runs(cache: &Path, out: &Path, root: &Path) {
+    let _ = std::fs::remove_dir_all(root);
+    std::fs::create_dir_all(root).expect("root dir");
+    let moss = e2e::binary("moss");
+    let index = cache.join("repos/host/stone.index");
+    let added = Command::new(&moss)
+        .args(["repo", "add", "-D"])
+        .arg(root)
+        .arg("host")
+        .arg(&index)
+        .output()
+        .expect("moss repo add");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let stone = std::fs::read_dir(out)
+        .expect("output dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("aha-") && n.ends_with(".stone"))
+        })
+        .expect("the aha stone");
+    let install = Command::new(&moss)
+        .args(["install", "-D"])
+        .arg(root)
+        .arg(&stone)
+        .output()
+        .expect("moss install");
+    let said = String::from_utf8_lossy(&install.stdout);
+    assert!(
+        install.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    assert!(
+        said.contains("install libc6 "),
+        "the C library comes along:\n{said}"
+    );
+    let mut run = Command::new(&moss)
+        .args(["sandbox"])
+        .arg(root)
+        .args(["--", "/usr/bin/aha", "--no-header"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("moss sandbox");
+    use std::io::Write;
+    run.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"\x1b[31mred\x1b[0m\n")
+        .expect("write");
+    let output = run.wait_with_output().expect("aha runs");
+    let html = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && html.contains("<span style=\"color:red;\">red</span>"),
+        "{html}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

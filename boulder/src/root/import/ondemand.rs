@@ -21,6 +21,15 @@ pub struct NotOnHost {
     pub apt: Option<String>,
 }
 
+/// What an on-demand import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnDemand {
+    /// The packages asked for, with their requests.
+    pub imported: Vec<Imported>,
+    /// The import itself: what was packed (the closure's new packages).
+    pub report: super::ImportReport,
+}
+
 /// One package imported on demand and the requests it was imported for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
@@ -98,7 +107,7 @@ pub fn import_missing(
     cache: &Cache,
     repos: &[Repository],
     requests: &[String],
-) -> Result<Option<Vec<Imported>>, RootError> {
+) -> Result<Option<OnDemand>, RootError> {
     let Some(host) = repos
         .iter()
         .position(|r| r.spec.import.as_deref() == Some("host"))
@@ -117,7 +126,7 @@ pub fn import_missing(
     all[host] = &fresh;
     let missing = unprovided(&all, requests);
     if missing.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(OnDemand::default()));
     }
 
     let installed = dpkg::installed()?;
@@ -164,8 +173,8 @@ pub fn import_missing(
         entry.reasons.extend(want.reasons);
         entry.links.extend(want.links);
     }
-    super::import_from(cache, &dir, host_root, &installed, &wanted)?;
-    Ok(Some(imported))
+    let report = super::import_from(cache, &dir, host_root, &installed, &wanted)?;
+    Ok(Some(OnDemand { imported, report }))
 }
 
 #[cfg(test)]
