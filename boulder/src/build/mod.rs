@@ -85,6 +85,9 @@ pub struct BuildRequest {
     /// Refuse the recipe for everything `recipe check` refuses, also for what
     /// upstream boulder accepts (unknown keys), instead of warning.
     pub strict: bool,
+    /// Local source directories (`--sources`), searched before
+    /// `BOULDER_SOURCES` and the user configuration's.
+    pub sources: Vec<PathBuf>,
 }
 
 impl BuildRequest {
@@ -105,6 +108,7 @@ impl BuildRequest {
             break_on_failure: false,
             break_strict: false,
             strict: false,
+            sources: Vec::new(),
         }
     }
 }
@@ -292,15 +296,18 @@ pub fn build(
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
     }
-    let fetched = sources::fetch(cache.dir(), &upstreams).map_err(BuildError::Upstream)?;
+    let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
+    let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let packages = script::root_packages(recipe, &phase_scripts);
+    let mut packages = script::root_packages(recipe, &phase_scripts);
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let prepared = root::prepare(
+    let mut prepared = root::prepare(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
@@ -308,6 +315,9 @@ pub fn build(
             networking,
         },
     )?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     for target in scripts.targets() {
