@@ -74,10 +74,6 @@ pub struct ExpandArgs {
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
     pub strict: bool,
-    /// Directory of profile files (`NAME.yaml`), with `--profile`.
-    /// Default: `$XDG_CONFIG_HOME/boulder/profiles`.
-    #[arg(long, value_name = "DIR")]
-    pub profiles_dir: Option<PathBuf>,
 }
 
 pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
@@ -215,10 +211,7 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     let profile = match &args.profile {
         None => None,
         Some(name) => {
-            let cache = args
-                .cache
-                .open()?
-                .with_profiles_dir(args.profiles_dir.clone());
+            let cache = args.cache.open()?;
             Some(crate::root::Profile::load(&cache, name).into_diagnostic()?)
         }
     };
