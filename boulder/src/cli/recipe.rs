@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use miette::IntoDiagnostic;
 
+use super::cache::CacheArgs;
+use crate::macros::PgoStage;
+use crate::recipe::check::ExpandOptions;
 use crate::recipe::check::{self, CheckReport};
 use crate::recipe::diagnostic::RecipeDiagnostic;
 use crate::recipe::problem::Strictness;
@@ -50,26 +53,27 @@ pub struct ExpandArgs {
     /// Only this build target (`x86_64`, `emul32/x86_64`).
     #[arg(long)]
     pub target: Option<String>,
-    /// Only this phase (setup, build, install, check, workload).
+    /// Only this phase (prepare, setup, build, install, check, workload).
     #[arg(long)]
     pub phase: Option<String>,
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
+    /// Show the scripts as a build with this profile runs them (its tuning defaults
+    /// and script environment), each line the profile changed preceded by a
+    /// `# profile NAME changed the next line` comment. Without it: the recipe's own
+    /// expansion, as upstream boulder runs it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// `%(jobs)`, the parallel jobs the scripts ask for (default: the CPU count).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Refuse the recipe for every mistake `recipe check` reports, also for those
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
     pub strict: bool,
-    /// Expand as a build with this profile would: the profile's tuning
-    /// defaults go first, and the whole script a phase runs (prologue and
-    /// environment included) is printed. Without it: the recipe alone, as
-    /// upstream boulder expands it.
-    #[arg(long, value_name = "PROFILE")]
-    pub profile: Option<String>,
-    /// Directory of profile files (`NAME.yaml`), with `--profile`.
-    /// Default: `$XDG_CONFIG_HOME/boulder/profiles`.
-    #[arg(long, value_name = "DIR")]
-    pub profiles_dir: Option<PathBuf>,
 }
 
 pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
@@ -86,6 +90,7 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let mut reports = Vec::with_capacity(files.len());
     for file in &files {
         reports.push(engine.check_file(file).into_diagnostic()?);
@@ -176,6 +181,7 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
         ));
     };
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let report = engine.check_file(file).into_diagnostic()?;
     // Like `build`: what upstream accepts is expanded, with a warning.
     let strictness = if args.strict {
@@ -189,95 +195,130 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     if report.error_count(strictness) > 0 {
         return Ok(ExitCode::FAILURE);
     }
-    let phase = match args.phase.as_deref() {
+    let section = match args.phase.as_deref() {
         None => None,
-        Some(name) => Some(crate::recipe::Phase::from_name(name).ok_or_else(|| {
+        Some(name) => Some(check::Section::from_name(name).ok_or_else(|| {
             miette::miette!(
-                help = "phases: setup, build, install, check, workload",
+                help = "phases: prepare, setup, build, install, check, workload",
                 "unknown phase `{name}`"
             )
         })?),
     };
-    if let Some(profile) = &args.profile {
-        return expand_with_profile(&engine, &report, profile, &args, phase);
+    let mut plain = ExpandOptions::default();
+    if let Some(jobs) = args.jobs {
+        plain.jobs = jobs.get();
     }
-    let scripts = engine
-        .expand(&report, args.target.as_deref(), phase)
-        .map_err(|problems| {
-            for diagnostic in report.diagnostics_for(problems) {
-                eprintln!("{:?}", miette::Report::new(diagnostic));
+    let profile = match &args.profile {
+        None => None,
+        Some(name) => {
+            Some(crate::root::Profile::load(&args.cache.open()?, name).into_diagnostic()?)
+        }
+    };
+    let expand = |options: &ExpandOptions| {
+        engine
+            .expand(&report, args.target.as_deref(), section, options)
+            .map_err(|problems| {
+                for diagnostic in report.diagnostics_for(problems) {
+                    eprintln!("{:?}", miette::Report::new(diagnostic));
+                }
+                miette::miette!("expansion failed")
+            })
+    };
+    let scripts = match &profile {
+        None => expand(&plain)?,
+        Some(profile) => {
+            let profiled = ExpandOptions {
+                base_tuning: profile.tuning_requests(),
+                script_environment: profile.script_environment.clone(),
+                jobs: plain.jobs,
+            };
+            let mut scripts = expand(&profiled)?;
+            let originals = expand(&plain)?;
+            for (script, original) in scripts.iter_mut().zip(&originals) {
+                script.text = mark_changes(&original.text, &script.text, &profile.name);
             }
-            miette::miette!("expansion failed")
-        })?;
+            scripts
+        }
+    };
     let mut out = String::new();
+    if let Some(profile) = &profile {
+        // Set by the sandbox for every phase, not by the script.
+        let mut environment: Vec<(String, String)> =
+            profile.environment.clone().into_iter().collect();
+        environment.extend(profile.recipe_environment(&report.recipe.options));
+        for (name, value) in environment {
+            out.push_str(&format!(
+                "# profile {} sets in the sandbox: {name}={value}\n",
+                profile.name
+            ));
+        }
+    }
+    let mut dependencies = std::collections::BTreeSet::new();
     for script in scripts {
+        let stage = match script.stage {
+            PgoStage::None => String::new(),
+            stage => format!("pgo {} · ", stage.name()),
+        };
         out.push_str(&format!(
-            "# ---- target {} · phase {} ----\n",
+            "# ---- target {} · {stage}phase {} ----\n",
             script.target,
-            script.phase.name()
+            script.section.name()
         ));
         out.push_str(&script.text);
         if !script.text.ends_with('\n') {
             out.push('\n');
         }
+        dependencies.extend(script.dependencies);
     }
+    // What upstream adds to the build root for the actions the scripts use.
+    let dependencies: Vec<String> = dependencies.into_iter().collect();
+    out.push_str(&format!(
+        "# ---- action dependencies: {} ----\n",
+        dependencies.join(", ")
+    ));
     write_stdout(&out);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The phase scripts a build with `profile` runs, as the build makes them.
-fn expand_with_profile(
-    engine: &check::Engine,
-    report: &CheckReport,
-    profile: &str,
-    args: &ExpandArgs,
-    phase: Option<crate::recipe::Phase>,
-) -> miette::Result<ExitCode> {
-    use crate::build::script::{RecipeScripts, ScriptOptions};
-    let cache = crate::root::Cache::open(None)
-        .into_diagnostic()?
-        .with_profiles_dir(args.profiles_dir.clone());
-    let profile = crate::root::Profile::load(&cache, profile).into_diagnostic()?;
-    let options = ScriptOptions {
-        base_tuning: profile.tuning_requests(),
-        ..ScriptOptions::default()
-    };
-    let scripts = RecipeScripts::new(
-        engine.library(),
-        &report.recipe,
-        &report.text,
-        crate::recipe::HOST_ARCH,
-        options,
-    )
-    .into_diagnostic()?
-    .phases()
-    .into_diagnostic()?;
-    let mut out = String::new();
-    // Set by the sandbox, not by the script.
-    let mut environment: Vec<(String, String)> = profile.environment.clone().into_iter().collect();
-    environment.extend(profile.recipe_environment(&report.recipe.options));
-    for (name, value) in environment {
-        out.push_str(&format!("# profile environment: {name}={value}\n"));
+/// `changed` with a comment line before each line that is not in `original`
+/// (a longest-common-subsequence match of whole lines), naming the profile.
+fn mark_changes(original: &str, changed: &str, profile: &str) -> String {
+    let old: Vec<&str> = original.lines().collect();
+    let new: Vec<&str> = changed.lines().collect();
+    // lcs[i][j]: common lines of old[i..] and new[j..].
+    let mut lcs = vec![vec![0u32; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            lcs[i][j] = if old[i] == new[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
     }
-    for script in scripts {
-        if args.target.as_deref().is_some_and(|t| t != script.target)
-            || phase.is_some_and(|p| p != script.phase)
-        {
+    let (mut i, mut j) = (0, 0);
+    let mut out = String::with_capacity(changed.len());
+    while j < new.len() {
+        if i < old.len() && old[i] == new[j] {
+            i += 1;
+        } else if i < old.len() && lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
             continue;
+        } else {
+            out.push_str(&format!("# profile {profile} changed the next line\n"));
         }
-        out.push_str(&format!(
-            "# ---- target {} · phase {} · profile {} ----\n",
-            script.target,
-            script.phase.name(),
-            profile.name
-        ));
-        out.push_str(&script.text);
-        if !script.text.ends_with('\n') {
-            out.push('\n');
-        }
+        out.push_str(new[j]);
+        out.push('\n');
+        j += 1;
     }
-    write_stdout(&out);
-    Ok(ExitCode::SUCCESS)
+    out
+}
+
+/// Keys of extra macro files that nobody knows are ignored, with a warning.
+fn warn_about_macro_files(engine: &check::Engine) {
+    for warning in engine.library().warnings() {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).

@@ -113,6 +113,12 @@ pub struct Profile {
     /// Links every root of the profile gets: path relative to `/` → target.
     #[serde(default)]
     pub links: std::collections::BTreeMap<String, String>,
+    /// Shell lines every phase script of this profile runs after the prologue
+    /// and before the recipe's `environment`: where the root cannot do what the
+    /// prologue asks (a locale it lacks), the profile overrides it here and the
+    /// recipe's own expansion stays upstream's.
+    #[serde(default, rename = "script-environment")]
+    pub script_environment: Option<String>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,

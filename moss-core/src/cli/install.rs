@@ -141,12 +141,11 @@ fn local_repository(stones: &[PathBuf]) -> miette::Result<(RepoPackages, Vec<Req
     }
     let repo = Repo {
         id: "local-stones".into(),
-        config: RepoConfig {
-            description: "the .stone files named on the command line".into(),
-            uri: String::new(),
-            priority: u64::MAX,
-            active: true,
-        },
+        config: RepoConfig::direct(
+            "the .stone files named on the command line".into(),
+            String::new(),
+            u64::MAX,
+        ),
     };
     let index = Location::Local(PathBuf::from("/"));
     Ok((

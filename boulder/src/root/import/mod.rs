@@ -26,7 +26,7 @@ pub use files::usr_relative;
 /// The packages whose closure is imported: what the issue names, what the
 /// example recipes and the sandbox tests use (`ps`), and the awk Debian
 /// installs by default.
-pub const SEEDS: [&str; 26] = [
+pub const SEEDS: [&str; 29] = [
     "build-essential",
     "bash",
     "dash",
@@ -55,6 +55,11 @@ pub const SEEDS: [&str; 26] = [
     "ncurses-base",
     // The C.UTF-8 locale the phase prologue selects (/usr/lib/locale/C.utf8).
     "libc-bin",
+    // What %configure, %reconfigure and %autogen bring into a root, as upstream's
+    // macros declare (binary(autoconf), binary(automake), binary(autopoint)).
+    "autoconf",
+    "automake",
+    "autopoint",
 ];
 
 /// Bump when packing changes, so every package is repacked once.
