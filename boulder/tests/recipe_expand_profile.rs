@@ -48,8 +48,7 @@ fn the_host_profile_drops_what_the_host_toolchain_lacks() {
     assert!(!host.contains("--undefined-version"), "{host}");
     assert!(host.contains("-gz=zlib"), "{host}");
     assert!(
-        host.contains("# profile environment: COMPILER_PATH=/usr/lib/boulder/llvm"),
+        host.contains("# profile host sets in the sandbox: COMPILER_PATH=/usr/lib/boulder/llvm"),
         "{host}"
     );
-    assert!(host.contains("# ---- target x86_64 · phase build · profile host ----"));
 }

@@ -248,7 +248,10 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
             profile.environment.clone().into_iter().collect();
         environment.extend(profile.recipe_environment(&report.recipe.options));
         for (name, value) in environment {
-            out.push_str(&format!("# profile environment: {name}={value}\n"));
+            out.push_str(&format!(
+                "# profile {} sets in the sandbox: {name}={value}\n",
+                profile.name
+            ));
         }
     }
     let mut dependencies = std::collections::BTreeSet::new();

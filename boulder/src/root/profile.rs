@@ -94,12 +94,6 @@ pub struct Profile {
     /// recipe's own `tuning` (which wins): `group: true|false|option`.
     #[serde(default)]
     pub tuning: std::collections::BTreeMap<String, ProfileTuning>,
-    /// Shell lines every phase script of this profile runs after the prologue
-    /// and before the recipe's `environment`: where the root cannot do what the
-    /// prologue asks (a locale it lacks), the profile overrides it here and the
-    /// recipe's own expansion stays upstream's.
-    #[serde(default, rename = "script-environment")]
-    pub script_environment: Option<String>,
     /// What each toolchain adds to a root: `llvm`, `gnu`, and `emul32` for
     /// recipes that also build 32-bit (requests, like `packages`).
     #[serde(default)]
@@ -119,6 +113,12 @@ pub struct Profile {
     /// Links every root of the profile gets: path relative to `/` → target.
     #[serde(default)]
     pub links: std::collections::BTreeMap<String, String>,
+    /// Shell lines every phase script of this profile runs after the prologue
+    /// and before the recipe's `environment`: where the root cannot do what the
+    /// prologue asks (a locale it lacks), the profile overrides it here and the
+    /// recipe's own expansion stays upstream's.
+    #[serde(default, rename = "script-environment")]
+    pub script_environment: Option<String>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,

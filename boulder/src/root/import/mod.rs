@@ -179,6 +179,83 @@ fn fingerprint(
     h.finalize().to_hex()[..32].to_string()
 }
 
+/// One package of an import: what its stone is made of, and the stone the
+/// index already names for it, if that is still right.
+struct PackPlan<'a> {
+    name: String,
+    pkg: &'a dpkg::DpkgPackage,
+    files: &'a [files::FileEntry],
+    deps: Vec<String>,
+    extra: Vec<String>,
+    print: String,
+    uri: String,
+    stone_path: PathBuf,
+    old: Option<moss_core::stone::Meta>,
+}
+
+/// Packs every planned package that has no stone yet, several at a time
+/// (compression and hashing are the cost); `None` for the reused ones.
+fn pack_all(
+    plans: &[PackPlan<'_>],
+    progress: &dyn super::ImportProgress,
+) -> Vec<Option<Result<moss_core::stone::Meta, RootError>>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let todo: Vec<usize> = (0..plans.len())
+        .filter(|&i| plans[i].old.is_none())
+        .collect();
+    for plan in plans.iter().filter(|p| p.old.is_some()) {
+        progress.package(&plan.name, false);
+    }
+    let results: Mutex<Vec<Option<Result<moss_core::stone::Meta, RootError>>>> =
+        Mutex::new(plans.iter().map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(todo.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let result = pack_one(&plans[i], progress);
+                    progress.package(&plans[i].name, true);
+                    let mut slots = results.lock().unwrap_or_else(|p| p.into_inner());
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Packs one package and completes its index fields.
+fn pack_one(
+    plan: &PackPlan<'_>,
+    progress: &dyn super::ImportProgress,
+) -> Result<moss_core::stone::Meta, RootError> {
+    let (mut meta, skipped) = pack::pack(
+        plan.pkg,
+        plan.files,
+        &plan.deps,
+        &plan.extra,
+        &plan.stone_path,
+    )?;
+    for path in skipped {
+        progress.warn(&format!(
+            "{}: /usr/{path} is not readable; left out",
+            plan.name
+        ));
+    }
+    let size = fs::metadata(&plan.stone_path)
+        .map_err(RootError::io("reading", &plan.stone_path))?
+        .len();
+    meta.package_uri = Some(plan.uri.clone());
+    meta.package_hash = Some(sha256_file(&plan.stone_path)?);
+    meta.package_size = Some(size);
+    Ok(meta)
+}
+
 /// Imports the closure of the seeds and of the `wanted` packages. Call with
 /// the `import-host` lock held.
 fn import_locked(
@@ -251,8 +328,9 @@ fn import_from(
             .collect(),
         index_sha256: String::new(),
     };
-    let mut metas = Vec::new();
-    let mut repacked = Vec::new();
+    // What each package needs: its stone is reused when the index names the
+    // file its fingerprint gives, else it is packed (below, in parallel).
+    let mut plans = Vec::with_capacity(chosen.len());
     for name in &chosen {
         let pkg = &installed[name];
         let files = layouts.get(name).map(Vec::as_slice).unwrap_or_default();
@@ -268,37 +346,40 @@ fn import_from(
         let print = fingerprint(pkg, &deps, files, want);
         let file_name = format!("{name}-{print}.stone");
         let stone_path = stones.join(&file_name);
-        // The fingerprint names the stone, so an index entry naming this
-        // file describes exactly what would be packed now.
         let uri = format!("stones/{file_name}");
         let old = old_metas
             .get(name)
-            .filter(|m| m.package_uri.as_deref() == Some(uri.as_str()) && stone_path.is_file());
-        let reusable = old.is_some();
-        let mut meta = match old {
-            Some(meta) => meta.clone(),
-            None => {
-                let extra: Vec<String> = want
-                    .map(|w| w.reasons.iter().cloned().collect())
-                    .unwrap_or_default();
-                let (meta, skipped) = pack::pack(pkg, files, &deps, &extra, &stone_path)?;
-                for path in skipped {
-                    progress.warn(&format!("{name}: /usr/{path} is not readable; left out"));
-                }
-                repacked.push(name.clone());
-                meta
+            .filter(|m| m.package_uri.as_deref() == Some(uri.as_str()) && stone_path.is_file())
+            .filter(|m| m.package_hash.is_some())
+            .cloned();
+        let extra: Vec<String> = want
+            .map(|w| w.reasons.iter().cloned().collect())
+            .unwrap_or_default();
+        plans.push(PackPlan {
+            name: name.clone(),
+            pkg,
+            files,
+            deps,
+            extra,
+            print,
+            uri,
+            stone_path,
+            old,
+        });
+    }
+    let packed = pack_all(&plans, progress);
+    let mut metas = Vec::with_capacity(plans.len());
+    let mut repacked = Vec::new();
+    for (plan, result) in plans.into_iter().zip(packed) {
+        let meta = match (plan.old, result) {
+            (Some(meta), _) => meta,
+            (None, Some(result)) => {
+                repacked.push(plan.name.clone());
+                result?
             }
+            (None, None) => unreachable!("every package without a stone is packed"),
         };
-        if !reusable || meta.package_hash.is_none() {
-            let size = fs::metadata(&stone_path)
-                .map_err(RootError::io("reading", &stone_path))?
-                .len();
-            meta.package_uri = Some(format!("stones/{file_name}"));
-            meta.package_hash = Some(sha256_file(&stone_path)?);
-            meta.package_size = Some(size);
-        }
-        progress.package(name, !reusable);
-        state.packages.insert(name.clone(), print);
+        state.packages.insert(plan.name, plan.print);
         metas.push(meta);
     }
     repo::write_index(&index_path, &metas)?;
