@@ -175,6 +175,14 @@ pub enum BuildError {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Pgo(#[from] pgo::PgoError),
+    #[error(
+        "target {target} (`emul32: true`) needs a 32-bit C library and the compiler's 32-bit \
+         support in the build root, and the root of profile `{profile}` has none (no \
+         /usr/lib32/crt1.o). On Debian and Ubuntu install gcc-multilib and g++-multilib on \
+         the host, which the host profile then imports; the aerynos profile adds \
+         glibc-32bit-devel, gcc-32bit and libstdc++-32bit-devel"
+    )]
+    NoEmul32Toolchain { target: String, profile: String },
     #[error("phase `{}` failed ({}) at {}:{}", .0.phase.name(), .0.status, .0.recipe.display(), .0.line)]
     PhaseFailed(Box<PhaseFailure>),
     #[error("{stop}; the build root is kept ({}): `boulder chroot {}` enters it", build_dirs.display(), recipe.display())]
@@ -296,7 +304,11 @@ pub fn build(
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let packages = script::root_packages(recipe, &phase_scripts);
+    let mut packages = script::root_packages(recipe, &phase_scripts);
+    let builds_emul32 = recipe.targets(HOST_ARCH).iter().any(|t| t.emul32);
+    if builds_emul32 {
+        packages.extend(profile.emul32_packages.iter().cloned());
+    }
     let networking = recipe.options.networking;
     let prepared = root::prepare(
         cache,
@@ -308,6 +320,15 @@ pub fn build(
     )?;
     let targets = recipe.targets(HOST_ARCH);
     pgo::check_root_tools(recipe, &targets, &prepared.path, &request.profile)?;
+    if let Some(target) = targets.iter().find(|t| t.emul32) {
+        // gcc and clang need the 32-bit C runtime; fail before building anything.
+        if !prepared.path.join("usr/lib32/crt1.o").exists() {
+            return Err(BuildError::NoEmul32Toolchain {
+                target: target.name.clone(),
+                profile: request.profile.clone(),
+            });
+        }
+    }
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     for target in &targets {

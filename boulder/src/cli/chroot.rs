@@ -91,7 +91,11 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     };
     let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
         .into_diagnostic()?;
-    let packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    let mut packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    // The same set as `boulder build`, so both use one root.
+    if recipe.targets(HOST_ARCH).iter().any(|t| t.emul32) {
+        packages.extend(profile.emul32_packages.iter().cloned());
+    }
     let networking = args.networking || recipe.options.networking;
     // bash sets its own prompt unless the rc file does.
     let rc = format!(

@@ -100,6 +100,11 @@ pub struct Profile {
     /// recipe's own expansion stays upstream's.
     #[serde(default, rename = "script-environment")]
     pub script_environment: Option<String>,
+    /// What a root needs to build the 32-bit `emul32` target (a 32-bit C
+    /// library and the compilers' 32-bit support), added to the roots of
+    /// recipes with `emul32: true`.
+    #[serde(default, rename = "emul32-packages")]
+    pub emul32_packages: Vec<String>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,

@@ -9,13 +9,16 @@ use std::path::Path;
 use super::RootError;
 
 /// Bump when the skeleton changes, so older roots are not reused.
-pub const SKELETON_VERSION: u32 = 1;
+pub const SKELETON_VERSION: u32 = 2;
 
-const LINKS: [(&str, &str); 4] = [
+/// `lib32` is where 32-bit (emul32) libraries and their loader's links point,
+/// as on a merged-/usr multilib system (`/lib32/libc.so.6` in libc.so).
+const LINKS: [(&str, &str); 5] = [
     ("bin", "usr/bin"),
     ("sbin", "usr/sbin"),
     ("lib", "usr/lib"),
     ("lib64", "usr/lib64"),
+    ("lib32", "usr/lib32"),
 ];
 
 const DIRS: [(&str, u32); 14] = [

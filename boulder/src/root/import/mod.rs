@@ -23,7 +23,7 @@ pub use files::usr_relative;
 /// The packages whose closure is imported: what the issue names, what the
 /// example recipes and the sandbox tests use (`ps`), and the awk Debian
 /// installs by default.
-pub const SEEDS: [&str; 29] = [
+pub const SEEDS: [&str; 31] = [
     "build-essential",
     "bash",
     "dash",
@@ -57,6 +57,10 @@ pub const SEEDS: [&str; 29] = [
     "autoconf",
     "automake",
     "autopoint",
+    // The 32-bit toolchain of emul32 builds (the profile's `emul32-packages`);
+    // left out when the host does not have it installed.
+    "gcc-multilib",
+    "g++-multilib",
 ];
 
 /// Bump when packing changes, so every package is repacked once.
