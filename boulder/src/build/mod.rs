@@ -23,6 +23,7 @@
 //!   `RecipeScripts::new(library, &recipe, &text, HOST_ARCH, ScriptOptions::default())?`
 //!   then `.phases()` or `.chroot_rc()`.
 
+pub mod beneath;
 pub mod breakpoint;
 pub mod failure;
 pub mod log;
@@ -48,6 +49,7 @@ use crate::recipe::problem::Strictness;
 use crate::recipe::{DiscoverError, LoadError, Phase, HOST_ARCH};
 use crate::root::{self, BuildDirs, Cache, RootError, RootRequest};
 use crate::upstream::UpstreamError;
+use beneath::Beneath;
 use failure::Diagnosis;
 pub use log::{Event, Reporter, Timings};
 use packaging::{PackagingError, PlanError};
@@ -193,6 +195,10 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Breakpoint(#[from] breakpoint::BreakError),
+    /// A host-side file operation on the build's directories was refused
+    /// (a symlink the build planted, for instance).
+    #[error("boulder refused to work on a build directory the build tampered with")]
+    Beneath(#[from] beneath::BeneathError),
     #[error("packaging failed")]
     Packaging(#[from] PackagingError),
     #[error(transparent)]
@@ -342,8 +348,14 @@ pub fn build(
     }
     timings.add("root", started.elapsed());
 
-    // 4. Phases.
-    let sandbox = root::sandbox(&prepared, &dirs, networking).bind_ro(&recipe_dir, "/mason/recipe");
+    // 4. Phases. Everything boulder does on the host below the build's own
+    // directories from here on goes through descriptors (see `beneath`).
+    let base = Beneath::open(&dirs.base)?;
+    let mason = base.dir("mason")?;
+    let scripts_dir = base.ensure_dir("scripts")?;
+    let sandbox = root::sandbox(&prepared, &dirs, networking)
+        .bind_ro(&recipe_dir, "/mason/recipe")
+        .bind_ro(scripts_dir.path(), phases::GUEST_SCRIPTS_DIR);
     let mut id_mapping = None;
     let break_settings = breakpoint::Settings {
         on_failure: request.break_on_failure,
@@ -377,6 +389,7 @@ pub fn build(
             line: script.line,
         });
         let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
+        ensure_mount_points(&mason)?;
         let session = breakpoint::Session::start(
             &break_settings,
             breakpoint::PhaseInfo {
@@ -390,13 +403,9 @@ pub fn build(
         )?;
         let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
         let run =
-            phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(|error| {
+            phases::run(&phase_sandbox, script, &scripts_dir, &log, report).map_err(|error| {
                 match error {
-                    phases::RunError::Io(path, source) => BuildError::Io {
-                        action: "write",
-                        path,
-                        source,
-                    },
+                    phases::RunError::Write(error) => BuildError::Beneath(error),
                     phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
                 }
             })?;
@@ -440,10 +449,14 @@ pub fn build(
         }
     }
 
-    // 5. Packaging.
+    // 5. Packaging. The build is over (its PID namespace is gone), so the
+    // install tree changes no more; a symlink in place of the install root
+    // is refused, and the root is named through its descriptor from here on.
     let started = Instant::now();
     report(Event::Step("Analysing the install tree"));
-    let mut analysis = packaging::package(&plan, recipe, &dirs.install, &prepared.path)?;
+    let install = mason.dir("install")?;
+    let install_root = install.pinned_for_children();
+    let mut analysis = packaging::package(&plan, recipe, &install_root, &prepared.path)?;
     for warning in &analysis.warnings {
         report(Event::Warning(&format!(
             "{}: {}",
@@ -477,9 +490,12 @@ pub fn build(
             .map(|d| d.value.clone())
             .collect(),
     };
+    // A fresh directory of boulder's own, out of the build's reach (the
+    // build could have planted symlinks in `/mason/artefacts`).
+    let artefacts = base.create_dir("artefacts")?;
     let mut emit_options = EmitOptions {
-        output_dir: dirs.artefacts.clone(),
-        install_root: dirs.install.clone(),
+        output_dir: artefacts.path().to_path_buf(),
+        install_root: install_root.clone(),
         build_release: request.build_release,
         architecture: HOST_ARCH.to_string(),
         source_date_epoch,
@@ -535,6 +551,17 @@ pub fn build(
         build_dirs: dirs.base.clone(),
         source_date_epoch,
     })
+}
+
+/// The directories the sandbox mounts onto inside `/mason` must be real
+/// directories before each phase: the previous phase may have put a symlink
+/// there, and the sandbox would create its mount point through it.
+fn ensure_mount_points(mason: &Beneath) -> Result<(), BuildError> {
+    let guest_break = breakpoint::GUEST_DIR.trim_start_matches("/mason/");
+    for name in [phases::SCRIPTS_MOUNT_POINT, guest_break, "recipe"] {
+        mason.ensure_dir(name)?;
+    }
+    Ok(())
 }
 
 type Published = (Vec<PathBuf>, Option<(PathBuf, PathBuf)>);

@@ -12,6 +12,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
+use crate::build::beneath::Beneath;
 use crate::build::script::{root_packages, RecipeScripts, ScriptOptions};
 use crate::recipe::check::Engine as CheckEngine;
 use crate::recipe::HOST_ARCH;
@@ -115,11 +116,14 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     };
     // The work directory lives below the target's build directory, which a
     // build makes before its first phase; a fresh set needs it too.
+    // Through the directory's descriptor: a build may have left symlinks.
+    let mason = Beneath::open(&dirs.mason).into_diagnostic()?;
     for target in scripts.targets() {
-        let dir = dirs.build.join(&target.target.name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+        mason
+            .ensure_dir(Path::new("build").join(&target.target.name))
+            .into_diagnostic()?;
     }
+    mason.ensure_dir("recipe").into_diagnostic()?;
     if args.command.is_empty() {
         eprintln!(
             "Entering the build root of {name} ({}); build directories {}; leave with `exit`.",
