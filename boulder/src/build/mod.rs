@@ -261,6 +261,9 @@ pub fn build(
         .parent()
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let engine = CheckEngine::with_data_dirs(&request.data_dirs)?;
+    for warning in engine.library().warnings() {
+        report(Event::Warning(&warning.to_string()));
+    }
     let checked = engine.check_file(&recipe_path)?;
     let strictness = if request.strict {
         Strictness::Strict
