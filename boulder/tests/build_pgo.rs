@@ -7,9 +7,13 @@
 //! profile the workload wrote; the workload records the stage it ran in and the
 //! install phase packs that record and the names of the profile files.
 //!
-//! LLVM PGO (and `cspgo`) needs clang and llvm-profdata in the root, which the
-//! host profile does not import yet; what this file checks for LLVM is that such
-//! a build stops with a clear message instead of silently skipping PGO.
+//! The LLVM recipe (`tests/pgo/llvm-stone.yaml`) is built the same way with
+//! clang, once plainly (stages one and use; the workload ends with
+//! `llvm-profdata merge`) and once with `cspgo: true` (a context-sensitive
+//! second stage). clang's `-fprofile-use` fails on a missing profile file, so
+//! a final build that succeeds was made with the merged profile. The host
+//! profile brings clang, lld, llvm-profdata and compiler-rt's profile runtime
+//! (`libclang-rt-dev` on Debian) into the root.
 
 mod common;
 
@@ -150,31 +154,144 @@ fn a_gnu_recipe_with_a_workload_is_built_in_pgo_stages_with_gcc() {
     );
 }
 
-#[test]
-fn an_llvm_workload_without_llvm_profdata_in_the_root_fails_clearly() {
-    if !have_dpkg() {
+/// Whether the host can give the root what LLVM PGO needs.
+fn host_has_llvm_pgo(test: &str) -> bool {
+    let runtime = std::path::Path::new("/usr/lib")
+        .read_dir()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("llvm-"))
+        .any(|e| walk_has(&e.path().join("lib/clang"), "libclang_rt.profile-x86_64.a"));
+    let tools = [
+        "/usr/bin/clang",
+        "/usr/bin/llvm-profdata",
+        "/usr/bin/ld.lld",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
+    if !(runtime && tools) {
+        test_support::missing(
+            test,
+            "the host lacks clang, lld, llvm or compiler-rt's profile runtime \
+             (apt install clang lld llvm libclang-rt-dev)",
+        );
+        return false;
+    }
+    true
+}
+
+fn walk_has(dir: &Path, name: &str) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            walk_has(&path, name)
+        } else {
+            entry.file_name() == name
+        }
+    })
+}
+
+/// Builds the LLVM fixture (with `extra` keys) and checks the stages it ran.
+fn build_llvm(test: &str, extra: &str, stages: &[&str]) {
+    if !have_dpkg() || !host_has_llvm_pgo(test) {
         return;
     }
-    let recipe = fs::read_to_string(fixture("gnu-stone.yaml"))
+    let recipe = fs::read_to_string(fixture("llvm-stone.yaml"))
         .expect("fixture")
         .replace(
-            "toolchain   : gnu\n",
-            "toolchain   : llvm\ncspgo       : true\n",
+            "toolchain   : llvm\n",
+            &format!("toolchain   : llvm\n{extra}"),
         );
     let dir = recipe_dir(&recipe);
     let out = tempfile::tempdir().expect("out");
     let (code, stdout, stderr) = build(dir.path(), out.path());
-    if code == 0 {
-        // A root with the LLVM tools: the stages ran instead.
-        assert!(stdout.contains("PGO stage two of x86_64"), "{stdout}");
-        return;
+    assert_eq!(code, 0, "build failed\n{stdout}\n{stderr}");
+    let mut at = 0;
+    for stage in stages {
+        let found = stdout[at..]
+            .find(&format!("PGO stage {stage} of x86_64"))
+            .unwrap_or_else(|| panic!("stage {stage} missing or out of order:\n{stdout}"));
+        at += found;
     }
     assert!(
-        stderr.contains("has no `llvm-profdata`") || stderr.contains("cannot be resolved"),
-        "{stdout}\n{stderr}"
+        stdout.contains("-fprofile-generate=/mason/build/x86_64-pgo/IR"),
+        "{stdout}"
     );
     assert!(
-        !stdout.contains("» Phase build"),
-        "nothing was built: {stdout}"
+        stdout.contains(
+            "llvm-profdata merge --failure-mode=all -output=/mason/build/x86_64-pgo/ir.profdata"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-fprofile-use=/mason/build/x86_64-pgo/combined.profdata"),
+        "{stdout}"
+    );
+
+    let files = files(&out.path().join("pgo-demo-1.0-1-1-x86_64.stone"));
+    let ran = String::from_utf8_lossy(&files["/usr/share/pgo-demo/stages-run"]).into_owned();
+    let expected: String = stages
+        .iter()
+        .filter(|s| **s != "use")
+        .map(|s| format!("{}\n", s.to_uppercase()))
+        .collect();
+    assert_eq!(
+        ran, expected,
+        "the workload runs once per instrumented stage"
+    );
+    let profiles =
+        String::from_utf8_lossy(&files["/usr/share/pgo-demo/profile-files"]).into_owned();
+    assert!(
+        profiles
+            .lines()
+            .any(|l| l.starts_with("./IR/") && l.ends_with(".profraw")),
+        "{profiles}"
+    );
+    assert!(profiles.lines().any(|l| l == "./ir.profdata"), "{profiles}");
+    assert!(
+        profiles.lines().any(|l| l == "./combined.profdata"),
+        "{profiles}"
+    );
+    if stages.contains(&"two") {
+        assert!(
+            stdout.contains("-fcs-profile-generate=/mason/build/x86_64-pgo/CS"),
+            "{stdout}"
+        );
+        assert!(
+            profiles
+                .lines()
+                .any(|l| l.starts_with("./CS/") && l.ends_with(".profraw")),
+            "{profiles}"
+        );
+    }
+    // The packaged binary is the final stage's: an instrumented one names the
+    // directory it writes its profile to.
+    let binary = &files["/usr/bin/pgo-demo"];
+    let needle = b"x86_64-pgo";
+    assert!(
+        !binary.windows(needle.len()).any(|w| w == needle),
+        "the packaged binary is instrumented"
+    );
+}
+
+#[test]
+fn an_llvm_recipe_with_a_workload_is_built_in_pgo_stages_with_clang() {
+    build_llvm(
+        "an_llvm_recipe_with_a_workload_is_built_in_pgo_stages_with_clang",
+        "",
+        &["one", "use"],
+    );
+}
+
+#[test]
+fn cspgo_adds_a_context_sensitive_stage_on_llvm() {
+    build_llvm(
+        "cspgo_adds_a_context_sensitive_stage_on_llvm",
+        "cspgo       : true\n",
+        &["one", "two", "use"],
     );
 }

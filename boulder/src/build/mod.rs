@@ -86,6 +86,9 @@ pub struct BuildRequest {
     /// Refuse the recipe for everything `recipe check` refuses, also for what
     /// upstream boulder accepts (unknown keys), instead of warning.
     pub strict: bool,
+    /// Local source directories (`--sources`), searched before
+    /// `BOULDER_SOURCES` and the user configuration's.
+    pub sources: Vec<PathBuf>,
 }
 
 impl BuildRequest {
@@ -106,6 +109,7 @@ impl BuildRequest {
             break_on_failure: false,
             break_strict: false,
             strict: false,
+            sources: Vec::new(),
         }
     }
 }
@@ -180,9 +184,9 @@ pub enum BuildError {
     #[error(
         "target {target} (`emul32: true`) needs a 32-bit C library and the compiler's 32-bit \
          support in the build root, and the root of profile `{profile}` has none (no \
-         /usr/lib32/crt1.o). On Debian and Ubuntu install gcc-multilib and g++-multilib on \
-         the host, which the host profile then imports; the aerynos profile adds \
-         glibc-32bit-devel, gcc-32bit and libstdc++-32bit-devel"
+         /usr/lib32/crt1.o; the profile's `toolchains: emul32` list brings them). On Debian \
+         and Ubuntu install gcc-multilib and g++-multilib on the host, which the host \
+         profile then imports"
     )]
     NoEmul32Toolchain { target: String, profile: String },
     #[error("phase `{}` failed ({}) at {}:{}", .0.phase.name(), .0.status, .0.recipe.display(), .0.line)]
@@ -307,19 +311,18 @@ pub fn build(
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
     }
-    let fetched = sources::fetch(cache.dir(), &upstreams).map_err(BuildError::Upstream)?;
+    let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
+    let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
     let mut packages = script::root_packages(recipe, &phase_scripts);
-    let builds_emul32 = recipe.targets(HOST_ARCH).iter().any(|t| t.emul32);
-    if builds_emul32 {
-        packages.extend(profile.emul32_packages.iter().cloned());
-    }
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let prepared = root::prepare(
+    let mut prepared = root::prepare(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
@@ -327,6 +330,9 @@ pub fn build(
             networking,
         },
     )?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let targets = recipe.targets(HOST_ARCH);
     pgo::check_root_tools(recipe, &targets, &prepared.path, &request.profile)?;
     if let Some(target) = targets.iter().find(|t| t.emul32) {

@@ -130,6 +130,28 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Pgo
 mod tests {
     use super::*;
 
+    const LLVM_PGO: &str = "name: p\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: https://example.invalid\ndescription: d\nbuild: |\n    make\nworkload: |\n    ./p\n";
+
+    #[test]
+    fn llvm_pgo_needs_llvm_profdata_in_the_root() {
+        let (recipe, problems) = crate::recipe::parse(LLVM_PGO);
+        assert!(problems.is_empty(), "{problems:?}");
+        let targets = recipe.targets("x86_64");
+        let root = tempfile::tempdir().expect("tempdir");
+        let error = check_root_tools(&recipe, &targets, root.path(), "bare").expect_err("missing");
+        let message = error.to_string();
+        assert!(message.contains("has no `llvm-profdata`"), "{message}");
+        assert!(message.contains("profile `bare`"), "{message}");
+        fs::create_dir_all(root.path().join("usr/bin")).expect("mkdir");
+        fs::write(root.path().join("usr/bin/llvm-profdata"), "").expect("write");
+        check_root_tools(&recipe, &targets, root.path(), "bare").expect("present");
+        // gcc merges its own profiles: nothing to check.
+        let gnu = LLVM_PGO.replace("build:", "toolchain: gnu\nbuild:");
+        let (recipe, _) = crate::recipe::parse(&gnu);
+        let empty = tempfile::tempdir().expect("tempdir");
+        check_root_tools(&recipe, &targets, empty.path(), "bare").expect("gnu");
+    }
+
     #[test]
     fn fresh_sources_refuse_a_linked_parent() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -121,12 +121,10 @@ pub struct TargetScripts<'a> {
     script_environment: Option<String>,
 }
 
-/// What a build root must hold for a recipe, as upstream boulder adds it: the
-/// builddeps and checkdeps, the dependencies the actions of its phase scripts
-/// declare, and the toolchain's own packages (the compilers and linker of
-/// `toolchain:`, `mold`, the compiler caches, and `llvm-profdata` for LLVM
-/// PGO). `boulder build` and `boulder chroot` ask for the same set, so they
-/// share one root.
+/// What a build root must hold for a recipe, beyond the profile's toolchain
+/// packages: its builddeps and checkdeps, the dependencies the actions of its
+/// phase scripts declare, and `llvm-profdata` for LLVM PGO. `boulder build`
+/// and `boulder chroot` ask for the same set, so they share one root.
 pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
     let mut packages: BTreeSet<String> = recipe
         .build
@@ -138,38 +136,11 @@ pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
     for script in phases {
         packages.extend(script.dependencies.iter().cloned());
     }
-    packages.extend(toolchain_packages(recipe).into_iter().map(str::to_string));
     let pgo = phases.iter().any(|p| p.stage != PgoStage::None);
     if pgo && recipe.options.toolchain == crate::recipe::model::Toolchain::Llvm {
         packages.insert("binary(llvm-profdata)".to_string());
     }
     packages.into_iter().collect()
-}
-
-/// The packages of the recipe's toolchain, named by what they provide so any
-/// profile's repositories can satisfy them.
-fn toolchain_packages(recipe: &Recipe) -> Vec<&'static str> {
-    use crate::recipe::model::Toolchain;
-    let mut packages = match recipe.options.toolchain {
-        Toolchain::Gnu => vec!["binary(gcc)", "binary(g++)", "binary(ld.bfd)"],
-        Toolchain::Llvm => vec![
-            "binary(clang)",
-            "binary(clang++)",
-            "binary(ld.lld)",
-            "binary(llvm-ar)",
-            "binary(llvm-nm)",
-            "binary(llvm-objcopy)",
-            "binary(llvm-ranlib)",
-            "binary(llvm-strip)",
-        ],
-    };
-    if recipe.options.mold {
-        packages.push("binary(mold)");
-    }
-    if recipe.options.ccache {
-        packages.extend(["binary(ccache)", "binary(sccache)"]);
-    }
-    packages
 }
 
 /// Expands the scripts of one recipe.

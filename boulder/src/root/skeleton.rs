@@ -9,16 +9,13 @@ use std::path::Path;
 use super::RootError;
 
 /// Bump when the skeleton changes, so older roots are not reused.
-pub const SKELETON_VERSION: u32 = 2;
+pub const SKELETON_VERSION: u32 = 1;
 
-/// `lib32` is where 32-bit (emul32) libraries and their loader's links point,
-/// as on a merged-/usr multilib system (`/lib32/libc.so.6` in libc.so).
-const LINKS: [(&str, &str); 5] = [
+const LINKS: [(&str, &str); 4] = [
     ("bin", "usr/bin"),
     ("sbin", "usr/sbin"),
     ("lib", "usr/lib"),
     ("lib64", "usr/lib64"),
-    ("lib32", "usr/lib32"),
 ];
 
 const DIRS: [(&str, u32); 14] = [
@@ -87,5 +84,33 @@ pub fn write(root: &Path) -> Result<(), RootError> {
     }
     let resolv = root.join("etc/resolv.conf");
     fs::write(&resolv, "").map_err(RootError::io("writing", &resolv))?;
+    Ok(())
+}
+
+/// The profile's extra links (`usr/lib/boulder/lld/ld` → `/usr/bin/ld.lld`),
+/// with their parent directories. Paths are relative and stay in the root.
+pub fn write_links(
+    root: &Path,
+    links: &std::collections::BTreeMap<String, String>,
+) -> Result<(), RootError> {
+    for (link, target) in links {
+        let relative = Path::new(link);
+        let inside = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside || link.is_empty() {
+            return Err(RootError::Import(format!(
+                "profile link `{link}` is not a relative path inside the root"
+            )));
+        }
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(RootError::io("creating", parent))?;
+        }
+        if fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        symlink(target, &path).map_err(RootError::io("linking", &path))?;
+    }
     Ok(())
 }
