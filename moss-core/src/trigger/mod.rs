@@ -22,6 +22,7 @@ mod exec;
 mod format;
 mod pattern;
 mod plan;
+mod privs;
 
 use std::io;
 use std::path::{Path, PathBuf};
