@@ -23,6 +23,7 @@
 //!   `RecipeScripts::new(library, &recipe, &text, HOST_ARCH, ScriptOptions::default())?`
 //!   then `.phases()` or `.chroot_rc()`.
 
+pub mod beneath;
 pub mod breakpoint;
 pub mod failure;
 pub mod log;
@@ -47,6 +48,7 @@ use crate::recipe::problem::Strictness;
 use crate::recipe::{DiscoverError, LoadError, Phase, HOST_ARCH};
 use crate::root::{self, BuildDirs, Cache, RootError, RootRequest};
 use crate::upstream::UpstreamError;
+use beneath::Beneath;
 use failure::Diagnosis;
 pub use log::{Event, Reporter, Timings};
 use packaging::{PackagingError, PlanError};
@@ -83,6 +85,9 @@ pub struct BuildRequest {
     /// Refuse the recipe for everything `recipe check` refuses, also for what
     /// upstream boulder accepts (unknown keys), instead of warning.
     pub strict: bool,
+    /// Local source directories (`--sources`), searched before
+    /// `BOULDER_SOURCES` and the user configuration's.
+    pub sources: Vec<PathBuf>,
 }
 
 impl BuildRequest {
@@ -103,6 +108,7 @@ impl BuildRequest {
             break_on_failure: false,
             break_strict: false,
             strict: false,
+            sources: Vec::new(),
         }
     }
 }
@@ -182,6 +188,10 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Breakpoint(#[from] breakpoint::BreakError),
+    /// A host-side file operation on the build's directories was refused
+    /// (a symlink the build planted, for instance).
+    #[error("boulder refused to work on a build directory the build tampered with")]
+    Beneath(#[from] beneath::BeneathError),
     #[error("packaging failed")]
     Packaging(#[from] PackagingError),
     #[error(transparent)]
@@ -286,15 +296,18 @@ pub fn build(
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
     }
-    let fetched = sources::fetch(cache.dir(), &upstreams).map_err(BuildError::Upstream)?;
+    let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
+    let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let packages = script::root_packages(recipe, &phase_scripts);
+    let mut packages = script::root_packages(recipe, &phase_scripts);
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let prepared = root::prepare(
+    let mut prepared = root::prepare(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
@@ -302,6 +315,9 @@ pub fn build(
             networking,
         },
     )?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     for target in scripts.targets() {
@@ -311,8 +327,14 @@ pub fn build(
     }
     timings.add("root", started.elapsed());
 
-    // 4. Phases.
-    let sandbox = root::sandbox(&prepared, &dirs, networking).bind_ro(&recipe_dir, "/mason/recipe");
+    // 4. Phases. Everything boulder does on the host below the build's own
+    // directories from here on goes through descriptors (see `beneath`).
+    let base = Beneath::open(&dirs.base)?;
+    let mason = base.dir("mason")?;
+    let scripts_dir = base.ensure_dir("scripts")?;
+    let sandbox = root::sandbox(&prepared, &dirs, networking)
+        .bind_ro(&recipe_dir, "/mason/recipe")
+        .bind_ro(scripts_dir.path(), phases::GUEST_SCRIPTS_DIR);
     let mut id_mapping = None;
     let break_settings = breakpoint::Settings {
         on_failure: request.break_on_failure,
@@ -327,6 +349,7 @@ pub fn build(
             line: script.line,
         });
         let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
+        ensure_mount_points(&mason)?;
         let session = breakpoint::Session::start(
             &break_settings,
             breakpoint::PhaseInfo {
@@ -340,13 +363,9 @@ pub fn build(
         )?;
         let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
         let run =
-            phases::run(&phase_sandbox, script, &dirs.build, &log, report).map_err(|error| {
+            phases::run(&phase_sandbox, script, &scripts_dir, &log, report).map_err(|error| {
                 match error {
-                    phases::RunError::Io(path, source) => BuildError::Io {
-                        action: "write",
-                        path,
-                        source,
-                    },
+                    phases::RunError::Write(error) => BuildError::Beneath(error),
                     phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
                 }
             })?;
@@ -386,10 +405,14 @@ pub fn build(
         }
     }
 
-    // 5. Packaging.
+    // 5. Packaging. The build is over (its PID namespace is gone), so the
+    // install tree changes no more; a symlink in place of the install root
+    // is refused, and the root is named through its descriptor from here on.
     let started = Instant::now();
     report(Event::Step("Analysing the install tree"));
-    let mut analysis = packaging::package(&plan, recipe, &dirs.install, &prepared.path)?;
+    let install = mason.dir("install")?;
+    let install_root = install.pinned_for_children();
+    let mut analysis = packaging::package(&plan, recipe, &install_root, &prepared.path)?;
     for warning in &analysis.warnings {
         report(Event::Warning(&format!(
             "{}: {}",
@@ -423,9 +446,12 @@ pub fn build(
             .map(|d| d.value.clone())
             .collect(),
     };
+    // A fresh directory of boulder's own, out of the build's reach (the
+    // build could have planted symlinks in `/mason/artefacts`).
+    let artefacts = base.create_dir("artefacts")?;
     let mut emit_options = EmitOptions {
-        output_dir: dirs.artefacts.clone(),
-        install_root: dirs.install.clone(),
+        output_dir: artefacts.path().to_path_buf(),
+        install_root: install_root.clone(),
         build_release: request.build_release,
         architecture: HOST_ARCH.to_string(),
         source_date_epoch,
@@ -481,6 +507,17 @@ pub fn build(
         build_dirs: dirs.base.clone(),
         source_date_epoch,
     })
+}
+
+/// The directories the sandbox mounts onto inside `/mason` must be real
+/// directories before each phase: the previous phase may have put a symlink
+/// there, and the sandbox would create its mount point through it.
+fn ensure_mount_points(mason: &Beneath) -> Result<(), BuildError> {
+    let guest_break = breakpoint::GUEST_DIR.trim_start_matches("/mason/");
+    for name in [phases::SCRIPTS_MOUNT_POINT, guest_break, "recipe"] {
+        mason.ensure_dir(name)?;
+    }
+    Ok(())
 }
 
 type Published = (Vec<PathBuf>, Option<(PathBuf, PathBuf)>);

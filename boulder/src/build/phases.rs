@@ -3,23 +3,28 @@
 //! by line to the log and the reporter.
 
 use std::collections::VecDeque;
-use std::fs;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use moss_core::sandbox::{Sandbox, SandboxError, Stdio};
 
+use super::beneath::{Beneath, BeneathError};
 use super::log::{BuildLog, Event, Reporter};
 use super::script::PhaseScript;
 
 /// How many output lines of a phase are kept for the failure report.
 const KEPT_LINES: usize = 20_000;
 
-/// Where phase scripts go, relative to the build directory (`/mason/build`).
-pub const SCRIPTS_DIR: &str = ".boulder-scripts";
+/// Where the phase scripts appear inside the sandbox: a read-only bind of
+/// the build's `scripts` directory, which lies outside everything the build
+/// can write (a script written into `/mason` would go through whatever the
+/// previous phase planted there).
+pub const GUEST_SCRIPTS_DIR: &str = "/mason/.boulder-scripts";
+
+/// The mount point of [`GUEST_SCRIPTS_DIR`], relative to `/mason`.
+pub const SCRIPTS_MOUNT_POINT: &str = ".boulder-scripts";
 
 /// The outcome of one phase.
 pub struct PhaseRun {
@@ -40,22 +45,19 @@ pub fn script_name(script: &PhaseScript) -> String {
     )
 }
 
-/// Writes `script` under `build_dir` and runs it in `sandbox`.
+/// Writes `script` into `scripts` (bound read-only at
+/// [`GUEST_SCRIPTS_DIR`] by the caller) and runs it in `sandbox`.
 pub fn run(
     sandbox: &Sandbox,
     script: &PhaseScript,
-    build_dir: &Path,
+    scripts: &Beneath,
     log: &BuildLog,
     report: Reporter<'_>,
 ) -> Result<PhaseRun, RunError> {
-    let dir = build_dir.join(SCRIPTS_DIR);
-    fs::create_dir_all(&dir).map_err(|e| RunError::Io(dir.clone(), e))?;
     let name = script_name(script);
-    let host = dir.join(&name);
-    fs::write(&host, &script.text).map_err(|e| RunError::Io(host.clone(), e))?;
-    fs::set_permissions(&host, fs::Permissions::from_mode(0o755))
-        .map_err(|e| RunError::Io(host.clone(), e))?;
-    let guest = format!("{}/{SCRIPTS_DIR}/{name}", crate::macros::paths::BUILD);
+    let host = scripts.display_path(&name);
+    scripts.write_file(&name, script.text.as_bytes(), 0o755)?;
+    let guest = format!("{GUEST_SCRIPTS_DIR}/{name}");
 
     let started = Instant::now();
     // One pipe for both streams keeps their lines in order.
@@ -63,7 +65,7 @@ pub fn run(
         .clone()
         .stdin(Stdio::Null)
         .stdout(Stdio::Piped)
-        .stderr(Stdio::Inherit)
+        .stderr(Stdio::Null)
         .spawn([
             "/usr/bin/bash",
             "-c",
@@ -107,8 +109,8 @@ pub fn run(
 /// Why a phase could not be run at all (a failing phase is not an error here).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot write {}", .0.display())]
-    Io(PathBuf, #[source] std::io::Error),
+    #[error(transparent)]
+    Write(#[from] BeneathError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
 }

@@ -50,6 +50,9 @@ pub struct BuildArgs {
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
     pub strict: bool,
+    /// Local source directory: a file whose sha256 is an upstream's is used instead of downloading it, whatever its name; git upstreams from `DIR/git/<host>/<path>`. Repeatable; `BOULDER_SOURCES` (`:`-separated) and `$XDG_CONFIG_HOME/boulder/sources` add more
+    #[arg(long = "sources", value_name = "DIR")]
+    pub sources: Vec<PathBuf>,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -77,6 +80,7 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         break_on_failure: args.break_on_failure,
         break_strict: args.break_strict,
         strict: args.strict,
+        sources: args.sources.clone(),
         ..BuildRequest::new(&args.recipe)
     };
     let tty = std::io::stdout().is_terminal();

@@ -12,6 +12,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
+use crate::build::beneath::Beneath;
 use crate::build::script::{root_packages, RecipeScripts, ScriptOptions};
 use crate::recipe::check::Engine as CheckEngine;
 use crate::recipe::HOST_ARCH;
@@ -90,7 +91,8 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     };
     let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
         .into_diagnostic()?;
-    let packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    let mut packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = args.networking || recipe.options.networking;
     // bash sets its own prompt unless the rc file does.
     let rc = format!(
@@ -103,18 +105,24 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         packages,
         networking,
     };
-    let prepared = root::prepare(&cache, &request).into_diagnostic()?;
+    let mut prepared = root::prepare(&cache, &request).into_diagnostic()?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let dirs = match (args.fresh, BuildDirs::latest(&cache, &name)) {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,
     };
     // The work directory lives below the target's build directory, which a
     // build makes before its first phase; a fresh set needs it too.
+    // Through the directory's descriptor: a build may have left symlinks.
+    let mason = Beneath::open(&dirs.mason).into_diagnostic()?;
     for target in scripts.targets() {
-        let dir = dirs.build.join(&target.target.name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+        mason
+            .ensure_dir(Path::new("build").join(&target.target.name))
+            .into_diagnostic()?;
     }
+    mason.ensure_dir("recipe").into_diagnostic()?;
     if args.command.is_empty() {
         eprintln!(
             "Entering the build root of {name} ({}); build directories {}; leave with `exit`.",

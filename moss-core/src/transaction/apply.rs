@@ -350,10 +350,12 @@ impl Engine {
         Ok((stats, triggers))
     }
 
-    /// Exchanges `source` with `ROOT/usr`, archives the old tree, commits.
+    /// Exchanges `source` with `ROOT/usr`, makes the compatibility links,
+    /// archives the old tree, commits.
     fn swap_and_archive(&mut self, source: &Path, journal: &Journal) -> Result<(), EngineError> {
         let usr = self.inst.usr();
         let exchanged = exchange_or_rename(source, &usr).map_err(io("swapping in", &usr))?;
+        compat_links(self.inst.root())?;
         checkpoint();
         if exchanged {
             match journal.old_state {
@@ -372,4 +374,28 @@ impl Engine {
         self.db.commit_journal(journal)?;
         Ok(())
     }
+}
+
+/// `/bin`, `/sbin`, `/lib`, `/lib64` and `/lib32` of the root, as links into
+/// `/usr`, so that programs find their loader (`/lib64/ld-linux-x86-64.so.2`)
+/// and `#!/bin/sh` works. Whatever already has one of these names is left
+/// alone (creating a link never follows an existing one). `/lib64` goes to
+/// `usr/lib64` when the tree has one (Debian's packages keep the loader
+/// there; on AerynOS it is itself a link to `lib`), else to `usr/lib`.
+fn compat_links(root: &Path) -> Result<(), EngineError> {
+    let usr_lib64 = fs::symlink_metadata(root.join("usr/lib64")).is_ok();
+    for (name, target) in crate::trigger::COMPAT_LINKS {
+        let target = if name == "lib64" && usr_lib64 {
+            "usr/lib64"
+        } else {
+            target
+        };
+        let link = root.join(name);
+        match std::os::unix::fs::symlink(target, &link) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io("linking", &link)(e)),
+        }
+    }
+    Ok(())
 }

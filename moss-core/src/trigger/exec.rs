@@ -20,7 +20,7 @@ const HANDLER_ENV: [(&str, &str); 2] = [("PATH", DEFAULT_PATH), ("LANG", "C.UTF-
 pub const TRIGGER_HOSTNAME: &str = "moss-trigger";
 
 /// Links every isolation root carries so `/bin/sh`, `/lib64/ld-…` resolve into `/usr`.
-const COMPAT_LINKS: [(&str, &str); 5] = [
+pub(crate) const COMPAT_LINKS: [(&str, &str); 5] = [
     ("bin", "usr/bin"),
     ("sbin", "usr/sbin"),
     ("lib", "usr/lib"),

@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::sys::stat::Mode;
 
@@ -173,12 +173,18 @@ impl Channel {
             })
     }
 
-    /// A file the script wrote at the current stop ("" when missing).
+    /// A file the script wrote at the current stop ("" when missing). Only a
+    /// regular file directly in the channel directory is read: the script
+    /// could have put a symlink to a host file or a fifo there.
     pub(crate) fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).unwrap_or_default()
+        crate::build::beneath::Beneath::open(self.dir.path())
+            .and_then(|dir| dir.read_file(name))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
     }
 
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
+    #[cfg(test)]
+    pub(crate) fn path(&self, name: &str) -> std::path::PathBuf {
         self.dir.path().join(name)
     }
 }
