@@ -171,6 +171,80 @@ fn attacking_builds_leave_the_host_the_store_and_the_roots_unchanged() {
     let o = build(&attack, &dir.path().join("out-4"));
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
 
+    // 5. Typing into the packager's terminal (TIOCSTI on every descriptor
+    // and on /dev/tty), escape sequences and a 1 MB line in the output:
+    // boulder runs in a real terminal; nothing reaches its input queue and
+    // the output shows the escapes instead of obeying them.
+    let attack = recipe(
+        dir.path(),
+        "terminal",
+        "for fd in 0 1 2; do perl -e 'my $c; for $c (split //, \"touch /tmp/typed\\n\") { ioctl(STDIN, 0x5412, $c) }' <&$fd || true; done\nperl -e 'open(my $t, \"+<\", \"/dev/tty\") or exit 0; my $c; for $c (split //, \"touch /tmp/typed\\n\") { ioctl($t, 0x5412, $c) }' || true\nprintf 'esc-\\033]0;pwned\\007-\\033[2J-end\\n'\nhead -c 1048576 /dev/zero | tr '\\0' a; echo",
+        "mkdir -p %(installroot)/usr/share/t\necho ok > %(installroot)/usr/share/t/ok",
+    );
+    let (status, terminal_output, typed) = build_in_a_terminal(&attack, &dir.path().join("out-5"));
+    assert!(
+        status.success(),
+        "{}",
+        text(&terminal_output[..terminal_output.len().min(4000)])
+    );
+    assert!(
+        typed.is_empty(),
+        "the build typed into the terminal: {:?}",
+        text(&typed)
+    );
+    let shown = text(&terminal_output);
+    assert!(
+        shown.contains("esc-^[]0;pwned^G-^[[2J-end"),
+        "escapes not made printable"
+    );
+    assert!(
+        !shown.contains("\x1b]0;pwned"),
+        "a raw escape sequence reached the terminal"
+    );
+    assert!(
+        shown.contains(&"a".repeat(1 << 20)),
+        "the 1 MB line is missing"
+    );
+
+    // 6. A full /tmp and a fork bomb stop at their limits with a clear message.
+    let attack = recipe(
+        dir.path(),
+        "full-tmp",
+        "dd if=/dev/zero of=/tmp/fill bs=1M count=64",
+        "true",
+    );
+    let o = boulder(&[
+        "build",
+        attack.to_str().unwrap(),
+        "-o",
+        dir.path().join("out-6").to_str().unwrap(),
+        "--tmp-size",
+        "8M",
+    ]);
+    let shown = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(!o.status.success(), "{shown}");
+    assert!(shown.contains("--tmp-size"), "{shown}");
+    if !nix::unistd::Uid::effective().is_root() {
+        // The kernel does not count the host root's processes.
+        let attack = recipe(
+            dir.path(),
+            "fork-bomb",
+            "for i in $(seq 300); do sleep 30 & done",
+            "true",
+        );
+        let o = boulder(&[
+            "build",
+            attack.to_str().unwrap(),
+            "-o",
+            dir.path().join("out-7").to_str().unwrap(),
+            "--max-processes",
+            "64",
+        ]);
+        let shown = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert!(!o.status.success(), "{shown}");
+        assert!(shown.contains("--max-processes"), "{shown}");
+    }
+
     assert_eq!(
         fs::read_to_string(&victim).unwrap(),
         "the user's file\n",
@@ -192,6 +266,67 @@ fn attacking_builds_leave_the_host_the_store_and_the_roots_unchanged() {
         changed.is_empty(),
         "the store or a shared root changed: {changed:?}"
     );
+}
+
+/// Builds `recipe` with boulder's stdio and controlling terminal a fresh
+/// pty, as in the packager's terminal. Returns the status, what boulder
+/// printed, and what sits in the terminal's input queue afterwards (what
+/// the packager's shell would read).
+fn build_in_a_terminal(recipe: &Path, out: &Path) -> (std::process::ExitStatus, Vec<u8>, Vec<u8>) {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let pair = nix::pty::openpty(None, None).expect("openpty");
+    let slave_fd = pair.slave.as_raw_fd();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_boulder"));
+    command
+        .args(["build", "--cache-dir"])
+        .arg(cache_dir())
+        .arg(recipe)
+        .arg("-o")
+        .arg(out)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdin(std::process::Stdio::from(pair.slave.try_clone().unwrap()))
+        .stdout(std::process::Stdio::from(pair.slave.try_clone().unwrap()))
+        .stderr(std::process::Stdio::from(pair.slave.try_clone().unwrap()));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("boulder runs");
+    // The command holds copies of the slave until dropped.
+    drop(command);
+    let mut master = fs::File::from(pair.master);
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 65536];
+        // EIO once every slave descriptor is closed.
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let status = child.wait().expect("wait for boulder");
+    nix::fcntl::fcntl(
+        pair.slave.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .expect("nonblocking");
+    // Canonical mode: input waits for a newline; a pushed line has one.
+    let mut typed = Vec::new();
+    let mut slave = fs::File::from(pair.slave);
+    let _ = slave.read_to_end(&mut typed);
+    drop(slave);
+    let printed = reader.join().expect("reader");
+    (status, printed, typed)
 }
 
 #[test]
