@@ -211,7 +211,8 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     let profile = match &args.profile {
         None => None,
         Some(name) => {
-            Some(crate::root::Profile::load(&args.cache.open()?, name).into_diagnostic()?)
+            let cache = args.cache.open()?;
+            Some(crate::root::Profile::load(&cache, name).into_diagnostic()?)
         }
     };
     let expand = |options: &ExpandOptions| {
@@ -285,6 +286,44 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
 fn mark_changes(original: &str, changed: &str, profile: &str) -> String {
     let old: Vec<&str> = original.lines().collect();
     let new: Vec<&str> = changed.lines().collect();
+    // The common head and tail are matched directly; only the middle, where a
+    // profile changes a few lines, gets the quadratic alignment.
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_middle = &old[prefix..old.len() - suffix];
+    let new_middle = &new[prefix..new.len() - suffix];
+    let mut out = String::with_capacity(changed.len());
+    for line in &new[..prefix] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (line, changed) in new_middle.iter().zip(changed_lines(old_middle, new_middle)) {
+        if changed {
+            out.push_str(&format!("# profile {profile} changed the next line\n"));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for line in &new[new.len() - suffix..] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// For each line of `new`, whether it is outside a longest common subsequence
+/// with `old`. Past a size where the table would be large, every line counts as
+/// changed rather than spending quadratic time and memory.
+fn changed_lines(old: &[&str], new: &[&str]) -> Vec<bool> {
+    const MAX_CELLS: usize = 4_000_000;
+    if old.len().saturating_mul(new.len()) > MAX_CELLS {
+        return vec![true; new.len()];
+    }
     // lcs[i][j]: common lines of old[i..] and new[j..].
     let mut lcs = vec![vec![0u32; new.len() + 1]; old.len() + 1];
     for i in (0..old.len()).rev() {
@@ -297,21 +336,20 @@ fn mark_changes(original: &str, changed: &str, profile: &str) -> String {
         }
     }
     let (mut i, mut j) = (0, 0);
-    let mut out = String::with_capacity(changed.len());
+    let mut changed = Vec::with_capacity(new.len());
     while j < new.len() {
         if i < old.len() && old[i] == new[j] {
             i += 1;
+            changed.push(false);
         } else if i < old.len() && lcs[i + 1][j] >= lcs[i][j + 1] {
             i += 1;
             continue;
         } else {
-            out.push_str(&format!("# profile {profile} changed the next line\n"));
+            changed.push(true);
         }
-        out.push_str(new[j]);
-        out.push('\n');
         j += 1;
     }
-    out
+    changed
 }
 
 /// Keys of extra macro files that nobody knows are ignored, with a warning.
