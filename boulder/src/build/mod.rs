@@ -88,6 +88,9 @@ pub struct BuildRequest {
     /// Local source directories (`--sources`), searched before
     /// `BOULDER_SOURCES` and the user configuration's.
     pub sources: Vec<PathBuf>,
+    /// Repositories the root resolves from beside the profile's (the
+    /// local repository of `--repo`).
+    pub repositories: Vec<root::profile::RepositorySpec>,
 }
 
 impl BuildRequest {
@@ -109,6 +112,7 @@ impl BuildRequest {
             break_strict: false,
             strict: false,
             sources: Vec::new(),
+            repositories: Vec::new(),
         }
     }
 }
@@ -307,13 +311,14 @@ pub fn build(
     let mut packages = script::root_packages(recipe, &phase_scripts);
     packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let mut prepared = root::prepare(
+    let mut prepared = root::prepare_with(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
             packages,
             networking,
         },
+        &request.repositories,
     )?;
     prepared
         .environment
