@@ -213,6 +213,8 @@ struct Runner<'a> {
     settings: &'a str,
     assessed: &'a [Assessment],
     budget: usize,
+    /// How many recipes depend on each, directly or not.
+    waiting_on: Vec<usize>,
 }
 
 /// A finished build: recipe index, success, time, the inputs it was given.
@@ -237,6 +239,7 @@ impl<'a> Runner<'a> {
             settings,
             assessed,
             budget,
+            waiting_on: dependents(plan),
         }
     }
 
@@ -292,6 +295,8 @@ impl<'a> Runner<'a> {
                 if settled {
                     continue;
                 }
+                // Recipes that more others wait for first: they open the way.
+                to_start.sort_by_key(|(index, _)| std::cmp::Reverse(self.waiting_on[*index]));
                 let free = self.budget.saturating_sub(running.len());
                 let width = (running.len() + to_start.len()).clamp(1, self.budget);
                 let jobs = (self.budget / width).max(1);
@@ -398,6 +403,22 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// For each recipe, the number of recipes that need it, directly or not.
+fn dependents(plan: &Plan) -> Vec<usize> {
+    let count = plan.recipes.len();
+    let mut needed_by: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); count];
+    // Dependencies come first in `order`, so walking it backwards sees every
+    // user of a recipe before the recipe.
+    for &index in plan.order.iter().rev() {
+        let users = needed_by[index].clone();
+        for dep in plan.graph.dependencies(index) {
+            needed_by[dep].insert(index);
+            needed_by[dep].extend(users.iter().copied());
+        }
+    }
+    needed_by.iter().map(BTreeSet::len).collect()
+}
+
 /// Runs `command` with its output in `log`; true when it succeeded.
 fn run_logged(mut command: Command, log: &Path) -> bool {
     if let Some(parent) = log.parent() {
@@ -420,6 +441,9 @@ fn run_logged(mut command: Command, log: &Path) -> bool {
 fn seconds(duration: Duration) -> String {
     format!("{:.2}s", duration.as_secs_f64())
 }
+
+/// How much of a failed build's log the summary shows.
+const FAILURE_LINES: usize = 40;
 
 fn print_summary(plan: &Plan, repo: &LocalRepo, results: &[(Status, Duration)]) {
     let width = plan
@@ -448,8 +472,16 @@ fn print_summary(plan: &Plan, repo: &LocalRepo, results: &[(Status, Duration)]) 
         if results[index].0 == Status::Failed {
             let name = &plan.recipes[index].name;
             let log = repo.log_path(name);
-            out.push_str(&format!("\n── log of {name} ({}) ──\n", log.display()));
-            out.push_str(&fs::read_to_string(&log).unwrap_or_default());
+            let text = fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let shown = &lines[lines.len().saturating_sub(FAILURE_LINES)..];
+            out.push_str(&format!(
+                "\n── {name} failed; the end of its log ({}) ──\n",
+                log.display()
+            ));
+            for line in shown {
+                out.push_str(&format!("{line}\n"));
+            }
         }
     }
     out.push_str(&format!("repository: {}\n", repo.dir().display()));
