@@ -379,3 +379,24 @@ fn a_library_and_its_user_build_as_two_commands_with_one_repository() {
     }
     assert!(repo.join("packages/welcome/manifest.x86_64.bin").is_file());
 }
+
+#[test]
+fn options_for_one_recipe_are_refused_for_a_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recipes = dir.path().join("recipes");
+    write_recipe(&recipes, "one", &[], "true", "");
+    write_recipe(&recipes, "two", &[], "true", "");
+    let root = dir.path().join("root");
+    let output = run_build(
+        &recipes,
+        &dir.path().join("repo"),
+        &["--install", root.to_str().expect("utf-8")],
+    );
+    assert!(!output.status.success(), "{}", shown(&output));
+    assert!(
+        text(&output.stderr).contains("--install works on one recipe"),
+        "{}",
+        shown(&output)
+    );
+    assert!(!root.exists());
+}

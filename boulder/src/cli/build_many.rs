@@ -142,6 +142,17 @@ fn settings(args: &BuildArgs) -> String {
 }
 
 pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
+    let single_only = [
+        ("--install", args.install.is_some()),
+        ("--verify", args.verify.is_some()),
+        ("--break-on-failure", args.break_on_failure),
+    ];
+    if let Some((option, _)) = single_only.iter().find(|(_, given)| *given) {
+        return Err(miette::miette!(
+            help = "build the recipe alone, with --repo to use what the others made",
+            "{option} works on one recipe, not on a run of several"
+        ));
+    }
     let repo_dir = repo_dir(&args);
     let started = Instant::now();
     let plan = match plan::plan(&args.recipes, &args.data_dirs, args.strict, &repo_dir) {
