@@ -25,8 +25,8 @@ fn prologue_expands_for_every_target() {
             .prologue()
             .unwrap_or_else(|e| panic!("{target}: {e:?}"));
         let text = prologue.text();
-        assert!(text.starts_with("#!/usr/bin/env bash\n"), "{text}");
-        assert!(text.contains("export NINJA_STATUS=\"[%f/%t %es] \""));
+        assert!(text.starts_with("#!/usr/bin/bash\n"), "{text}");
+        assert!(text.contains("export NINJA_STATUS=\"[%f/%t %es (%P)] \""));
         assert!(!context.flags(CompilerKind::C).is_empty());
     }
 }
@@ -308,7 +308,9 @@ fn definitions_have_the_documented_values() {
 }
 
 /// The default tuning of x86_64 with LLVM: every default group's flag strings,
-/// de-duplicated and sorted as whole strings like the original tool does.
+/// de-duplicated and sorted as whole strings like the original tool does. The
+/// strings are upstream boulder's, byte for byte (its phase scripts for real
+/// recipes export exactly these).
 #[test]
 fn default_x86_64_flags() {
     let library = MacroLibrary::embedded().unwrap();
@@ -317,9 +319,10 @@ fn default_x86_64_flags() {
         context.environment_exports().unwrap().into_iter().collect();
     assert_eq!(
         exports["CFLAGS"],
-        "-D_FORTIFY_SOURCE=3 -O2 -fcf-protection=full -fexceptions -flto=thin \
-         -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
-         -fstack-protector --param ssp-buffer-size=32 -g -gz=zstd \
+        "-O2 -Werror=odr -Werror=strict-aliasing -Wp,-D_GLIBCXX_ASSERTIONS \
+         -Wp,-U_FORTIFY_SOURCE,-D_FORTIFY_SOURCE=3 -fcf-protection -fexceptions \
+         -ffat-lto-objects -flto=thin -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+         -fstack-protector --param ssp-buffer-size=32 -g -fasynchronous-unwind-tables \
          -march=x86-64-v2 -mtune=ivybridge -mprefer-vector-width=128 -mtls-dialect=gnu2 \
          -pipe -Wformat -Wformat-security -Wno-error -fPIC"
     );
@@ -331,12 +334,14 @@ fn default_x86_64_flags() {
     );
     assert_eq!(
         exports["RUSTFLAGS"],
-        "-C debuginfo=2 -C force-frame-pointers=yes -C opt-level=3 -C codegen-units=1 \
-         -C strip=none -C target-cpu=x86-64-v2"
+        "-C debuginfo=2 -C split-debuginfo=off -C force-frame-pointers \
+         -C link-args=-Wl,--build-id=sha1 -C link-args=-Wl,--compress-debug-sections=zstd \
+         -C lto=thin -C linker-plugin-lto -C embed-bitcode=yes -C opt-level=3 \
+         -C codegen-units=1 -C strip=none -C target-cpu=x86-64-v2"
     );
     assert_eq!(
         exports["GOFLAGS"],
-        "-ldflags=-linkmode=external -modcacherw -trimpath"
+        "-buildmode=pie -ldflags=-linkmode=external -mod=readonly -modcacherw -trimpath"
     );
 
     // GNU: LTO uses the job count, fat LTO objects and LTO errors apply.
@@ -380,11 +385,11 @@ fn recipe_tuning_changes_flags() {
     assert!(!cflags.contains("FORTIFY"), "{cflags}");
     assert!(cflags.contains("-fno-stack-protector"), "{cflags}");
     assert!(!cflags.contains("-flto"), "{cflags}");
-    assert!(cflags.contains("-mllvm -polly"), "{cflags}");
+    assert!(cflags.contains("-Xclang -mllvm -Xclang -polly"), "{cflags}");
     assert!(cflags.contains("-fno-semantic-interposition"), "{cflags}");
     let ldflags = context.flags(CompilerKind::Ld);
     assert!(
-        ldflags.contains("-Wl,--icf=all") && ldflags.contains("-Wl,--emit-relocs"),
+        ldflags.contains("-Wl,--icf=all") && ldflags.contains("-Wl,-q"),
         "{ldflags}"
     );
 
@@ -431,19 +436,33 @@ fn every_action_example_expands_completely() {
             let (tokens, _) = tokenize(&text);
             for token in tokens {
                 match &token.kind {
-                    TokenKind::Definition(name) | TokenKind::Builtin(name) => {
+                    // The prologue echoes "The work directory %(workdir) is ..." on purpose.
+                    TokenKind::Definition(name) | TokenKind::Builtin(name)
+                        if !context
+                            .target()
+                            .actions()
+                            .any(|a| a.command.contains(&format!("%%({name})"))) =>
+                    {
                         panic!("{}: `%({name})` left in {text}", action.name)
                     }
-                    TokenKind::Action(name) if context.target().action(name).is_some() => {
+                    // Messages such as "%configure: no ./configure" are written
+                    // `%%configure` on purpose; any other known action is left over.
+                    TokenKind::Action(name)
+                        if context.target().action(name).is_some()
+                            && !context
+                                .target()
+                                .actions()
+                                .any(|a| a.command.contains(&format!("%%{name}"))) =>
+                    {
                         panic!("{}: `%{name}` left in {text}", action.name)
                     }
                     _ => {}
                 }
             }
         }
-        // Only the two actions boulder itself calls have no example.
+        // Only the prologue, which boulder itself puts in every script, has no example.
         let total = context.target().actions().count();
-        assert_eq!(examples, total - 2, "actions without an example");
+        assert_eq!(examples, total - 1, "actions without an example");
     }
 }
 

@@ -136,6 +136,9 @@ fn leftover_macros(script: &str) -> Vec<String> {
     let target = library.target("x86_64").expect("x86_64 macros");
     let actions: Vec<String> = target.actions().map(|a| a.name.clone()).collect();
     let mut left = Vec::new();
+    // The prologue echoes this literally, as upstream's does (`%%(workdir)`).
+    let script = script.replace("The work directory %(workdir) is", "");
+    let script = script.as_str();
     for (i, _) in script.match_indices('%') {
         let rest = &script[i + 1..];
         if rest.starts_with('(')

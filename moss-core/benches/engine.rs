@@ -528,6 +528,69 @@ fn main() {
         install_rss as f64 / 1024.0 / 150.0
     );
 
+    // 4. Stones as the original's writer makes them (zstd 18, window log
+    // 31): one large package, whose window the decoder would otherwise
+    // hold in anonymous memory.
+    let large_mb: u64 = std::env::var("MOSS_BENCH_LARGE_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(((256.0 * scale) as u64).max(48));
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut big = Vec::with_capacity((large_mb << 20) as usize);
+    let mut n = 0;
+    while (big.len() as u64) < large_mb << 20 {
+        big.extend_from_slice(&filler(&mut rng, 1 << 20, &format!("chunk {n}\n")));
+        n += 1;
+    }
+    let digest = moss_core::store::digest_of(&big);
+    let large = Package {
+        meta: Meta {
+            name: "large-window".into(),
+            version: "1".into(),
+            source_release: 1,
+            build_release: 1,
+            architecture: "x86_64".into(),
+            ..Default::default()
+        },
+        layout: vec![LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode: 0o100644,
+            tag: 0,
+            kind: LayoutKind::Regular { digest },
+            path: "share/large/blob".into(),
+        }],
+        contents: vec![big],
+    };
+    let t = Instant::now();
+    let original_writer = StoneWriter::new(WriteOptions {
+        level: 18,
+        threads: 2,
+    })
+    .window_log(31);
+    let large_stone = write_stone(&stones_dir, &large, &original_writer);
+    println!(
+        "large-window stone: {large_mb} MiB at zstd 18, window log 31, packed in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let large_root = base.join("large-root");
+    fs::create_dir_all(&large_root).unwrap();
+    let (large_time, large_rss) = run_moss(&[
+        "-D".as_ref(),
+        large_root.as_os_str(),
+        "install".as_ref(),
+        large_stone.as_os_str(),
+    ]);
+    println!(
+        "fresh install, zstd 18 / window log 31 stone: {:>8.3} s, peak RSS {:.1} MiB (goal <= 150 MiB; the streaming decoder: about the content size)",
+        large_time.as_secs_f64(),
+        large_rss as f64 / 1024.0
+    );
+    println!(
+        "  RSS / 150 MiB goal: {:.2}",
+        large_rss as f64 / 1024.0 / 150.0
+    );
+
     let _ = stone::EMPTY_DIGEST;
     if std::env::var_os("MOSS_BENCH_KEEP").is_some() {
         println!("kept {}", base.display());

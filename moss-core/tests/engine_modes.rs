@@ -1,5 +1,7 @@
-//! Modes and inodes: the same content at two modes comes out right, store
-//! inodes are never chmod-ed through a tree, read-only directories work for
+//! Modes and inodes: regular files are blitted without write bits (the
+//! original's rule: 0644 → 0444, 0755 → 0555, setuid and setgid kept), the
+//! same content at two modes comes out right, store inodes are never
+//! chmod-ed through a tree, read-only directories work for
 //! unprivileged users, symlinked directories merge, and `verify --repair`
 //! puts a tampered tree back.
 
@@ -14,6 +16,20 @@ use xxhash_rust::xxh3::xxh3_128;
 
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// No regular file of the tree (packaged or generated) has a write bit.
+fn assert_no_write_bits(usr: &Path) {
+    let mut files = 0;
+    for entry in walkdir::WalkDir::new(usr) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            files += 1;
+            let m = mode(entry.path());
+            assert_eq!(m & 0o222, 0, "{} has mode {m:o}", entry.path().display());
+        }
+    }
+    assert!(files > 0);
 }
 
 fn asset(root: &Path, body: &[u8]) -> std::path::PathBuf {
@@ -39,6 +55,7 @@ fn same_content_with_different_modes() {
             Item::File("bin/tool", body, 0o755),
             Item::File("libexec/secret", body, 0o600),
             Item::File("bin/setuid", body, 0o4755),
+            Item::File("bin/setgid", body, 0o2775),
         ],
     );
     let b = write_stone(
@@ -51,17 +68,19 @@ fn same_content_with_different_modes() {
         &["install", a.to_str().unwrap(), b.to_str().unwrap()],
     );
     let usr = root.join("usr");
-    assert_eq!(mode(&usr.join("share/plain")), 0o644);
-    assert_eq!(mode(&usr.join("bin/tool")), 0o755);
-    assert_eq!(mode(&usr.join("bin/other-tool")), 0o755);
-    assert_eq!(mode(&usr.join("libexec/secret")), 0o600);
-    assert_eq!(mode(&usr.join("bin/setuid")), 0o4755);
+    assert_eq!(mode(&usr.join("share/plain")), 0o444);
+    assert_eq!(mode(&usr.join("bin/tool")), 0o555);
+    assert_eq!(mode(&usr.join("bin/other-tool")), 0o555);
+    assert_eq!(mode(&usr.join("libexec/secret")), 0o400);
+    assert_eq!(mode(&usr.join("bin/setuid")), 0o4555);
+    assert_eq!(mode(&usr.join("bin/setgid")), 0o2555);
+    assert_no_write_bits(&usr);
     for f in ["share/plain", "bin/tool", "libexec/secret", "bin/setuid"] {
         assert_eq!(fs::read(usr.join(f)).unwrap(), body, "{f}");
     }
     // The store inode keeps its canonical mode, and only the 0644 file shares it.
     let store = asset(&root, body);
-    assert_eq!(mode(&store), 0o644);
+    assert_eq!(mode(&store), 0o444);
     let ino = |p: &Path| fs::metadata(p).unwrap().ino();
     assert_eq!(ino(&usr.join("share/plain")), ino(&store));
     assert_ne!(ino(&usr.join("bin/tool")), ino(&store));
@@ -70,10 +89,12 @@ fn same_content_with_different_modes() {
 
     // Removing and re-adding across states never touches the store's mode.
     moss_ok(&root, &["remove", "modes-a"]);
-    assert_eq!(mode(&store), 0o644);
-    assert_eq!(mode(&usr.join("bin/other-tool")), 0o755);
+    assert_eq!(mode(&store), 0o444);
+    assert_eq!(mode(&usr.join("bin/other-tool")), 0o555);
+    assert_no_write_bits(&usr);
     moss_ok(&root, &["state", "activate", "1"]);
-    assert_eq!(mode(&usr.join("libexec/secret")), 0o600);
+    assert_eq!(mode(&usr.join("libexec/secret")), 0o400);
+    assert_no_write_bits(&usr);
     moss_ok(&root, &["verify"]);
     let out = moss_ok(&root, &["state", "prune", "--keep", "1"]);
     assert!(out.contains("removed 1 state(s)"), "{out}");
@@ -162,7 +183,7 @@ fn verify_reports_and_repairs_a_tampered_tree() {
         assert!(text.contains(needle), "{needle} not in {text}");
     }
     // The store was never touched: chmod of a hardlinked 0755 file hit a variant.
-    assert_eq!(mode(&asset(&root, b"aaa")), 0o644);
+    assert_eq!(mode(&asset(&root, b"aaa")), 0o444);
 
     moss_ok(&root, &["verify", "--repair"]);
     assert_eq!(usr_snapshot(&root), good);
@@ -180,8 +201,11 @@ fn corrupt_store_asset_is_reported() {
         &[Item::File("share/rot", b"fresh", 0o644)],
     );
     moss_ok(&root, &["install", a.to_str().unwrap()]);
-    // Bit rot through the shared inode shows in the store and the tree.
-    fs::write(root.join("usr/share/rot"), b"rotten").unwrap();
+    // Bit rot through the shared inode shows in the store and the tree (it
+    // takes a chmod first: neither the tree nor the store is writable).
+    let rot = root.join("usr/share/rot");
+    fs::set_permissions(&rot, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&rot, b"rotten").unwrap();
     let out = moss(&root, &["verify"]);
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);

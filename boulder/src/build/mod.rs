@@ -89,6 +89,9 @@ pub struct BuildRequest {
     pub max_processes: u64,
     /// The size of a phase's `/tmp` in bytes ([`DEFAULT_TMP_SIZE`]).
     pub tmp_size: u64,
+    /// Local source directories (`--sources`), searched before
+    /// `BOULDER_SOURCES` and the user configuration's.
+    pub sources: Vec<PathBuf>,
 }
 
 /// The default process limit of a build: far above what `make -j` needs,
@@ -118,6 +121,7 @@ impl BuildRequest {
             strict: false,
             max_processes: DEFAULT_MAX_PROCESSES,
             tmp_size: DEFAULT_TMP_SIZE,
+            sources: Vec::new(),
         }
     }
 }
@@ -305,15 +309,18 @@ pub fn build(
     if !upstreams.is_empty() {
         report(Event::Step("Fetching upstreams"));
     }
-    let fetched = sources::fetch(cache.dir(), &upstreams).map_err(BuildError::Upstream)?;
+    let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
+    let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let packages = script::root_packages(recipe, &phase_scripts);
+    let mut packages = script::root_packages(recipe, &phase_scripts);
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let prepared = root::prepare(
+    let mut prepared = root::prepare(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
@@ -321,6 +328,9 @@ pub fn build(
             networking,
         },
     )?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     for target in scripts.targets() {

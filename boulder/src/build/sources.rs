@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::recipe::model::Upstream as RecipeUpstream;
 use crate::recipe::Recipe;
-use crate::upstream::{Fetched, Upstream, UpstreamCache, UpstreamError};
+use crate::upstream::{Fetched, SourceDirs, Upstream, UpstreamCache, UpstreamError};
 
 /// The recipe's upstreams in the fetcher's terms.
 pub fn upstreams(recipe: &Recipe) -> Vec<Upstream> {
@@ -41,12 +41,22 @@ pub fn upstreams(recipe: &Recipe) -> Vec<Upstream> {
         .collect()
 }
 
-/// Fetches every upstream into the cache at `cache_dir`.
-pub fn fetch(cache_dir: &Path, upstreams: &[Upstream]) -> Result<Vec<Fetched>, UpstreamError> {
+/// Fetches every upstream into the cache at `cache_dir`: from a file of
+/// `sources` with the right hash when there is one, relative paths from
+/// `recipe_dir`.
+pub fn fetch(
+    cache_dir: &Path,
+    recipe_dir: &Path,
+    sources: &SourceDirs,
+    upstreams: &[Upstream],
+) -> Result<Vec<Fetched>, UpstreamError> {
     if upstreams.is_empty() {
         return Ok(Vec::new());
     }
-    UpstreamCache::new(cache_dir).fetch_all(upstreams)
+    UpstreamCache::new(cache_dir)
+        .with_sources(sources.clone())
+        .with_base(recipe_dir)
+        .fetch_all(upstreams)
 }
 
 /// Places every fetched upstream into `buildroot` (`<build>/<target>`).

@@ -57,6 +57,9 @@ pub struct BuildArgs {
     /// Size of the build's /tmp (memory-backed), in bytes or with K, M, G.
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub tmp_size: u64,
+    /// Local source directory: a file whose sha256 is an upstream's is used instead of downloading it, whatever its name; git upstreams from `DIR/git/<host>/<path>`. Repeatable; `BOULDER_SOURCES` (`:`-separated) and `$XDG_CONFIG_HOME/boulder/sources` add more
+    #[arg(long = "sources", value_name = "DIR")]
+    pub sources: Vec<PathBuf>,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -104,6 +107,7 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         strict: args.strict,
         max_processes: args.max_processes,
         tmp_size: args.tmp_size,
+        sources: args.sources.clone(),
         ..BuildRequest::new(&args.recipe)
     };
     let tty = std::io::stdout().is_terminal();

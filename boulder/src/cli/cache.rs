@@ -90,6 +90,13 @@ impl ImportProgress for ProgressDisplay {
         eprintln!("Host import done: {repacked} of {total} packages packed.");
     }
 
+    fn wanted(&self, package: &str, reasons: &[String]) {
+        eprintln!(
+            "Importing {package} from the host for {}",
+            reasons.join(", ")
+        );
+    }
+
     fn warn(&self, message: &str) {
         match self.bar.lock().ok().as_ref().and_then(|b| b.as_ref()) {
             Some(bar) => bar.println(format!("warning: {message}")),

@@ -106,7 +106,8 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     };
     let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
         .into_diagnostic()?;
-    let packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    let mut packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
+    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = args.networking || recipe.options.networking;
     // bash sets its own prompt unless the rc file does.
     let rc = format!(
@@ -119,7 +120,10 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         packages,
         networking,
     };
-    let prepared = root::prepare(&cache, &request).into_diagnostic()?;
+    let mut prepared = root::prepare(&cache, &request).into_diagnostic()?;
+    prepared
+        .environment
+        .extend(profile.recipe_environment(&recipe.options));
     let dirs = match (args.fresh, BuildDirs::latest(&cache, &name)) {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,

@@ -39,8 +39,12 @@ pub enum DocCommand {
 }
 
 fn load(data_dirs: &[PathBuf]) -> Result<MacroLibrary> {
-    MacroLibrary::with_data_dirs(data_dirs)
-        .map_err(|error| miette!("cannot load the macro files:\n{error}"))
+    let library = MacroLibrary::with_data_dirs(data_dirs)
+        .map_err(|error| miette!("cannot load the macro files:\n{error}"))?;
+    for warning in library.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(library)
 }
 
 pub fn run(args: MacrosArgs) -> Result<()> {
@@ -152,6 +156,9 @@ fn details(target: &TargetMacros, query: &str) -> Result<String> {
         ));
         if let Some(example) = &action.example {
             out.push_str(&format!("\nExample:\n{}\n", indent(example)));
+        }
+        if let Some(tip) = &action.tip {
+            out.push_str(&format!("\nTip: {tip}\n"));
         }
         if !action.dependencies.is_empty() {
             out.push_str(&format!(

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use miette::IntoDiagnostic;
 
+use super::cache::CacheArgs;
+use crate::macros::PgoStage;
+use crate::recipe::check::ExpandOptions;
 use crate::recipe::check::{self, CheckReport};
 use crate::recipe::diagnostic::RecipeDiagnostic;
 use crate::recipe::problem::Strictness;
@@ -50,12 +53,23 @@ pub struct ExpandArgs {
     /// Only this build target (`x86_64`, `emul32/x86_64`).
     #[arg(long)]
     pub target: Option<String>,
-    /// Only this phase (setup, build, install, check, workload).
+    /// Only this phase (prepare, setup, build, install, check, workload).
     #[arg(long)]
     pub phase: Option<String>,
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dirs: Vec<PathBuf>,
+    /// Show the scripts as a build with this profile runs them (its tuning defaults
+    /// and script environment), each line the profile changed preceded by a
+    /// `# profile NAME changed the next line` comment. Without it: the recipe's own
+    /// expansion, as upstream boulder runs it.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// `%(jobs)`, the parallel jobs the scripts ask for (default: the CPU count).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Refuse the recipe for every mistake `recipe check` reports, also for those
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
@@ -76,6 +90,7 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let mut reports = Vec::with_capacity(files.len());
     for file in &files {
         reports.push(engine.check_file(file).into_diagnostic()?);
@@ -166,6 +181,7 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
         ));
     };
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
+    warn_about_macro_files(&engine);
     let report = engine.check_file(file).into_diagnostic()?;
     // Like `build`: what upstream accepts is expanded, with a warning.
     let strictness = if args.strict {
@@ -179,37 +195,168 @@ fn run_expand(args: ExpandArgs) -> miette::Result<ExitCode> {
     if report.error_count(strictness) > 0 {
         return Ok(ExitCode::FAILURE);
     }
-    let phase = match args.phase.as_deref() {
+    let section = match args.phase.as_deref() {
         None => None,
-        Some(name) => Some(crate::recipe::Phase::from_name(name).ok_or_else(|| {
+        Some(name) => Some(check::Section::from_name(name).ok_or_else(|| {
             miette::miette!(
-                help = "phases: setup, build, install, check, workload",
+                help = "phases: prepare, setup, build, install, check, workload",
                 "unknown phase `{name}`"
             )
         })?),
     };
-    let scripts = engine
-        .expand(&report, args.target.as_deref(), phase)
-        .map_err(|problems| {
-            for diagnostic in report.diagnostics_for(problems) {
-                eprintln!("{:?}", miette::Report::new(diagnostic));
+    let mut plain = ExpandOptions::default();
+    if let Some(jobs) = args.jobs {
+        plain.jobs = jobs.get();
+    }
+    let profile = match &args.profile {
+        None => None,
+        Some(name) => {
+            let cache = args.cache.open()?;
+            Some(crate::root::Profile::load(&cache, name).into_diagnostic()?)
+        }
+    };
+    let expand = |options: &ExpandOptions| {
+        engine
+            .expand(&report, args.target.as_deref(), section, options)
+            .map_err(|problems| {
+                for diagnostic in report.diagnostics_for(problems) {
+                    eprintln!("{:?}", miette::Report::new(diagnostic));
+                }
+                miette::miette!("expansion failed")
+            })
+    };
+    let scripts = match &profile {
+        None => expand(&plain)?,
+        Some(profile) => {
+            let profiled = ExpandOptions {
+                base_tuning: profile.tuning_requests(),
+                script_environment: profile.script_environment.clone(),
+                jobs: plain.jobs,
+            };
+            let mut scripts = expand(&profiled)?;
+            let originals = expand(&plain)?;
+            for (script, original) in scripts.iter_mut().zip(&originals) {
+                script.text = mark_changes(&original.text, &script.text, &profile.name);
             }
-            miette::miette!("expansion failed")
-        })?;
+            scripts
+        }
+    };
     let mut out = String::new();
+    if let Some(profile) = &profile {
+        // Set by the sandbox for every phase, not by the script.
+        let mut environment: Vec<(String, String)> =
+            profile.environment.clone().into_iter().collect();
+        environment.extend(profile.recipe_environment(&report.recipe.options));
+        for (name, value) in environment {
+            out.push_str(&format!(
+                "# profile {} sets in the sandbox: {name}={value}\n",
+                profile.name
+            ));
+        }
+    }
+    let mut dependencies = std::collections::BTreeSet::new();
     for script in scripts {
+        let stage = match script.stage {
+            PgoStage::None => String::new(),
+            stage => format!("pgo {} · ", stage.name()),
+        };
         out.push_str(&format!(
-            "# ---- target {} · phase {} ----\n",
+            "# ---- target {} · {stage}phase {} ----\n",
             script.target,
-            script.phase.name()
+            script.section.name()
         ));
         out.push_str(&script.text);
         if !script.text.ends_with('\n') {
             out.push('\n');
         }
+        dependencies.extend(script.dependencies);
     }
+    // What upstream adds to the build root for the actions the scripts use.
+    let dependencies: Vec<String> = dependencies.into_iter().collect();
+    out.push_str(&format!(
+        "# ---- action dependencies: {} ----\n",
+        dependencies.join(", ")
+    ));
     write_stdout(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `changed` with a comment line before each line that is not in `original`
+/// (a longest-common-subsequence match of whole lines), naming the profile.
+fn mark_changes(original: &str, changed: &str, profile: &str) -> String {
+    let old: Vec<&str> = original.lines().collect();
+    let new: Vec<&str> = changed.lines().collect();
+    // The common head and tail are matched directly; only the middle, where a
+    // profile changes a few lines, gets the quadratic alignment.
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_middle = &old[prefix..old.len() - suffix];
+    let new_middle = &new[prefix..new.len() - suffix];
+    let mut out = String::with_capacity(changed.len());
+    for line in &new[..prefix] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (line, changed) in new_middle.iter().zip(changed_lines(old_middle, new_middle)) {
+        if changed {
+            out.push_str(&format!("# profile {profile} changed the next line\n"));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for line in &new[new.len() - suffix..] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// For each line of `new`, whether it is outside a longest common subsequence
+/// with `old`. Past a size where the table would be large, every line counts as
+/// changed rather than spending quadratic time and memory.
+fn changed_lines(old: &[&str], new: &[&str]) -> Vec<bool> {
+    const MAX_CELLS: usize = 4_000_000;
+    if old.len().saturating_mul(new.len()) > MAX_CELLS {
+        return vec![true; new.len()];
+    }
+    // lcs[i][j]: common lines of old[i..] and new[j..].
+    let mut lcs = vec![vec![0u32; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            lcs[i][j] = if old[i] == new[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut changed = Vec::with_capacity(new.len());
+    while j < new.len() {
+        if i < old.len() && old[i] == new[j] {
+            i += 1;
+            changed.push(false);
+        } else if i < old.len() && lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
+            continue;
+        } else {
+            changed.push(true);
+        }
+        j += 1;
+    }
+    changed
+}
+
+/// Keys of extra macro files that nobody knows are ignored, with a warning.
+fn warn_about_macro_files(engine: &check::Engine) {
+    for warning in engine.library().warnings() {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).

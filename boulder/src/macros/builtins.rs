@@ -27,6 +27,16 @@ impl PgoStage {
         }
     }
 
+    /// The stage's name in headers and messages: `one`, `two`, `use` (`none`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PgoStage::None => "none",
+            PgoStage::One => "one",
+            PgoStage::Two => "two",
+            PgoStage::Use => "use",
+        }
+    }
+
     /// The tuning groups the stage switches on.
     pub fn tuning_groups(self, samplepgo: bool) -> Vec<&'static str> {
         match self {

@@ -144,3 +144,14 @@ pub enum LoadProblem {
     #[error("no architecture files found (expected macros/arch/<target>.yaml)")]
     NoTargets,
 }
+
+/// A key in a macro file that no macro schema knows. Upstream boulder ignores such
+/// keys, so the file still loads; the key is reported so a typo does not go unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{file}: {place}: unknown key `{key}` (ignored)")]
+pub struct LoadWarning {
+    pub file: String,
+    /// `action \`make_install\`` or `the file`.
+    pub place: String,
+    pub key: String,
+}

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::error::{LoadError, LoadProblem};
+use super::error::{LoadError, LoadProblem, LoadWarning};
 use super::model::{
     Action, CompilerKind, Definition, Flag, FlagSet, PackageTemplate, PathRule, TuningGroup,
     TuningOption,
@@ -91,6 +91,7 @@ impl TargetMacros {
 pub struct MacroLibrary {
     targets: BTreeMap<String, TargetMacros>,
     host: String,
+    warnings: Vec<LoadWarning>,
 }
 
 impl MacroLibrary {
@@ -137,9 +138,10 @@ impl MacroLibrary {
     /// Builds a library from in-memory layers (earliest first).
     pub fn from_layers(layers: Vec<Vec<MacroSource>>) -> Result<Self, LoadError> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let parsed: Vec<ParsedLayer> = layers
             .into_iter()
-            .map(|layer| ParsedLayer::parse(layer, &mut problems))
+            .map(|layer| ParsedLayer::parse(layer, &mut problems, &mut warnings))
             .collect();
         let target_names: Vec<String> = {
             let mut names: Vec<String> = parsed
@@ -165,7 +167,17 @@ impl MacroLibrary {
             return Err(LoadError { problems });
         }
         let host = host_target(&targets);
-        Ok(Self { targets, host })
+        Ok(Self {
+            targets,
+            host,
+            warnings,
+        })
+    }
+
+    /// Keys of the loaded files that no macro schema knows (ignored, as upstream
+    /// ignores them); callers print them.
+    pub fn warnings(&self) -> &[LoadWarning] {
+        &self.warnings
     }
 
     /// Target names, sorted (`aarch64`, `emul32/x86_64`, `x86_64`, ...).
@@ -301,7 +313,11 @@ struct ParsedLayer {
 }
 
 impl ParsedLayer {
-    fn parse(mut sources: Vec<MacroSource>, problems: &mut Vec<LoadProblem>) -> Self {
+    fn parse(
+        mut sources: Vec<MacroSource>,
+        problems: &mut Vec<LoadProblem>,
+        warnings: &mut Vec<LoadWarning>,
+    ) -> Self {
         sources.sort_by(|a, b| a.path.cmp(&b.path));
         let mut arch = BTreeMap::new();
         let mut actions = Vec::new();
@@ -322,7 +338,7 @@ impl ParsedLayer {
                     }
                 }
             };
-            let items = convert(&source.label, file, problems);
+            let items = convert(&source.label, file, problems, warnings);
             if let Some(key) = source
                 .path
                 .strip_prefix("arch/")
@@ -390,19 +406,39 @@ fn parse_body(
     }
 }
 
-fn convert(label: &str, file: MacroFile, problems: &mut Vec<LoadProblem>) -> FileItems {
+fn convert(
+    label: &str,
+    file: MacroFile,
+    problems: &mut Vec<LoadProblem>,
+    warnings: &mut Vec<LoadWarning>,
+) -> FileItems {
+    for key in file.unknown.keys() {
+        warnings.push(LoadWarning {
+            file: label.to_string(),
+            place: "the file".to_string(),
+            key: key.clone(),
+        });
+    }
     let mut items = FileItems {
         label: label.to_string(),
         default_tuning_groups: file.default_tuning_groups,
         ..FileItems::default()
     };
     for (name, def) in file.actions.into_iter().flatten() {
+        for key in def.unknown.keys() {
+            warnings.push(LoadWarning {
+                file: label.to_string(),
+                place: format!("action `{name}`"),
+                key: key.clone(),
+            });
+        }
         let command = def.command.trim().to_string();
         let body = parse_body(label, "action", &name, &command, problems);
         items.actions.push(Action {
             name,
             description: def.description.trim().to_string(),
             example: def.example.map(|e| e.trim().to_string()),
+            tip: def.tip.map(|t| t.trim().to_string()),
             command,
             dependencies: def.dependencies,
             source: label.to_string(),

@@ -39,7 +39,9 @@ mod tuning;
 
 pub use builtins::{paths, PgoStage, RecipeFacts};
 pub use context::ScriptContext;
-pub use error::{LoadError, LoadProblem, MacroError, MacroErrorKind, TuningError, TuningErrorKind};
+pub use error::{
+    LoadError, LoadProblem, LoadWarning, MacroError, MacroErrorKind, TuningError, TuningErrorKind,
+};
 pub use eval::{Expansion, Segment, MAX_DEPTH, MAX_STEPS};
 pub use library::{user_data_dir, MacroLibrary, MacroSource, TargetMacros};
 pub use model::{

@@ -9,6 +9,8 @@ pub struct Action {
     pub name: String,
     pub description: String,
     pub example: Option<String>,
+    /// A hint for packagers (`tip:` / upstream's `Tip:`).
+    pub tip: Option<String>,
     /// The command text, trimmed (so `%install_bin foo` appends `foo` on the same line).
     pub command: String,
     pub dependencies: Vec<String>,

@@ -100,6 +100,9 @@ fn render_actions(out: &mut String, target: &TargetMacros) {
             if let Some(example) = &action.example {
                 let _ = writeln!(out, "Example:\n\n```yaml\n{example}\n```\n");
             }
+            if let Some(tip) = &action.tip {
+                let _ = writeln!(out, "Tip: {tip}\n");
+            }
             if !action.dependencies.is_empty() {
                 let deps: Vec<String> = action
                     .dependencies

@@ -1,14 +1,16 @@
 //! The on-disk YAML schema of a macro file (camelCase keys, all optional).
 //!
-//! Lists of single-key maps keep the author's order. Unknown keys are rejected so
-//! a typo in a macro file is caught when the file is loaded, not ignored.
+//! Lists of single-key maps keep the author's order. Upstream boulder ignores keys
+//! it does not know, and its own files use some (`Tip:` in autotools.yaml), so an
+//! action or file-level key nobody knows is collected and reported as a warning
+//! instead of failing the load; flags, tuning groups and packages stay strict.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct MacroFile {
     #[serde(default)]
     pub actions: Vec<BTreeMap<String, ActionDef>>,
@@ -22,17 +24,26 @@ pub struct MacroFile {
     pub packages: Vec<BTreeMap<String, PackageDef>>,
     #[serde(default)]
     pub default_tuning_groups: Vec<String>,
+    /// Keys no macro schema knows; warned about by the loader.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ActionDef {
     pub description: String,
     #[serde(default)]
     pub example: Option<String>,
+    /// A hint for packagers, shown by `boulder recipe macros NAME`. Upstream's
+    /// files spell it `Tip`.
+    #[serde(default, alias = "Tip")]
+    pub tip: Option<String>,
     pub command: String,
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Keys no macro schema knows; warned about by the loader.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_yaml::Value>,
 }
 
 /// A YAML scalar read as text (`release`, `2`, `true` all become strings).

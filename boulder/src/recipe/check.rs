@@ -9,10 +9,11 @@ use std::sync::Arc;
 use super::diagnostic::RecipeDiagnostic;
 use super::model::{Phase, Script, Target, Toolchain, TuningSetting, Upstream};
 use super::problem::{LineIndex, Strictness};
+use super::stages;
 use super::{LoadError, Problem, Recipe, HOST_ARCH};
 use crate::macros::{
-    self, MacroError, MacroErrorKind, MacroLibrary, RecipeFacts, ScriptContext, Segment,
-    TuningError, TuningErrorKind, TuningRequest,
+    self, Expansion, MacroError, MacroErrorKind, MacroLibrary, PgoStage, RecipeFacts,
+    ScriptContext, Segment, TuningError, TuningErrorKind, TuningRequest,
 };
 
 /// What `check` found in one recipe file.
@@ -59,11 +60,59 @@ impl CheckReport {
     }
 }
 
+/// What a script of a build does: put the sources in place, or run a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Prepare,
+    Phase(Phase),
+}
+
+impl Section {
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Prepare => "prepare",
+            Section::Phase(phase) => phase.name(),
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Section> {
+        if name == "prepare" {
+            Some(Section::Prepare)
+        } else {
+            Phase::from_name(name).map(Section::Phase)
+        }
+    }
+}
+
+/// What a build profile changes in the scripts of a recipe, and build-wide values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandOptions {
+    /// Tuning requests applied before the recipe's own (a profile's defaults).
+    pub base_tuning: Vec<TuningRequest>,
+    /// Shell lines put after the prologue, before the recipe's environment (a
+    /// profile's `script-environment`, e.g. a locale its roots have).
+    pub script_environment: Option<String>,
+    /// `%(jobs)`; the CPU count by default.
+    pub jobs: usize,
+}
+
+impl Default for ExpandOptions {
+    fn default() -> Self {
+        Self {
+            base_tuning: Vec::new(),
+            script_environment: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
 /// One final script: prologue, environment and expanded phase, split at breakpoints.
 #[derive(Debug, Clone)]
 pub struct ExpandedScript {
     pub target: String,
-    pub phase: Phase,
+    /// The PGO stage it belongs to (`None` for a plain build).
+    pub stage: PgoStage,
+    pub section: Section,
     /// The script with each breakpoint shown as a `# ---- breakpoint …` comment line.
     pub text: String,
     /// Build dependencies the used actions declare.
@@ -178,12 +227,14 @@ impl Engine {
     }
 
     /// The final scripts of a checked recipe, for `target` (all targets when `None`) and
-    /// `phase` (all phases when `None`).
+    /// `section` (all when `None`), in the order upstream boulder runs them: targets
+    /// (emul32 first), then PGO stages, then the prepare step and the phases.
     pub fn expand(
         &self,
         report: &CheckReport,
         target: Option<&str>,
-        phase: Option<Phase>,
+        section: Option<Section>,
+        options: &ExpandOptions,
     ) -> Result<Vec<ExpandedScript>, Vec<Problem>> {
         let recipe = &report.recipe;
         let targets = recipe.targets(HOST_ARCH);
@@ -206,29 +257,96 @@ impl Engine {
                 found
             }
         };
+        let wanted = |s: Section| section.is_none_or(|w| w == s);
+        let prepare = stages::prepare_script(recipe);
         let mut scripts = Vec::new();
         for target in selected {
-            let context = self.context(recipe, target, true).map_err(|errors| {
-                errors
-                    .iter()
-                    .map(|e| tuning_problem(e, recipe, &target.name))
-                    .collect::<Vec<_>>()
-            })?;
-            let environment = recipe.environment(target);
-            for p in Phase::ALL {
-                if phase.is_some_and(|wanted| wanted != p) {
-                    continue;
-                }
-                let Some(script) = recipe.phase_script(target, p) else {
-                    continue;
+            let environment = recipe
+                .environment(target)
+                .filter(|e| !e.text.is_empty() && e.text != "(null)");
+            for stage in stages::pgo_stages(recipe, target) {
+                let tuning_problems = |errors: Vec<TuningError>| {
+                    errors
+                        .iter()
+                        .map(|e| tuning_problem(e, recipe, &target.name))
+                        .collect::<Vec<_>>()
                 };
-                scripts.push(
-                    assemble(&context, target, p, environment, script, &report.text)
-                        .map_err(|e| e.into_iter().collect::<Vec<_>>())?,
-                );
+                if !prepare.is_empty() && wanted(Section::Prepare) {
+                    // The prepare step runs in the build root, before any work dir exists.
+                    let context = self
+                        .stage_context(recipe, target, stage, options, false)
+                        .map_err(tuning_problems)?;
+                    let body = context.expand(&prepare).map_err(|errors| {
+                        errors
+                            .iter()
+                            .map(|e| {
+                                Problem::new(
+                                    "recipe::macro",
+                                    format!("in the prepare step: {e}"),
+                                    0..0,
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })?;
+                    let mut parts = Assembly::new(&context, options.script_environment.as_deref())?;
+                    parts.push_body(&body.text(), body.dependencies);
+                    scripts.push(parts.finish(target, stage, Section::Prepare));
+                }
+                let context = self
+                    .stage_context(recipe, target, stage, options, true)
+                    .map_err(tuning_problems)?;
+                for &p in stages::stage_phases(stage) {
+                    if !wanted(Section::Phase(p)) {
+                        continue;
+                    }
+                    let Some(script) = recipe
+                        .phase_script(target, p)
+                        .filter(|s| !s.text.is_empty())
+                    else {
+                        continue;
+                    };
+                    let merge = if p == Phase::Workload {
+                        stages::workload_merge_action(recipe, stage)
+                    } else {
+                        None
+                    };
+                    scripts.push(assemble(
+                        &context,
+                        target,
+                        stage,
+                        p,
+                        environment,
+                        script,
+                        merge,
+                        options.script_environment.as_deref(),
+                        &report.text,
+                    )?);
+                }
             }
         }
         Ok(scripts)
+    }
+
+    /// The macro context of one stage of `target`; `in_workdir: false` for the
+    /// prepare step, which runs in the build root.
+    fn stage_context(
+        &self,
+        recipe: &Recipe,
+        target: &Target,
+        stage: PgoStage,
+        options: &ExpandOptions,
+        in_workdir: bool,
+    ) -> Result<ScriptContext<'_>, Vec<TuningError>> {
+        let mut facts = facts(recipe, target);
+        facts.pgo_stage = stage;
+        facts.jobs = options.jobs;
+        if !in_workdir {
+            facts.workdir = None;
+        }
+        // The recipe's requests come last, so they override the profile's defaults.
+        let mut requests = options.base_tuning.clone();
+        requests.extend(tuning_requests(recipe));
+        ScriptContext::new(&self.library, &target.name, &facts, &requests)
     }
 
     fn context(
@@ -350,28 +468,18 @@ pub fn work_dir(recipe: &Recipe, target: &Target) -> Option<String> {
                 .as_ref()
                 .or(rename.as_ref())
                 .map(|s| s.value.clone())
-                .unwrap_or_else(|| file_name(&url.value));
+                .unwrap_or_else(|| stages::url_file_name(&url.value));
             Some(format!("{buildroot}/{dir}"))
         }
         Upstream::Git { url, clonedir, .. } => {
             let dir = clonedir
                 .as_ref()
                 .map(|s| s.value.clone())
-                .unwrap_or_else(|| file_name(&url.value));
+                .unwrap_or_else(|| stages::url_file_name(&url.value));
             Some(format!("{buildroot}/{dir}"))
         }
         Upstream::Archive { .. } => None,
     })
-}
-
-/// The last path segment of a URL, without query or fragment.
-fn file_name(url: &str) -> String {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path)
-        .to_string()
 }
 
 pub fn tuning_requests(recipe: &Recipe) -> Vec<TuningRequest> {
@@ -472,39 +580,88 @@ fn tuning_problem(error: &TuningError, recipe: &Recipe, target: &str) -> Problem
         .suggest(error.suggestion.as_deref())
 }
 
-/// Builds one final script: `%scriptBase`, the environment, then the phase, with
-/// breakpoints shown as comment markers.
+/// A final script being put together: `%scriptBase`, the environment, the body.
+struct Assembly {
+    text: String,
+    dependencies: BTreeSet<String>,
+}
+
+impl Assembly {
+    /// Starts with the expanded prologue, then the profile's script environment.
+    fn new(
+        context: &ScriptContext<'_>,
+        script_environment: Option<&str>,
+    ) -> Result<Self, Vec<Problem>> {
+        let prologue = context.prologue().map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    Problem::new(
+                        "recipe::macro",
+                        format!("in the prologue (%scriptBase): {e}"),
+                        0..0,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let mut text = prologue.text();
+        text.push('\n');
+        if let Some(lines) = script_environment {
+            text.push_str(lines);
+            if !lines.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        Ok(Self {
+            text,
+            dependencies: prologue.dependencies,
+        })
+    }
+
+    fn push_body(&mut self, body: &str, dependencies: BTreeSet<String>) {
+        self.text.push_str(body);
+        self.dependencies.extend(dependencies);
+    }
+
+    /// Ends the script with a blank line, as upstream does: a phase whose last
+    /// line ends in `\` continues into nothing.
+    fn finish(mut self, target: &Target, stage: PgoStage, section: Section) -> ExpandedScript {
+        if !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.text.push('\n');
+        ExpandedScript {
+            target: target.name.clone(),
+            stage,
+            section,
+            text: self.text,
+            dependencies: self.dependencies,
+        }
+    }
+}
+
+/// Builds one phase script: `%scriptBase`, the environment, then the phase (and
+/// the profile merge that ends an LLVM workload), with breakpoints shown as
+/// comment markers.
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     context: &ScriptContext<'_>,
     target: &Target,
+    stage: PgoStage,
     phase: Phase,
     environment: Option<&Script>,
     script: &Script,
+    merge: Option<&str>,
+    script_environment: Option<&str>,
     recipe_text: &str,
 ) -> Result<ExpandedScript, Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut dependencies = BTreeSet::new();
-    let mut text = String::new();
-    match context.prologue() {
-        Ok(prologue) => {
-            text.push_str(&prologue.text());
-            dependencies.extend(prologue.dependencies);
-        }
-        Err(errors) => problems.extend(errors.iter().map(|e| {
-            Problem::new(
-                "recipe::macro",
-                format!("in the prologue (%scriptBase): {e}"),
-                0..0,
-            )
-        })),
-    }
-    text.push('\n');
+    let mut parts = Assembly::new(context, script_environment)?;
     if let Some(environment) = environment {
         match context.expand(&environment.text) {
-            Ok(expansion) => {
-                text.push_str(&expansion.text());
-                dependencies.extend(expansion.dependencies);
-            }
+            // As upstream, only the phase's own actions bring dependencies, not the
+            // environment's (llvm's defines functions with %cmake and %patch there).
+            Ok(expansion) => parts.push_body(&expansion.text(), BTreeSet::new()),
             Err(errors) => problems.extend(
                 errors
                     .iter()
@@ -512,27 +669,11 @@ fn assemble(
             ),
         }
     }
-    text.push_str("\n\n");
+    parts.push_body("\n\n", BTreeSet::new());
     match context.expand(&script.text) {
         Ok(expansion) => {
-            let lines = LineIndex::new(recipe_text);
-            for segment in &expansion.segments {
-                match segment {
-                    Segment::Text(chunk) => text.push_str(chunk),
-                    Segment::Breakpoint { exit, input_span } => {
-                        let offset = script.file_offset(input_span.start);
-                        let (line, _) = lines.line_column(offset);
-                        let action = if *exit { "exit" } else { "continue" };
-                        if !text.ends_with('\n') {
-                            text.push('\n');
-                        }
-                        text.push_str(&format!(
-                            "# ---- breakpoint ({action}) at recipe line {line}: the phase pauses here for a shell ----\n"
-                        ));
-                    }
-                }
-            }
-            dependencies.extend(expansion.dependencies);
+            let body = render_breakpoints(&expansion, script, recipe_text);
+            parts.push_body(&body, expansion.dependencies);
         }
         Err(errors) => problems.extend(
             errors
@@ -540,14 +681,44 @@ fn assemble(
                 .map(|e| macro_problem(e, script, phase.name())),
         ),
     }
+    if let Some(merge) = merge {
+        match context.expand(merge) {
+            Ok(expansion) => parts.push_body(&expansion.text(), expansion.dependencies),
+            Err(errors) => problems.extend(errors.iter().map(|e| {
+                Problem::new(
+                    "recipe::macro",
+                    format!("in the profile merge ending the workload: {e}"),
+                    0..0,
+                )
+            })),
+        }
+    }
     if problems.is_empty() {
-        Ok(ExpandedScript {
-            target: target.name.clone(),
-            phase,
-            text,
-            dependencies,
-        })
+        Ok(parts.finish(target, stage, Section::Phase(phase)))
     } else {
         Err(problems)
     }
+}
+
+/// The expanded text with each breakpoint as a comment line naming its recipe line.
+fn render_breakpoints(expansion: &Expansion, script: &Script, recipe_text: &str) -> String {
+    let lines = LineIndex::new(recipe_text);
+    let mut text = String::new();
+    for segment in &expansion.segments {
+        match segment {
+            Segment::Text(chunk) => text.push_str(chunk),
+            Segment::Breakpoint { exit, input_span } => {
+                let offset = script.file_offset(input_span.start);
+                let (line, _) = lines.line_column(offset);
+                let action = if *exit { "exit" } else { "continue" };
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(&format!(
+                    "# ---- breakpoint ({action}) at recipe line {line}: the phase pauses here for a shell ----\n"
+                ));
+            }
+        }
+    }
+    text
 }

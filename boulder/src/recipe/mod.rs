@@ -13,6 +13,7 @@ pub mod problem;
 pub mod reference;
 pub mod restricted;
 pub mod schema;
+pub mod stages;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

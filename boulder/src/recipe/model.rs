@@ -295,10 +295,17 @@ impl Recipe {
     }
 
     /// The profile block that applies to `target`, if any.
+    /// The profile of `target`: the one named after it, else `emul32` for an
+    /// emul32 target.
     pub fn profile_for(&self, target: &Target) -> Option<&Profile> {
-        self.profiles.iter().find(|p| {
-            p.target.value == target.name || (target.emul32 && p.target.value == "emul32")
-        })
+        self.profiles
+            .iter()
+            .find(|p| p.target.value == target.name)
+            .or_else(|| {
+                self.profiles
+                    .iter()
+                    .find(|p| target.emul32 && p.target.value == "emul32")
+            })
     }
 
     /// The script for `phase` on `target`: the profile's own, else the top-level one.

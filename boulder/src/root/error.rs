@@ -44,10 +44,44 @@ pub enum RootError {
     Tree(#[from] moss_core::tree::TreeError),
     #[error(transparent)]
     Blit(#[from] moss_core::blit::BlitError),
+    #[error("{}", not_on_host(missing))]
+    NotOnHost {
+        missing: Vec<super::import::ondemand::NotOnHost>,
+    },
     #[error("host import: {0}")]
     Import(String),
     #[error("this host has no dpkg (`dpkg-query` was not found): `boulder profile import-host` only knows Debian and Ubuntu; use another profile (`--profile aerynos`) or write one")]
     NoDpkg,
+}
+
+/// One line per missing request, then one `apt install` line for all.
+fn not_on_host(missing: &[super::import::ondemand::NotOnHost]) -> String {
+    let mut text = String::from("the build needs what this host has not installed:");
+    let mut packages: Vec<&str> = Vec::new();
+    for m in missing {
+        match &m.apt {
+            Some(apt) => {
+                text.push_str(&format!(
+                    "\n  {} is not installed on this host: apt install {apt}",
+                    m.request
+                ));
+                if !packages.contains(&apt.as_str()) {
+                    packages.push(apt);
+                }
+            }
+            None => text.push_str(&format!(
+                "\n  {} is not installed on this host (no Debian package is known to provide it)",
+                m.request
+            )),
+        }
+    }
+    if packages.len() > 1 {
+        text.push_str(&format!(
+            "\ninstall them all with: apt install {}",
+            packages.join(" ")
+        ));
+    }
+    text
 }
 
 impl RootError {

@@ -87,6 +87,8 @@ pub struct PreparedRoot {
     pub packages: Vec<String>,
     /// True when an existing root was reused.
     pub reused: bool,
+    /// The profile's `environment`, set in every sandbox over this root.
+    pub environment: Vec<(String, String)>,
     /// A shared lock on the root, held while this value (or a clone) lives:
     /// `boulder cache prune` skips a root that anyone holds.
     pub in_use: RootInUse,
@@ -111,12 +113,25 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     let started = Instant::now();
     let profile = Profile::load(cache, &req.profile)?;
     let opened = Instant::now();
-    let repos = repo::open_all(cache, &profile)?;
+    let mut repos = repo::open_all(cache, &profile)?;
+    let mut requests = profile.packages.clone();
+    requests.extend(req.packages.iter().cloned());
+    let mut requests = profile.with_implied(requests);
+    let imports_from_host = profile
+        .repositories
+        .iter()
+        .any(|r| r.import.as_deref() == Some("host"));
+    if imports_from_host {
+        let asked = requests.clone();
+        requests = import::ondemand::as_imported_names(cache, asked.clone());
+        if import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
+            repos = repo::open_all(cache, &profile)?;
+            requests = import::ondemand::as_imported_names(cache, asked);
+        }
+    }
     let import = opened.elapsed();
 
     let resolving = Instant::now();
-    let mut requests = profile.packages.clone();
-    requests.extend(req.packages.iter().cloned());
     let picked = resolve::resolve(&repos, &profile.name, &requests)?;
     let mut ids: Vec<(String, String)> = picked
         .iter()
@@ -137,6 +152,9 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
     hasher.update(format!("boulder root {}\n", skeleton::SKELETON_VERSION).as_bytes());
     for (name, id) in &ids {
         hasher.update(format!("{name}\0{id}\n").as_bytes());
+    }
+    for (link, target) in &profile.links {
+        hasher.update(format!("link\0{link}\0{target}\n").as_bytes());
     }
     let key = hasher.finalize().to_hex()[..32].to_string();
     let path = cache.roots_dir().join(&key);
@@ -160,7 +178,7 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
         let _no_prune = FileLock::shared(&cache.lock_path("prune"))?;
         if !path.is_dir() {
             reused = false;
-            blit::make_root(cache, &repos, &picked, &path)?;
+            blit::make_root(cache, &repos, &picked, &profile.links, &path)?;
             let manifest = cache.roots_dir().join(format!("{key}.packages"));
             let text: String = ids.iter().map(|(n, id)| format!("{n}\t{id}\n")).collect();
             fs::write(&manifest, text).map_err(RootError::io("writing", &manifest))?;
@@ -182,6 +200,7 @@ pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootErr
         },
         packages: ids.into_iter().map(|(n, _)| n).collect(),
         reused,
+        environment: profile.environment.clone().into_iter().collect(),
         in_use: RootInUse(Arc::new(in_use)),
     })
 }
@@ -205,6 +224,9 @@ pub fn sandbox(root: &PreparedRoot, dirs: &BuildDirs, networking: bool) -> Sandb
         .env("USER", "root");
     if let Some(term) = std::env::var_os("TERM") {
         sandbox = sandbox.env("TERM", term);
+    }
+    for (name, value) in &root.environment {
+        sandbox = sandbox.env(name, value);
     }
     sandbox
 }

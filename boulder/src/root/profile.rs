@@ -94,6 +94,31 @@ pub struct Profile {
     /// recipe's own `tuning` (which wins): `group: true|false|option`.
     #[serde(default)]
     pub tuning: std::collections::BTreeMap<String, ProfileTuning>,
+    /// What each toolchain adds to a root: `llvm`, `gnu`, and `emul32` for
+    /// recipes that also build 32-bit (requests, like `packages`).
+    #[serde(default)]
+    pub toolchains: std::collections::BTreeMap<String, Vec<String>>,
+    /// Variables every phase of a build with this profile starts with
+    /// (before the recipe's own `environment`).
+    #[serde(default)]
+    pub environment: std::collections::BTreeMap<String, String>,
+    /// Variables added for one toolchain's builds (`llvm`, `gnu`).
+    #[serde(default, rename = "toolchain-environment")]
+    pub toolchain_environment:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// Requests that bring others along on this profile's repositories
+    /// (`binary(perl)` → `perl`: Debian splits what AerynOS ships as one).
+    #[serde(default)]
+    pub implies: std::collections::BTreeMap<String, Vec<String>>,
+    /// Links every root of the profile gets: path relative to `/` → target.
+    #[serde(default)]
+    pub links: std::collections::BTreeMap<String, String>,
+    /// Shell lines every phase script of this profile runs after the prologue
+    /// and before the recipe's `environment`: where the root cannot do what the
+    /// prologue asks (a locale it lacks), the profile overrides it here and the
+    /// recipe's own expansion stays upstream's.
+    #[serde(default, rename = "script-environment")]
+    pub script_environment: Option<String>,
     /// Where it was read from (`None` for a shipped one).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -158,6 +183,60 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// The requests a recipe's toolchain adds to its root: the toolchain's
+    /// own, plus `emul32`'s when the recipe builds 32-bit too.
+    pub fn toolchain_packages(&self, toolchain: &str, emul32: bool) -> Vec<String> {
+        let mut names: Vec<String> = self.toolchains.get(toolchain).cloned().unwrap_or_default();
+        if emul32 {
+            names.extend(self.toolchains.get("emul32").cloned().unwrap_or_default());
+        }
+        names
+    }
+
+    /// [`Profile::toolchain_packages`] for a recipe's options.
+    pub fn recipe_toolchain(&self, options: &crate::recipe::model::Options) -> Vec<String> {
+        self.toolchain_packages(toolchain_name(options), options.emul32)
+    }
+
+    /// The variables the recipe's toolchain adds to its phases.
+    pub fn recipe_environment(
+        &self,
+        options: &crate::recipe::model::Options,
+    ) -> Vec<(String, String)> {
+        self.toolchain_environment
+            .get(toolchain_name(options))
+            .map(|env| env.clone().into_iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn toolchain_name(options: &crate::recipe::model::Options) -> &'static str {
+    match options.toolchain {
+        crate::recipe::model::Toolchain::Llvm => "llvm",
+        crate::recipe::model::Toolchain::Gnu => "gnu",
+    }
+}
+
+impl Profile {
+    /// `requests` followed by what they imply, each once.
+    pub fn with_implied(&self, requests: Vec<String>) -> Vec<String> {
+        let mut out = requests;
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(more) = self.implies.get(out[i].trim()) {
+                for extra in more {
+                    if !out.contains(extra) {
+                        out.push(extra.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
 /// Names of every profile: the shipped ones and those in the profiles directory.
 pub fn list(cache: &Cache) -> Vec<String> {
     let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
@@ -188,6 +267,14 @@ mod tests {
         }
         let host = Profile::parse("host", SHIPPED[0].1, None).expect("host");
         assert_eq!(host.repositories[0].import.as_deref(), Some("host"));
+        let llvm = host.toolchain_packages("llvm", false);
+        assert!(llvm.contains(&"binary(clang)".to_string()), "{llvm:?}");
+        assert!(llvm.contains(&"binary(ld.lld)".to_string()), "{llvm:?}");
+        let gnu32 = host.toolchain_packages("gnu", true);
+        assert!(gnu32.contains(&"binary(gcc)".to_string()), "{gnu32:?}");
+        assert!(gnu32.contains(&"gcc-multilib".to_string()), "{gnu32:?}");
+        let implied = host.with_implied(vec!["binary(perl)".into(), "perl".into()]);
+        assert_eq!(implied, vec!["binary(perl)".to_string(), "perl".into()]);
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub trait ImportProgress: Send + Sync {
     fn package(&self, _name: &str, _repacked: bool) {}
     /// The import is complete.
     fn finish(&self, _repacked: usize, _total: usize) {}
+    /// `package` is imported on demand, for `reasons` (requests like `binary(cmake)`).
+    fn wanted(&self, _package: &str, _reasons: &[String]) {}
     /// Something was skipped; the import goes on.
     fn warn(&self, _message: &str) {}
 }

@@ -86,3 +86,31 @@ pub fn write(root: &Path) -> Result<(), RootError> {
     fs::write(&resolv, "").map_err(RootError::io("writing", &resolv))?;
     Ok(())
 }
+
+/// The profile's extra links (`usr/lib/boulder/lld/ld` → `/usr/bin/ld.lld`),
+/// with their parent directories. Paths are relative and stay in the root.
+pub fn write_links(
+    root: &Path,
+    links: &std::collections::BTreeMap<String, String>,
+) -> Result<(), RootError> {
+    for (link, target) in links {
+        let relative = Path::new(link);
+        let inside = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside || link.is_empty() {
+            return Err(RootError::Import(format!(
+                "profile link `{link}` is not a relative path inside the root"
+            )));
+        }
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(RootError::io("creating", parent))?;
+        }
+        if fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        symlink(target, &path).map_err(RootError::io("linking", &path))?;
+    }
+    Ok(())
+}

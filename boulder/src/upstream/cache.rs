@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::errors::UpstreamError;
+use super::local::SourceDirs;
 use super::model::Upstream;
 use super::parallel::map_bounded;
 use super::verify::{self, HashingWriter};
@@ -19,6 +20,11 @@ const PARALLEL_FETCHES: usize = 8;
 #[derive(Debug, Clone)]
 pub struct UpstreamCache {
     root: PathBuf,
+    /// Where files are looked for by hash before any download.
+    sources: SourceDirs,
+    /// Relative upstream paths (`./x.tar.gz`) are relative to this (the
+    /// recipe's directory); `None` leaves them to the current directory.
+    base: Option<PathBuf>,
 }
 
 /// An upstream that is present and verified in the cache.
@@ -35,7 +41,21 @@ impl UpstreamCache {
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         UpstreamCache {
             root: cache_dir.into().join("upstreams"),
+            sources: SourceDirs::default(),
+            base: None,
         }
+    }
+
+    /// Use files of these directories whose sha256 an upstream asks for.
+    pub fn with_sources(mut self, sources: SourceDirs) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// Resolve relative upstream paths against `dir` (the recipe's directory).
+    pub fn with_base(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.base = Some(dir.into());
+        self
     }
 
     /// Directory of verified archives: `<sha256>/<name>` below it.
@@ -98,7 +118,13 @@ impl UpstreamCache {
                 })
             }
             Upstream::Git { url, git_ref, .. } => {
-                let mirror = git::Mirror::update(&self.git_dir(), url, git_ref)?;
+                // A local mirror stands in for the remote (under its own cache entry).
+                let local = self
+                    .sources
+                    .git_mirror(url)
+                    .map(|p| format!("file://{}", p.display()));
+                let from = local.as_deref().unwrap_or(url);
+                let mirror = git::Mirror::update(&self.git_dir(), from, git_ref)?;
                 Ok(Fetched {
                     upstream: up.clone(),
                     path: mirror.path,
@@ -145,8 +171,15 @@ impl UpstreamCache {
             .map_err(io("create a partial download in", &fetched_dir))?;
         let part_path = part.path().to_path_buf();
 
-        let mut reader: Box<dyn Read + Send> = match fetch_file::local_path(url) {
-            Some(path) => Box::new(fetch_file::open(url, &path)?),
+        let local = self.sources.find_hash(&expected).map(Path::to_path_buf);
+        let mut reader: Box<dyn Read + Send> = match local.or_else(|| fetch_file::local_path(url)) {
+            Some(path) => {
+                let path = match &self.base {
+                    Some(base) if path.is_relative() => base.join(path),
+                    _ => path,
+                };
+                Box::new(fetch_file::open(url, &path)?)
+            }
             None if url.starts_with("http://") || url.starts_with("https://") => {
                 fetch_http::open(agent, url)?
             }

@@ -33,10 +33,12 @@ mod extract;
 mod fetch_file;
 mod fetch_http;
 pub mod git;
+mod local;
 mod model;
 mod parallel;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};
 pub use errors::UpstreamError;
+pub use local::SourceDirs;
 pub use model::Upstream;

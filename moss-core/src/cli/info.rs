@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> miette::Result<()> {
-    let engine = Engine::open(root).into_diagnostic()?;
+    let engine = Engine::open_read_only(root).into_diagnostic()?;
     let installed = engine.installed().into_diagnostic()?;
     let mut repos: Option<Vec<RepoPackages>> = None;
     for name in &args.names {

@@ -18,7 +18,7 @@ pub enum Args {
 
 pub fn run(root: &Path, args: Args) -> miette::Result<()> {
     let Args::Installed { explicit } = args;
-    let engine = Engine::open(root).into_diagnostic()?;
+    let engine = Engine::open_read_only(root).into_diagnostic()?;
     for (meta, is_explicit) in engine.installed().into_diagnostic()? {
         if explicit && !is_explicit {
             continue;

@@ -53,6 +53,10 @@ pub struct Args {
     /// zstd worker threads (default: one per CPU).
     #[arg(long)]
     pub threads: Option<u32>,
+    /// zstd window log of the content (the original's writer uses 31 with
+    /// level 18); zstd's default for the level when not given.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(10..=31))]
+    pub window_log: Option<u32>,
 }
 
 pub fn run(args: &Args) -> miette::Result<()> {
@@ -85,7 +89,11 @@ pub fn run(args: &Args) -> miette::Result<()> {
     let file = File::create(&args.output)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot create {}", args.output.display()))?;
-    StoneWriter::new(options)
+    let mut writer = StoneWriter::new(options);
+    if let Some(log) = args.window_log {
+        writer = writer.window_log(log);
+    }
+    writer
         .write_binary(
             BufWriter::with_capacity(1 << 20, file),
             &meta,

@@ -66,10 +66,14 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
                 } else {
                     " (disabled)"
                 };
+                let source = match &repo.config.root {
+                    None => repo.config.uri.clone(),
+                    Some(r) => format!("{} {} {} {}", r.base_uri, r.channel, r.version, r.arch),
+                };
                 println!(
                     "{} {} priority {}{state}{}",
                     repo.id,
-                    repo.config.uri,
+                    source,
                     repo.config.priority,
                     if repo.config.description.is_empty() {
                         String::new()

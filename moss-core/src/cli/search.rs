@@ -14,7 +14,7 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> miette::Result<()> {
-    let engine = Engine::open(root).into_diagnostic()?;
+    let engine = Engine::open_read_only(root).into_diagnostic()?;
     let inst = engine.installation().clone();
     let word = args.word.to_lowercase();
     let matches = |name: &str, summary: &str| {

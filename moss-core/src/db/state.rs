@@ -99,6 +99,9 @@ impl Database {
     /// The unfinished transaction, if any.
     pub fn journal(&self) -> Result<Option<Journal>, DbError> {
         let db = &self.state;
+        if !db.has_table("moss_journal")? {
+            return Ok(None);
+        }
         db.conn
             .query_row(
                 "SELECT new_state, old_state, source FROM moss_journal WHERE singleton = 0",
@@ -147,17 +150,41 @@ impl Database {
         Ok(())
     }
 
+    /// Records `state` as the live one outside a transaction: the state of a
+    /// root the original moss made, which keeps no such record.
+    pub fn adopt_active_state(&mut self, state: i64) -> Result<(), DbError> {
+        let db = &self.state;
+        db.conn
+            .execute(
+                "INSERT OR REPLACE INTO moss_active_state (singleton, state_id) VALUES (0, ?1)",
+                [state],
+            )
+            .map(drop)
+            .map_err(db.err())
+    }
+
     /// The live state, as recorded after its swap.
     pub fn active_state(&self) -> Result<Option<i64>, DbError> {
         let db = &self.state;
-        db.conn
+        if !db.has_table("moss_active_state")? {
+            return Ok(self.fallback_active);
+        }
+        let recorded = db
+            .conn
             .query_row(
                 "SELECT state_id FROM moss_active_state WHERE singleton = 0",
                 [],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(db.err())
+            .map_err(db.err())?;
+        Ok(recorded.or(self.fallback_active))
+    }
+
+    /// Reports `state` as live while the database records none (without
+    /// writing: for read-only use).
+    pub fn assume_active_state(&mut self, state: i64) {
+        self.fallback_active = Some(state);
     }
 
     /// One state with its selections.

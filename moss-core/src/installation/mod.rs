@@ -50,6 +50,18 @@ impl Installation {
         Ok(this)
     }
 
+    /// The installation at `root` as it is: nothing is created.
+    pub fn at(root: &Path) -> Result<Self, InstallationError> {
+        if !root.is_dir() {
+            return Err(InstallationError::MissingRoot {
+                path: root.to_path_buf(),
+            });
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
     /// Takes the exclusive root lock, waiting while another process holds it.
     pub fn lock(&self) -> Result<RootLock, InstallationError> {
         let path = self.moss_dir().join(".moss-lockfile");

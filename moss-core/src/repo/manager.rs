@@ -9,9 +9,13 @@ use super::cache::{cache_dir, RepoCache};
 use super::config::{self, sanitize_id, Repo, RepoConfig};
 use super::error::RepoError;
 use super::index::{read_index, IndexEntry, INDEX_FILE};
+use super::root_index;
 use super::uri::Location;
 use crate::fetch;
 use crate::resolve::CandidateSource;
+
+/// Where a root-index repository's cache remembers the index it resolved to.
+const INDEX_URI_FILE: &str = "index-uri";
 
 /// A root's repositories.
 #[derive(Debug, Clone)]
@@ -88,12 +92,11 @@ impl Repositories {
         cwd: &Path,
     ) -> Result<Repo, RepoError> {
         let id = sanitize_id(id);
-        let config = RepoConfig {
-            description: description.to_string(),
-            uri: Location::parse_index(uri, cwd).to_uri(),
+        let config = RepoConfig::direct(
+            description.to_string(),
+            Location::parse_index(uri, cwd).to_uri(),
             priority,
-            active: true,
-        };
+        );
         config::save(&self.root, &id, &config)?;
         self.repos.insert(id.clone(), config.clone());
         Ok(Repo { id, config })
@@ -106,8 +109,7 @@ impl Repositories {
         let Some(config) = self.repos.get(&id).cloned() else {
             return Err(RepoError::UnknownRepository(id));
         };
-        let own = config::own_file(&self.root, &id);
-        if own.exists() {
+        for own in config::own_files(&self.root, &id) {
             fs::remove_file(&own).map_err(RepoError::io("removing", &own))?;
         }
         self.repos = config::load(&self.root)?;
@@ -119,7 +121,7 @@ impl Repositories {
             config::save(&self.root, &id, &off)?;
             self.repos.insert(id.clone(), off);
         }
-        let cache = cache_dir(&self.moss_dir, &config.uri);
+        let cache = cache_dir(&self.moss_dir, &config.source());
         if cache.exists() {
             fs::remove_dir_all(&cache).map_err(RepoError::io("removing", &cache))?;
         }
@@ -132,9 +134,21 @@ impl Repositories {
         let repo = self
             .get(id)
             .ok_or_else(|| RepoError::UnknownRepository(id.to_string()))?;
-        let location = Location::parse_index(&repo.config.uri, &self.root);
-        let dir = cache_dir(&self.moss_dir, &repo.config.uri);
+        let dir = cache_dir(&self.moss_dir, &repo.config.source());
         fs::create_dir_all(&dir).map_err(RepoError::io("creating", &dir))?;
+        let location = match &repo.config.root {
+            None => Location::parse_index(&repo.config.uri, &self.root),
+            Some(source) => {
+                let scratch = dir.join("moss-root-index.json");
+                let location = root_index::resolve(&repo.id, source, &self.root, &scratch)?;
+                let _ = fs::remove_file(&scratch);
+                // Remembered, as the original does, so that packages are
+                // fetched from the history the index came from.
+                let file = dir.join(INDEX_URI_FILE);
+                fs::write(&file, location.to_uri()).map_err(RepoError::io("writing", &file))?;
+                location
+            }
+        };
         let index = dir.join(INDEX_FILE);
         fetch::fetch_file(&location, &index).map_err(|source| RepoError::Fetch {
             repo: repo.id.clone(),
@@ -159,13 +173,21 @@ impl Repositories {
     pub fn packages(&self) -> Result<Vec<RepoPackages>, RepoError> {
         let mut out = Vec::new();
         for repo in self.list().into_iter().filter(|r| r.config.active) {
-            let dir = cache_dir(&self.moss_dir, &repo.config.uri);
+            let dir = cache_dir(&self.moss_dir, &repo.config.source());
             if !dir.join(INDEX_FILE).is_file() {
                 self.refresh(&repo.id)?;
             }
             let entries = RepoCache::open(&dir)?.entries()?;
+            let index = match repo.config.root {
+                None => Location::parse_index(&repo.config.uri, &self.root),
+                Some(_) => {
+                    let file = dir.join(INDEX_URI_FILE);
+                    let uri = fs::read_to_string(&file).map_err(RepoError::io("reading", &file))?;
+                    Location::parse_index(uri.trim(), &self.root)
+                }
+            };
             out.push(RepoPackages {
-                index: Location::parse_index(&repo.config.uri, &self.root),
+                index,
                 repo,
                 entries,
             });

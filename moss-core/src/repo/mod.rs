@@ -9,8 +9,10 @@ mod cache;
 pub mod config;
 mod error;
 pub mod index;
+pub mod kdl;
 mod manager;
 pub mod ops;
+mod root_index;
 pub mod uri;
 
 pub use cache::{cache_dir, RepoCache};

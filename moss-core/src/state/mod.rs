@@ -4,6 +4,7 @@
 
 mod prune;
 mod recovery;
+pub mod release;
 mod swap;
 
 use std::fs;
@@ -59,8 +60,10 @@ pub fn read_state_id(usr: &Path) -> Result<Option<i64>, StateError> {
     }
 }
 
-/// Marks a tree as belonging to `state`.
+/// Marks a tree as belonging to `state`: the bare decimal id without a
+/// newline, as the original moss writes it (and parses it: a trailing
+/// newline makes it see no state at all). Reading accepts either form.
+/// Written read-only, by a rename over an older marker.
 pub fn write_state_id(usr: &Path, state: i64) -> Result<(), StateError> {
-    let path = usr.join(STATE_ID_FILE);
-    fs::write(&path, format!("{state}\n")).map_err(io_err("writing", &path))
+    release::write_read_only(usr, STATE_ID_FILE, &state.to_string())
 }

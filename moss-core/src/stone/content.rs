@@ -11,6 +11,7 @@ use super::error::{Result, StoneError};
 use super::index::IndexEntry;
 use super::payload::Compression;
 use super::reader::ContentPayload;
+use super::window;
 
 /// Receives the unique files of a Content payload.
 ///
@@ -24,6 +25,12 @@ pub trait ContentSink {
     type Output: Write;
     fn open(&mut self, entry: &IndexEntry) -> io::Result<Option<Self::Output>>;
     fn commit(&mut self, entry: &IndexEntry, output: Self::Output) -> io::Result<()>;
+    /// Where a payload with a large zstd window may be decoded to a scratch
+    /// file (see `window`); the system's temporary folder when `None`. On
+    /// the file system of the outputs, so that the space is there.
+    fn scratch_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// What an unpack did.
@@ -132,14 +139,35 @@ pub fn unpack_content<R: Read + Seek, S: ContentSink>(
         stats.files += 1;
     }
 
+    // How much window the frame needs: a large one is decoded through a file.
+    let mut frame_start = [0u8; window::HEADER_MAX];
+    let head = frame_start.len().min(ph.stored_size as usize);
+    let large_window = ph.compression != Compression::None && head >= 6 && {
+        seek(source, content.offset)?;
+        source
+            .read_exact(&mut frame_start[..head])
+            .map_err(|e| StoneError::io(format!("reading the {}", content.id), e))?;
+        window::window_need(&frame_start[..head], ph.plain_size)
+            .is_some_and(|need| need > window::LARGE_WINDOW)
+    };
     seek(source, content.offset)?;
-    let stored = io::Read::take(&mut *source, ph.stored_size);
+    let mut stored = io::Read::take(&mut *source, ph.stored_size);
     let decompress_err = |e| StoneError::Decompress {
         payload: content.id,
         source: e,
     };
     let mut stream: Box<dyn Read + '_> = match ph.compression {
         Compression::None => Box::new(stored),
+        _ if large_window => {
+            let dir = sink.scratch_dir().unwrap_or_else(std::env::temp_dir);
+            let mut file = window::scratch_file(&dir).map_err(|e| {
+                StoneError::io(format!("making a scratch file in {}", dir.display()), e)
+            })?;
+            window::decode_into_file(&mut stored, content, &file)?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| StoneError::io("rewinding the decoded content", e))?;
+            Box::new(io::Read::take(file, ph.plain_size))
+        }
         _ => {
             let mut decoder = zstd::stream::read::Decoder::new(stored).map_err(decompress_err)?;
             decoder.window_log_max(31).map_err(decompress_err)?;

@@ -26,6 +26,7 @@ mod payload;
 mod readahead;
 mod reader;
 mod tree;
+mod window;
 pub mod writer;
 
 pub use attributes::{decode_attributes, encode_attributes, Attribute};

@@ -116,11 +116,25 @@ fn hash_stream(mut reader: impl Read, hasher: &mut Xxh3Default, buf: &mut [u8]) 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoneWriter {
     pub options: WriteOptions,
+    /// zstd window log of the Content payload; zstd's default for the
+    /// level when `None`.
+    window_log: Option<u32>,
 }
 
 impl StoneWriter {
     pub fn new(options: WriteOptions) -> Self {
-        StoneWriter { options }
+        StoneWriter {
+            options,
+            window_log: None,
+        }
+    }
+
+    /// Compresses the Content payload with a `1 << log` byte window (the
+    /// original's writer: level 18 with log 31). zstd still shrinks it to
+    /// the content's size when that is smaller.
+    pub fn window_log(mut self, log: u32) -> Self {
+        self.window_log = Some(log);
+        self
     }
 
     /// Writes a Binary stone: Meta, Layout (if any entries), then Index and
@@ -273,6 +287,9 @@ impl StoneWriter {
             zstd::stream::write::Encoder::new(counter, self.options.level).map_err(enc_err)?;
         if self.options.threads > 1 {
             encoder.multithread(self.options.threads).map_err(enc_err)?;
+        }
+        if let Some(log) = self.window_log {
+            encoder.window_log(log).map_err(enc_err)?;
         }
         encoder.set_pledged_src_size(Some(total)).map_err(enc_err)?;
         encoder.include_checksum(false).map_err(enc_err)?;

@@ -24,8 +24,10 @@ pub use parallel::{unpack_into, UnpackCounts};
 pub use sink::{AssetWriter, StoreSink};
 pub use variants::ModeVariants;
 
-/// The mode of every asset in the store.
-pub const STORE_MODE: u32 = 0o644;
+/// The mode of every asset in the store: read-only, the mode of a plain
+/// file in a tree (trees strip write bits, see [`crate::tree::WRITE_BITS`]),
+/// so that most files are hardlinks of the store's own inode.
+pub const STORE_MODE: u32 = 0o444;
 
 /// xxh3-128 digest of a file's content.
 pub type Digest = u128;
@@ -329,6 +331,7 @@ mod tests {
         let mode = fs::metadata(store.path(d)).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode, STORE_MODE);
         assert_eq!(store.list().unwrap(), vec![(d, 5)]);
+        fs::set_permissions(store.path(d), fs::Permissions::from_mode(0o644)).unwrap();
         fs::write(store.path(d), b"evil!").unwrap();
         assert!(!store.verify(d).unwrap());
         assert_eq!(store.remove(d).unwrap(), 5);

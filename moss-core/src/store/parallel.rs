@@ -122,6 +122,10 @@ impl ParallelSink<'_> {
 impl ContentSink for ParallelSink<'_> {
     type Output = Pending;
 
+    fn scratch_dir(&self) -> Option<std::path::PathBuf> {
+        Some(self.store.dir().to_path_buf())
+    }
+
     fn open(&mut self, entry: &IndexEntry) -> io::Result<Option<Pending>> {
         self.check()?;
         if entry.len() <= SMALL_ASSET {

@@ -1,6 +1,6 @@
 //! The mutations: install, remove, activate.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
 use crate::installation::fault::checkpoint;
-use crate::state::{self, exchange_or_rename, read_state_id, remove_tree, write_state_id};
+use crate::state::{self, exchange_or_rename, read_state_id, release, remove_tree, write_state_id};
 use crate::tree::{PackageLayouts, Tree};
 use crate::trigger::Outcome as TriggerOutcome;
 
@@ -89,12 +89,61 @@ impl Engine {
         // Everything is checked before the first write.
         let tree = plan.tree()?;
         self.check_live(active)?;
-        let (assets, bytes) = cache_stones(&stones, &self.store, &mut self.db)?;
-        let mut report =
-            self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
-        report.assets_written = assets;
-        report.bytes_written = bytes;
-        Ok(report)
+        // What this install adds, to take it away again if it fails.
+        let mut new_packages = Vec::new();
+        for stone in &stones {
+            if self.db.package(&stone.meta.id)?.is_none() {
+                new_packages.push(stone.meta.id.clone());
+            }
+        }
+        let mut new_assets: Vec<u128> = stones
+            .iter()
+            .flat_map(|s| s.contents.iter().copied())
+            .filter(|d| !self.store.contains(*d))
+            .collect();
+        new_assets.sort_unstable();
+        new_assets.dedup();
+        let result =
+            cache_stones(&stones, &self.store, &mut self.db).and_then(|(assets, bytes)| {
+                let mut report =
+                    self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
+                report.assets_written = assets;
+                report.bytes_written = bytes;
+                Ok(report)
+            });
+        match result {
+            Ok(report) => Ok(report),
+            Err(error) => match self.forget_added(&new_packages, &new_assets) {
+                Ok(()) => Err(error),
+                Err(cleanup) => Err(EngineError::Leftovers {
+                    error: Box::new(error),
+                    cleanup: Box::new(cleanup),
+                }),
+            },
+        }
+    }
+
+    /// Takes away what a failed install added: its packages that no state
+    /// selects, and the assets it stored that no remaining package uses.
+    fn forget_added(&mut self, packages: &[String], assets: &[u128]) -> Result<(), EngineError> {
+        let selected = self.db.selected_packages()?;
+        let unused: Vec<String> = packages
+            .iter()
+            .filter(|id| !selected.contains(*id))
+            .cloned()
+            .collect();
+        self.db.remove_packages(&unused)?;
+        let referenced = self.db.referenced_digests()?;
+        for digest in assets.iter().filter(|d| !referenced.contains(d)) {
+            self.store
+                .remove(*digest)
+                .map_err(|e| state::StateError::Inconsistent(e.to_string()))?;
+        }
+        let dir = self.inst.mode_variants_dir();
+        self.variants
+            .prune_unlinked()
+            .map_err(io("pruning", &dir))?;
+        Ok(())
     }
 
     /// Removes installed packages by name.
@@ -155,6 +204,7 @@ impl Engine {
             let usr = staging.join("usr");
             blit = self.blitter().blit(&tree, &usr)?;
             write_state_id(&usr, target)?;
+            release::write(&usr, &tree, &self.system_model(&state.selections)?)?;
             remove_tree(&archive_dir).map_err(io("removing", &archive_dir))?;
             fs::create_dir_all(&archive_dir).map_err(io("creating", &archive_dir))?;
             fs::rename(&usr, &archive).map_err(io("moving", &archive))?;
@@ -183,6 +233,18 @@ impl Engine {
                 TriggerOutcome::default()
             },
         })
+    }
+
+    /// The system model of a state with `selections`: the root's active
+    /// repositories (none when their configuration cannot be read: a local
+    /// install does not need them) and the explicit packages by name.
+    fn system_model(&self, selections: &[Selection]) -> Result<String, EngineError> {
+        let repos = crate::repo::config::load(self.inst.root()).unwrap_or_default();
+        let mut names = BTreeSet::new();
+        for sel in selections.iter().filter(|s| s.explicit) {
+            names.insert(self.cached_meta(&sel.package_id)?.name);
+        }
+        Ok(release::system_model(&repos, &names))
     }
 
     pub(super) fn cached_meta(&self, id: &str) -> Result<PackageMeta, EngineError> {
@@ -231,7 +293,7 @@ impl Engine {
             old_state: old,
             new_state_created: true,
         };
-        let result = self.stage_and_swap(tree, &journal, reuse);
+        let result = self.stage_and_swap(tree, selections, &journal, reuse);
         if result.is_err() {
             // Puts the root back to exactly the old (or, past the swap, the new) state.
             let _ = state::recover(&self.inst, &mut self.db, &self.store);
@@ -253,6 +315,7 @@ impl Engine {
     fn stage_and_swap(
         &mut self,
         tree: &Tree,
+        selections: &[Selection],
         journal: &Journal,
         reuse: Option<&Plan>,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
@@ -271,6 +334,8 @@ impl Engine {
                 let patch = if spare.reconcile {
                     blitter.reconcile(&spare.tree, tree, &usr)?
                 } else {
+                    // The patch works on exactly the spare's tree.
+                    release::remove(&usr, &spare.tree)?;
                     Patch::new(&spare.tree, tree)
                 };
                 blitter.patch(&patch, &usr)?
@@ -278,16 +343,19 @@ impl Engine {
             None => blitter.blit(tree, &usr)?,
         };
         write_state_id(&usr, journal.new_state)?;
+        release::write(&usr, tree, &self.system_model(selections)?)?;
         let triggers = self.transaction_triggers(&usr, tree)?;
         checkpoint();
         self.swap_and_archive(&usr, journal)?;
         Ok((stats, triggers))
     }
 
-    /// Exchanges `source` with `ROOT/usr`, archives the old tree, commits.
+    /// Exchanges `source` with `ROOT/usr`, makes the compatibility links,
+    /// archives the old tree, commits.
     fn swap_and_archive(&mut self, source: &Path, journal: &Journal) -> Result<(), EngineError> {
         let usr = self.inst.usr();
         let exchanged = exchange_or_rename(source, &usr).map_err(io("swapping in", &usr))?;
+        compat_links(self.inst.root())?;
         checkpoint();
         if exchanged {
             match journal.old_state {
@@ -306,4 +374,28 @@ impl Engine {
         self.db.commit_journal(journal)?;
         Ok(())
     }
+}
+
+/// `/bin`, `/sbin`, `/lib`, `/lib64` and `/lib32` of the root, as links into
+/// `/usr`, so that programs find their loader (`/lib64/ld-linux-x86-64.so.2`)
+/// and `#!/bin/sh` works. Whatever already has one of these names is left
+/// alone (creating a link never follows an existing one). `/lib64` goes to
+/// `usr/lib64` when the tree has one (Debian's packages keep the loader
+/// there; on AerynOS it is itself a link to `lib`), else to `usr/lib`.
+fn compat_links(root: &Path) -> Result<(), EngineError> {
+    let usr_lib64 = fs::symlink_metadata(root.join("usr/lib64")).is_ok();
+    for (name, target) in crate::trigger::COMPAT_LINKS {
+        let target = if name == "lib64" && usr_lib64 {
+            "usr/lib64"
+        } else {
+            target
+        };
+        let link = root.join(name);
+        match std::os::unix::fs::symlink(target, &link) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io("linking", &link)(e)),
+        }
+    }
+    Ok(())
 }

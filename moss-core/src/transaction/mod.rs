@@ -66,6 +66,12 @@ pub enum EngineError {
     NoSuchState(i64),
     #[error("state {0} is already active")]
     AlreadyActive(i64),
+    /// A transaction failed, and so did taking away what it had added.
+    #[error("{error}; what it added could not be removed ({cleanup}): run `moss state prune` to remove it")]
+    Leftovers {
+        error: Box<EngineError>,
+        cleanup: Box<EngineError>,
+    },
     #[error("{op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -94,7 +100,8 @@ pub struct Engine {
     store: Store,
     variants: ModeVariants,
     recovery: Recovery,
-    _lock: RootLock,
+    /// `None` for an engine opened read-only.
+    _lock: Option<RootLock>,
 }
 
 /// Threads used by the blit (the machines this targets have few cores).
@@ -111,14 +118,65 @@ impl Engine {
         let store = Store::new(inst.assets_dir());
         let variants = ModeVariants::new(inst.mode_variants_dir());
         let recovery = state::recover(&inst, &mut db, &store)?;
+        if let Some(live) = Self::unrecorded_live_state(&inst, &db)? {
+            db.adopt_active_state(live)?;
+        }
         Ok(Self {
             inst,
             db,
             store,
             variants,
             recovery,
-            _lock: lock,
+            _lock: Some(lock),
         })
+    }
+
+    /// Opens the root for reading only: no lock (as the original moss does
+    /// for read-only use), no recovery, and nothing written, so that
+    /// listing, searching and verifying work on a full disk or a read-only
+    /// root. A root without databases yet, or with an interrupted
+    /// transaction, is opened as by [`Engine::open`].
+    /// Only the read methods may be called on it.
+    pub fn open_read_only(root: &Path) -> Result<Self, EngineError> {
+        let inst = Installation::at(root)?;
+        if !inst.db_dir().join("state").is_file() {
+            return Self::open(root);
+        }
+        let mut db = Database::open_read_only(&inst.db_dir())?;
+        if db.journal()?.is_some() {
+            // An interrupted transaction must be finished or undone first.
+            drop(db);
+            return Self::open(root);
+        }
+        if let Some(live) = Self::unrecorded_live_state(&inst, &db)? {
+            db.assume_active_state(live);
+        }
+        let store = Store::new(inst.assets_dir());
+        let variants = ModeVariants::new(inst.mode_variants_dir());
+        Ok(Self {
+            inst,
+            db,
+            store,
+            variants,
+            recovery: Recovery::Clean,
+            _lock: None,
+        })
+    }
+
+    /// The live tree's state when the database records no active state but
+    /// knows that state, as in a root the original moss made (it keeps the
+    /// active state only in `usr/.stateID`).
+    fn unrecorded_live_state(
+        inst: &Installation,
+        db: &Database,
+    ) -> Result<Option<i64>, EngineError> {
+        if db.active_state()?.is_some() || db.journal()?.is_some() {
+            return Ok(None);
+        }
+        let Some(live) = state::read_state_id(&inst.usr())? else {
+            return Ok(None);
+        };
+        Ok(db.state(live)?.map(|_| live))
     }
 
     /// What opening had to recover.

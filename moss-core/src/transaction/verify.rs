@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::{Engine, EngineError};
 use crate::installation::STATE_ID_FILE;
-use crate::state::{read_state_id, remove_tree};
+use crate::state::{read_state_id, release, remove_tree};
 use crate::store::{Digest, STORE_MODE};
 use crate::tree::{NodeKind, PackageLayouts, Tree};
 
@@ -39,6 +39,12 @@ pub enum VerifyIssue {
     WrongContent(String),
     WrongLink(String),
     Unexpected(String),
+    /// A file moss may not read (e.g. a mode without read permission, as an
+    /// unprivileged owner): neither known good nor damaged, never repaired.
+    Unreadable {
+        path: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for VerifyIssue {
@@ -69,6 +75,10 @@ impl fmt::Display for VerifyIssue {
             VerifyIssue::WrongContent(p) => write!(f, "/usr/{p} has the wrong content"),
             VerifyIssue::WrongLink(p) => write!(f, "/usr/{p} points to the wrong target"),
             VerifyIssue::Unexpected(p) => write!(f, "/usr/{p} belongs to no package"),
+            VerifyIssue::Unreadable { path, reason } => write!(
+                f,
+                "cannot read {path} ({reason}): not checked; run verify as a user that can read it"
+            ),
         }
     }
 }
@@ -79,21 +89,36 @@ pub struct VerifyReport {
     pub assets: usize,
     pub entries: usize,
     pub issues: Vec<VerifyIssue>,
-    /// Whether a repair ran (and the issues it was based on are now fixed
-    /// where the store allowed it).
+    /// Whether a repair ran.
     pub repaired: bool,
+    /// After a repair: what a second check still finds (what the repair
+    /// could not fix, unreadable files included). Empty without a repair.
+    pub remaining: Vec<VerifyIssue>,
 }
 
-fn hash_file(path: &std::path::Path) -> Option<Digest> {
-    let mut file = fs::File::open(path).ok()?;
+fn hash_file(path: &std::path::Path) -> std::io::Result<Digest> {
+    let mut file = fs::File::open(path)?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf).ok()?;
+        let n = file.read(&mut buf)?;
         if n == 0 {
-            return Some(hasher.digest128());
+            return Ok(hasher.digest128());
         }
         hasher.update(&buf[..n]);
+    }
+}
+
+/// Whether the file at `path` holds `digest`: `Ok(false)` when it is
+/// damaged or gone, an issue when it cannot be read.
+fn holds(path: &std::path::Path, digest: Digest, shown: &str) -> Result<bool, VerifyIssue> {
+    match hash_file(path) {
+        Ok(actual) => Ok(actual == digest),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(VerifyIssue::Unreadable {
+            path: shown.to_string(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -112,7 +137,15 @@ impl Engine {
         for (digest, _) in &assets {
             present.insert(*digest);
             let path = self.store.path(*digest);
-            if hash_file(&path) == Some(*digest) {
+            let shown = format!("store asset {digest:032x}");
+            let good_content = match holds(&path, *digest, &shown) {
+                Ok(good) => good,
+                Err(issue) => {
+                    report.issues.push(issue);
+                    continue;
+                }
+            };
+            if good_content {
                 if let Ok(meta) = fs::metadata(&path) {
                     good.insert((meta.dev(), meta.ino()), *digest);
                     let mode = meta.permissions().mode() & 0o7777;
@@ -130,8 +163,11 @@ impl Engine {
         report.assets = assets.len();
         for (path, perm, digest) in self.variants.list() {
             let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
-            if mode.ok() != Some(perm) || hash_file(&path) != Some(digest) {
-                report.issues.push(VerifyIssue::BadVariant(path));
+            let content = holds(&path, digest, &path.display().to_string());
+            match (mode.ok() == Some(perm), content) {
+                (true, Ok(true)) => {}
+                (true, Err(issue)) => report.issues.push(issue),
+                _ => report.issues.push(VerifyIssue::BadVariant(path)),
             }
         }
         let mut missing: Vec<Digest> = referenced.difference(&present).copied().collect();
@@ -158,10 +194,16 @@ impl Engine {
         let tree_broken = report.issues.iter().any(|i| {
             !matches!(
                 i,
-                VerifyIssue::CorruptAsset(_) | VerifyIssue::MissingAsset(_)
+                VerifyIssue::CorruptAsset(_)
+                    | VerifyIssue::MissingAsset(_)
+                    | VerifyIssue::Unreadable { .. }
             )
         });
-        if repair && !report.issues.is_empty() {
+        let fixable = report
+            .issues
+            .iter()
+            .any(|i| !matches!(i, VerifyIssue::Unreadable { .. }));
+        if repair && fixable {
             for issue in &report.issues {
                 let io_err = |path: std::path::PathBuf| {
                     move |source| EngineError::Io {
@@ -201,6 +243,10 @@ impl Engine {
                 })?;
             }
             report.repaired = true;
+            // Say only what the repair achieved: check again.
+            report.remaining = self.verify(false)?.issues;
+        } else if repair {
+            report.remaining = report.issues.clone();
         }
         Ok(report)
     }
@@ -269,8 +315,12 @@ impl Engine {
                         });
                     }
                     let same_inode = good.get(&(meta.dev(), meta.ino())) == Some(digest);
-                    if !same_inode && hash_file(&path) != Some(*digest) {
-                        issues.push(VerifyIssue::WrongContent(p()));
+                    if !same_inode {
+                        match holds(&path, *digest, &format!("/usr/{}", node.path)) {
+                            Ok(true) => {}
+                            Ok(false) => issues.push(VerifyIssue::WrongContent(p())),
+                            Err(issue) => issues.push(issue),
+                        }
                     }
                 }
                 NodeKind::Symlink { target } => match fs::read_link(&path) {
@@ -290,7 +340,7 @@ impl Engine {
                 continue;
             };
             let rel = rel.to_string_lossy();
-            if rel == STATE_ID_FILE {
+            if rel == STATE_ID_FILE || release::is_generated(tree, &rel) {
                 continue;
             }
             if !expected_names.contains(rel.as_ref()) {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::hash::{FastMap, FastSet};
 
-use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError};
+use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError, WRITE_BITS};
 use crate::db::{LayoutKind, LayoutRecord};
 
 /// Symlink chains longer than this are treated as leading nowhere.
@@ -348,9 +348,13 @@ fn assemble(
                         mode,
                         children: Vec::new(),
                     },
+                    // Blitted files never carry a write bit (the original
+                    // moss's rule): the tree's files share inodes with the
+                    // store, and a writable one would be an edit of every
+                    // state holding that content.
                     LayoutKind::Regular(digest) => NodeKind::File {
                         digest: *digest,
-                        mode,
+                        mode: mode & !WRITE_BITS,
                     },
                     LayoutKind::Symlink(target) => NodeKind::Symlink {
                         target: target.as_str().into(),

@@ -17,6 +17,10 @@ use crate::store::Digest;
 
 pub use problem::{Problem, TreeError};
 
+/// The write bits, which no regular file of a tree keeps (0644 becomes 0444,
+/// 0755 0555, 2775 2555): see [`NodeKind::File`].
+pub const WRITE_BITS: u32 = 0o222;
+
 /// One package's contribution to a tree.
 #[derive(Debug, Clone, Copy)]
 pub struct PackageLayouts<'a> {
@@ -31,7 +35,7 @@ pub enum NodeKind {
         mode: u32,
         children: Vec<u32>,
     },
-    /// `mode` holds the permission bits only.
+    /// `mode` holds the permission bits only, without [`WRITE_BITS`].
     File {
         digest: Digest,
         mode: u32,
@@ -89,6 +93,22 @@ impl Tree {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.len() <= 1
+    }
+
+    /// The node at `path` (relative to `/usr`), walking down from the root
+    /// through each directory's sorted children.
+    pub fn find(&self, path: &str) -> Option<&Node> {
+        let mut at = 0u32;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let NodeKind::Directory { children, .. } = &self.nodes[at as usize].kind else {
+                return None;
+            };
+            let i = children
+                .binary_search_by(|&c| self.nodes[c as usize].name().cmp(part))
+                .ok()?;
+            at = children[i];
+        }
+        self.nodes.get(at as usize)
     }
 }
 

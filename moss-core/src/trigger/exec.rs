@@ -16,7 +16,7 @@ use crate::sandbox::{Sandbox, DEFAULT_PATH};
 pub const TRIGGER_HOSTNAME: &str = "moss-trigger";
 
 /// Links every isolation root carries so `/bin/sh`, `/lib64/ld-…` resolve into `/usr`.
-const COMPAT_LINKS: [(&str, &str); 5] = [
+pub(crate) const COMPAT_LINKS: [(&str, &str); 5] = [
     ("bin", "usr/bin"),
     ("sbin", "usr/sbin"),
     ("lib", "usr/lib"),

@@ -19,6 +19,7 @@
 //! The book chapter `book/src/triggers.md` shows the format and the sandbox layout.
 
 mod exec;
+pub(crate) use exec::COMPAT_LINKS;
 mod format;
 mod pattern;
 mod plan;

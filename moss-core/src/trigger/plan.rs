@@ -111,7 +111,8 @@ pub fn load(usr: &Path, scope: Scope) -> Result<(Vec<Trigger>, Vec<String>), Tri
 }
 
 /// Every path of the tree `usr` as `/usr/…` (plus `/` and `/usr`), without
-/// following symlinks and without the state marker.
+/// following symlinks and without the state's own files (marker, os-release,
+/// system model).
 pub fn tree_paths(usr: &Path) -> Result<Vec<TreePath>, TriggerError> {
     let mut out = vec![TreePath {
         path: "/".into(),
@@ -124,7 +125,11 @@ pub fn tree_paths(usr: &Path) -> Result<Vec<TreePath>, TriggerError> {
         })?;
         let rel = entry.path().strip_prefix(usr).unwrap_or(entry.path());
         let rel = rel.to_string_lossy();
-        if rel == crate::installation::STATE_ID_FILE {
+        // The state's own files are no package's: triggers never see them.
+        if rel == crate::installation::STATE_ID_FILE
+            || rel == crate::state::release::OS_RELEASE
+            || rel == crate::state::release::SYSTEM_MODEL
+        {
             continue;
         }
         let path = if rel.is_empty() {

@@ -81,6 +81,11 @@ pub enum Item<'a> {
     Dir(&'a str, u32),
 }
 
+/// The layout entries and contents of `items`, for stones written by hand.
+pub fn layout_entries(items: &[Item<'_>]) -> (Vec<LayoutEntry>, Vec<Vec<u8>>) {
+    layout_of(items)
+}
+
 fn layout_of(items: &[Item<'_>]) -> (Vec<LayoutEntry>, Vec<Vec<u8>>) {
     let mut layout = Vec::new();
     let mut contents = Vec::new();
@@ -231,7 +236,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
 /// The snapshot of `ROOT/usr` without its state marker.
 pub fn usr_snapshot(root: &Path) -> BTreeMap<String, String> {
     let mut s = snapshot(&root.join("usr"));
+    // The state's own files, not its packages' (see engine_compat).
     s.remove(".stateID");
+    s.remove("lib/os-release");
+    s.remove("lib/system-model.kdl");
     s
 }
 

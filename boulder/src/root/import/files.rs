@@ -129,6 +129,24 @@ pub fn layouts(
     out
 }
 
+/// Adds links the host does not have (`bin/clang-cpp` → `clang-cpp-14`),
+/// unless the package already has a file at that path.
+pub fn add_links(files: &mut Vec<FileEntry>, links: &BTreeMap<String, String>) {
+    for (path, target) in links {
+        if files.iter().any(|f| &f.path == path) {
+            continue;
+        }
+        files.push(FileEntry {
+            path: path.clone(),
+            host: PathBuf::new(),
+            kind: FileKind::Symlink {
+                target: target.clone(),
+            },
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,10 @@
 
 mod dpkg;
 mod files;
+pub mod lookup;
+pub mod ondemand;
 mod pack;
+pub mod suggest;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,7 +26,7 @@ pub use files::usr_relative;
 /// The packages whose closure is imported: what the issue names, what the
 /// example recipes and the sandbox tests use (`ps`), and the awk Debian
 /// installs by default.
-pub const SEEDS: [&str; 26] = [
+pub const SEEDS: [&str; 29] = [
     "build-essential",
     "bash",
     "dash",
@@ -52,6 +55,11 @@ pub const SEEDS: [&str; 26] = [
     "ncurses-base",
     // The C.UTF-8 locale the phase prologue selects (/usr/lib/locale/C.utf8).
     "libc-bin",
+    // What %configure, %reconfigure and %autogen bring into a root, as upstream's
+    // macros declare (binary(autoconf), binary(automake), binary(autopoint)).
+    "autoconf",
+    "automake",
+    "autopoint",
 ];
 
 /// Bump when packing changes, so every package is repacked once.
@@ -82,6 +90,24 @@ struct State {
     seeds: Vec<String>,
     /// Package name → fingerprint of what was packed.
     packages: BTreeMap<String, String>,
+    /// Packages imported on demand, with the requests that brought them in.
+    #[serde(default)]
+    wanted: BTreeMap<String, Wanted>,
+    /// sha256 of the index this state was written with: a state that does
+    /// not match the index on disk (an import killed between writing the
+    /// two) makes the next build import again.
+    #[serde(default)]
+    index_sha256: String,
+}
+
+/// Why a package was imported on demand, and the links it gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wanted {
+    /// The requests (`binary(cmake)`) it satisfies; the stone provides them.
+    pub reasons: std::collections::BTreeSet<String>,
+    /// `/usr`-relative link → target, for names the host only has versioned.
+    #[serde(default)]
+    pub links: BTreeMap<String, String>,
 }
 
 /// The host repository's directory.
@@ -102,27 +128,48 @@ pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootErr
             ..ImportReport::default()
         });
     }
-    import_locked(cache, &dir, Path::new("/"))
+    let wanted = read_state(&dir).map(|s| s.wanted).unwrap_or_default();
+    import_locked(cache, &dir, Path::new("/"), &wanted)
+}
+
+fn read_state(dir: &Path) -> Option<State> {
+    fs::read(dir.join(STATE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<State>(&b).ok())
+        .filter(|s| s.format == FORMAT)
+}
+
+/// The packages imported on demand so far (from the import state).
+pub fn imported_on_demand(cache: &Cache) -> BTreeMap<String, Wanted> {
+    read_state(&host_repo_dir(cache))
+        .map(|s| s.wanted)
+        .unwrap_or_default()
 }
 
 fn current_seeds() -> Vec<String> {
     SEEDS.iter().map(|s| s.to_string()).collect()
 }
 
-/// Whether the import in `dir` was made by this boulder's format and seeds.
+/// Whether the import in `dir` was made by this boulder's format and
+/// seeds, and its state agrees with its index.
 fn made_from_current_seeds(dir: &Path) -> bool {
-    fs::read(dir.join(STATE_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<State>(&b).ok())
-        .is_some_and(|s| s.format == FORMAT && s.seeds == current_seeds())
+    read_state(dir).is_some_and(|s| {
+        s.seeds == current_seeds()
+            && sha256_file(&dir.join("stone.index")).is_ok_and(|h| h == s.index_sha256)
+    })
 }
 
-fn fingerprint(pkg: &dpkg::DpkgPackage, deps: &[String], files: &[files::FileEntry]) -> String {
+fn fingerprint(
+    pkg: &dpkg::DpkgPackage,
+    deps: &[String],
+    files: &[files::FileEntry],
+    wanted: Option<&Wanted>,
+) -> String {
     let mut h = blake3::Hasher::new();
     h.update(
         format!(
-            "{FORMAT}\n{}\n{}\n{:?}\n{:?}\n",
-            pkg.name, pkg.version, deps, pkg.provides
+            "{FORMAT}\n{}\n{}\n{:?}\n{:?}\n{:?}\n",
+            pkg.name, pkg.version, deps, pkg.provides, wanted
         )
         .as_bytes(),
     );
@@ -132,12 +179,114 @@ fn fingerprint(pkg: &dpkg::DpkgPackage, deps: &[String], files: &[files::FileEnt
     h.finalize().to_hex()[..32].to_string()
 }
 
-fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportReport, RootError> {
+/// One package of an import: what its stone is made of, and the stone the
+/// index already names for it, if that is still right.
+struct PackPlan<'a> {
+    name: String,
+    pkg: &'a dpkg::DpkgPackage,
+    files: &'a [files::FileEntry],
+    deps: Vec<String>,
+    extra: Vec<String>,
+    print: String,
+    uri: String,
+    stone_path: PathBuf,
+    old: Option<moss_core::stone::Meta>,
+}
+
+/// Packs every planned package that has no stone yet, several at a time
+/// (compression and hashing are the cost); `None` for the reused ones.
+fn pack_all(
+    plans: &[PackPlan<'_>],
+    progress: &dyn super::ImportProgress,
+) -> Vec<Option<Result<moss_core::stone::Meta, RootError>>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let todo: Vec<usize> = (0..plans.len())
+        .filter(|&i| plans[i].old.is_none())
+        .collect();
+    for plan in plans.iter().filter(|p| p.old.is_some()) {
+        progress.package(&plan.name, false);
+    }
+    let results: Mutex<Vec<Option<Result<moss_core::stone::Meta, RootError>>>> =
+        Mutex::new(plans.iter().map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(todo.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let result = pack_one(&plans[i], progress);
+                    progress.package(&plans[i].name, true);
+                    let mut slots = results.lock().unwrap_or_else(|p| p.into_inner());
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Packs one package and completes its index fields.
+fn pack_one(
+    plan: &PackPlan<'_>,
+    progress: &dyn super::ImportProgress,
+) -> Result<moss_core::stone::Meta, RootError> {
+    let (mut meta, skipped) = pack::pack(
+        plan.pkg,
+        plan.files,
+        &plan.deps,
+        &plan.extra,
+        &plan.stone_path,
+    )?;
+    for path in skipped {
+        progress.warn(&format!(
+            "{}: /usr/{path} is not readable; left out",
+            plan.name
+        ));
+    }
+    let size = fs::metadata(&plan.stone_path)
+        .map_err(RootError::io("reading", &plan.stone_path))?
+        .len();
+    meta.package_uri = Some(plan.uri.clone());
+    meta.package_hash = Some(sha256_file(&plan.stone_path)?);
+    meta.package_size = Some(size);
+    Ok(meta)
+}
+
+/// Imports the closure of the seeds and of the `wanted` packages. Call with
+/// the `import-host` lock held.
+fn import_locked(
+    cache: &Cache,
+    dir: &Path,
+    host_root: &Path,
+    wanted: &BTreeMap<String, Wanted>,
+) -> Result<ImportReport, RootError> {
+    let installed = dpkg::installed()?;
+    import_from(cache, dir, host_root, &installed, wanted)
+}
+
+fn import_from(
+    cache: &Cache,
+    dir: &Path,
+    host_root: &Path,
+    installed: &BTreeMap<String, dpkg::DpkgPackage>,
+    wanted: &BTreeMap<String, Wanted>,
+) -> Result<ImportReport, RootError> {
     let started = Instant::now();
     let progress = cache.progress();
     let admin = dpkg::admin_dir();
-    let installed = dpkg::installed()?;
-    let (chosen, missing) = dpkg::closure(&installed, &SEEDS);
+    let mut seeds: Vec<&str> = SEEDS.to_vec();
+    // A package imported on demand and since removed from the host is dropped.
+    seeds.extend(
+        wanted
+            .keys()
+            .filter(|k| installed.contains_key(*k))
+            .map(String::as_str),
+    );
+    let (chosen, missing) = dpkg::closure(installed, &seeds);
     for seed in &missing {
         progress.warn(&format!("{seed} is not installed on this host; skipped"));
     }
@@ -145,21 +294,21 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
     for name in &chosen {
         lists.insert(name.clone(), dpkg::file_list(&admin, &installed[name])?);
     }
-    let layouts = files::layouts(
+    let mut layouts = files::layouts(
         host_root,
         &lists,
         &dpkg::diversions(&admin),
         &dpkg::alternatives(&admin),
     );
+    for (name, want) in wanted {
+        if let Some(files) = layouts.get_mut(name) {
+            files::add_links(files, &want.links);
+        }
+    }
 
     let stones = dir.join("stones");
     fs::create_dir_all(&stones).map_err(RootError::io("creating", &stones))?;
     let state_path = dir.join(STATE_FILE);
-    let old_state: State = fs::read(&state_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .filter(|s: &State| s.format == FORMAT)
-        .unwrap_or_default();
     let index_path = dir.join("stone.index");
     let old_metas: BTreeMap<String, moss_core::stone::Meta> = read_index(&index_path)
         .unwrap_or_default()
@@ -172,9 +321,16 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
         format: FORMAT,
         seeds: current_seeds(),
         packages: BTreeMap::new(),
+        wanted: wanted
+            .iter()
+            .filter(|(k, _)| chosen.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        index_sha256: String::new(),
     };
-    let mut metas = Vec::new();
-    let mut repacked = Vec::new();
+    // What each package needs: its stone is reused when the index names the
+    // file its fingerprint gives, else it is packed (below, in parallel).
+    let mut plans = Vec::with_capacity(chosen.len());
     for name in &chosen {
         let pkg = &installed[name];
         let files = layouts.get(name).map(Vec::as_slice).unwrap_or_default();
@@ -186,36 +342,52 @@ fn import_locked(cache: &Cache, dir: &Path, host_root: &Path) -> Result<ImportRe
             .filter_map(|group| group.iter().find(|alt| chosen.contains(*alt)).cloned())
             .filter(|d| d != name)
             .collect();
-        let print = fingerprint(pkg, &deps, files);
+        let want = wanted.get(name);
+        let print = fingerprint(pkg, &deps, files, want);
         let file_name = format!("{name}-{print}.stone");
         let stone_path = stones.join(&file_name);
-        let reusable = old_state.packages.get(name) == Some(&print) && stone_path.is_file();
-        let mut meta = match (reusable, old_metas.get(name)) {
-            (true, Some(meta)) => meta.clone(),
-            _ => {
-                let (meta, skipped) = pack::pack(pkg, files, &deps, &stone_path)?;
-                for path in skipped {
-                    progress.warn(&format!("{name}: /usr/{path} is not readable; left out"));
-                }
-                repacked.push(name.clone());
-                meta
+        let uri = format!("stones/{file_name}");
+        let old = old_metas
+            .get(name)
+            .filter(|m| m.package_uri.as_deref() == Some(uri.as_str()) && stone_path.is_file())
+            .filter(|m| m.package_hash.is_some())
+            .cloned();
+        let extra: Vec<String> = want
+            .map(|w| w.reasons.iter().cloned().collect())
+            .unwrap_or_default();
+        plans.push(PackPlan {
+            name: name.clone(),
+            pkg,
+            files,
+            deps,
+            extra,
+            print,
+            uri,
+            stone_path,
+            old,
+        });
+    }
+    let packed = pack_all(&plans, progress);
+    let mut metas = Vec::with_capacity(plans.len());
+    let mut repacked = Vec::new();
+    for (plan, result) in plans.into_iter().zip(packed) {
+        let meta = match (plan.old, result) {
+            (Some(meta), _) => meta,
+            (None, Some(result)) => {
+                repacked.push(plan.name.clone());
+                result?
             }
+            (None, None) => unreachable!("every package without a stone is packed"),
         };
-        if !reusable || meta.package_hash.is_none() {
-            let size = fs::metadata(&stone_path)
-                .map_err(RootError::io("reading", &stone_path))?
-                .len();
-            meta.package_uri = Some(format!("stones/{file_name}"));
-            meta.package_hash = Some(sha256_file(&stone_path)?);
-            meta.package_size = Some(size);
-        }
-        progress.package(name, !reusable);
-        state.packages.insert(name.clone(), print);
+        state.packages.insert(plan.name, plan.print);
         metas.push(meta);
     }
     repo::write_index(&index_path, &metas)?;
+    state.index_sha256 = sha256_file(&index_path)?;
     let json = serde_json::to_vec_pretty(&state).map_err(|e| RootError::Import(e.to_string()))?;
-    fs::write(&state_path, json).map_err(RootError::io("writing", &state_path))?;
+    let tmp = state_path.with_extension("json.tmp");
+    fs::write(&tmp, json).map_err(RootError::io("writing", &tmp))?;
+    fs::rename(&tmp, &state_path).map_err(RootError::io("renaming into place", &state_path))?;
     // Stones no package refers to any more.
     let keep: std::collections::HashSet<String> = metas
         .iter()

@@ -24,9 +24,19 @@ const LEVEL: i32 = 1;
 /// soname alone, so both forms are provided.
 const MULTIARCH_DIR: &str = "x86_64-linux-gnu/";
 
-/// Providers of the package's files plus its virtual packages.
-fn providers(pkg: &DpkgPackage, files: &[FileEntry]) -> Vec<Provider> {
+/// Providers of the package's files plus its virtual packages, plus the
+/// requests it was imported on demand for (`cmake(X)`, `python(x)`), which
+/// the file analysis does not derive.
+fn providers(pkg: &DpkgPackage, files: &[FileEntry], extra: &[String]) -> Vec<Provider> {
     let mut texts = BTreeSet::new();
+    // A stone cannot provide another name (`name(...)` providers are not
+    // written); requests by name are renamed instead, see `ondemand`.
+    for request in extra {
+        let request = request.trim();
+        if request.contains('(') && !request.starts_with("name(") {
+            texts.insert(request.to_string());
+        }
+    }
     for file in files {
         let Ok(found) = installed_file_providers(&file.host, &format!("/usr/{}", file.path)) else {
             continue;
@@ -56,6 +66,7 @@ pub fn pack(
     pkg: &DpkgPackage,
     files: &[FileEntry],
     depends: &[String],
+    extra: &[String],
     out: &Path,
 ) -> Result<(Meta, Vec<String>), RootError> {
     let mut skipped = Vec::new();
@@ -105,7 +116,7 @@ pub fn pack(
             .iter()
             .map(|d| Dependency::new(DependencyKind::PackageName, d.clone()))
             .collect(),
-        provides: providers(pkg, files),
+        provides: providers(pkg, files, extra),
         ..Meta::default()
     };
     let tmp = out.with_extension(format!("tmp.{}", std::process::id()));

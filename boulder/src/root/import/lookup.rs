@@ -1,0 +1,418 @@
+//! Which installed Debian package provides what a root request names:
+//! `binary(x)`, `sysbinary(x)`, `pkgconfig(x)`, `pkgconfig32(x)`,
+//! `soname(x)`, `cmake(X)`, `python(x)`, `perl(X::Y)` and package names
+//! (Debian's own, or AerynOS names through `debian-names.tsv`). The answer
+//! comes from dpkg's file lists, so only what is installed is found.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+
+use super::dpkg::{self, DpkgPackage};
+
+/// AerynOS package names and the Debian packages that hold the same files
+/// (the first installed one is taken).
+const DEBIAN_NAMES: &str = include_str!("debian-names.tsv");
+
+/// Debian's multiarch library directory on x86_64.
+const MULTIARCH: &str = "x86_64-linux-gnu";
+const MULTIARCH32: &str = "i386-linux-gnu";
+
+/// What satisfies one request on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The Debian package to import.
+    pub package: String,
+    /// A link the package gets in the root, `/usr`-relative path → target,
+    /// when the host only has a versioned name (`clang-cpp` → `clang-cpp-14`).
+    pub link: Option<(String, String)>,
+}
+
+/// Every path dpkg lists, with the package that installed it.
+pub struct HostFiles {
+    owner: HashMap<String, String>,
+    /// File name → full paths, for lookups by name anywhere (`cmake`, `perl`).
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl HostFiles {
+    /// Reads the file list of every installed package.
+    pub fn read(admin: &Path, installed: &BTreeMap<String, DpkgPackage>) -> HostFiles {
+        let mut files = HostFiles {
+            owner: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for pkg in installed.values() {
+            let Ok(list) = dpkg::file_list(admin, pkg) else {
+                continue;
+            };
+            for path in list {
+                files.add(&path, &pkg.name);
+            }
+        }
+        files
+    }
+
+    fn add(&mut self, path: &str, package: &str) {
+        if self.owner.contains_key(path) {
+            return;
+        }
+        if let Some((_, name)) = path.rsplit_once('/') {
+            self.by_name
+                .entry(name.to_string())
+                .or_default()
+                .push(path.to_string());
+        }
+        self.owner.insert(path.to_string(), package.to_string());
+    }
+
+    /// The package that lists `path`, also under its merged-`/usr` spelling.
+    fn owner_of(&self, path: &str) -> Option<&str> {
+        if let Some(owner) = self.owner.get(path) {
+            return Some(owner);
+        }
+        let other = match path.strip_prefix("/usr") {
+            Some(rest) => rest.to_string(),
+            None => format!("/usr{path}"),
+        };
+        self.owner.get(&other).map(String::as_str)
+    }
+
+    /// The package of `path`, following an `/etc/alternatives` link on the host.
+    fn owner_following(&self, host_root: &Path, path: &str) -> Option<String> {
+        let on_host = host_root.join(path.trim_start_matches('/'));
+        if let Ok(target) = fs::read_link(&on_host) {
+            if let Some(text) = target.to_str() {
+                if text.starts_with("/etc/alternatives/") {
+                    if let Some(real) = dpkg::resolve_alternative(text) {
+                        if let Some(owner) = self.owner_of(&real) {
+                            return Some(owner.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        self.owner_of(path).map(str::to_string)
+    }
+}
+
+/// `kind(name)` → (kind, name); a bare name is `name`.
+fn split(request: &str) -> (&str, &str) {
+    let request = request.trim();
+    match request.split_once('(') {
+        Some((kind, rest)) if rest.ends_with(')') => (kind, &rest[..rest.len() - 1]),
+        _ => ("name", request),
+    }
+}
+
+/// The AerynOS → Debian names table.
+fn debian_names() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
+    DEBIAN_NAMES
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (aeryn, debian) = l.split_once('\t')?;
+            Some((aeryn.trim(), debian.split_whitespace().collect()))
+        })
+}
+
+/// The Debian names an AerynOS package name stands for.
+pub fn debian_counterparts(name: &str) -> Vec<&'static str> {
+    debian_names()
+        .find(|(aeryn, _)| *aeryn == name)
+        .map(|(_, debian)| debian)
+        .unwrap_or_default()
+}
+
+/// Finds the installed package that provides `request`.
+pub fn find(
+    request: &str,
+    installed: &BTreeMap<String, DpkgPackage>,
+    files: &HostFiles,
+    host_root: &Path,
+) -> Option<Found> {
+    let (kind, name) = split(request);
+    if name.is_empty() || name.contains('/') && !matches!(kind, "python" | "python3") {
+        return None;
+    }
+    let plain = |package: String| Found {
+        package,
+        link: None,
+    };
+    let first_owner = |paths: &[String]| {
+        paths
+            .iter()
+            .find_map(|p| files.owner_following(host_root, p))
+            .map(plain)
+    };
+    match kind {
+        "binary" | "sysbinary" => {
+            let dirs: &[&str] = if kind == "binary" {
+                &["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            } else {
+                &["/usr/sbin", "/sbin"]
+            };
+            let paths: Vec<String> = dirs.iter().map(|d| format!("{d}/{name}")).collect();
+            first_owner(&paths).or_else(|| versioned_binary(name, files, &dirs[..1]))
+        }
+        "pkgconfig" => first_owner(&[
+            format!("/usr/lib/{MULTIARCH}/pkgconfig/{name}.pc"),
+            format!("/usr/lib/pkgconfig/{name}.pc"),
+            format!("/usr/share/pkgconfig/{name}.pc"),
+        ]),
+        "pkgconfig32" => first_owner(&[
+            format!("/usr/lib/{MULTIARCH32}/pkgconfig/{name}.pc"),
+            format!("/usr/lib32/pkgconfig/{name}.pc"),
+        ]),
+        "soname" => {
+            // `libz.so.1(x86_64)`: the architecture suffix is AerynOS's.
+            let file = name.strip_suffix("(x86_64)").unwrap_or(name);
+            first_owner(&[
+                format!("/usr/lib/{MULTIARCH}/{file}"),
+                format!("/lib/{MULTIARCH}/{file}"),
+                format!("/usr/lib64/{file}"),
+                format!("/usr/lib/{file}"),
+            ])
+        }
+        "cmake" => {
+            let wanted = [
+                format!("{name}Config.cmake"),
+                format!("{}-config.cmake", name.to_lowercase()),
+            ];
+            wanted.iter().find_map(|file| {
+                let paths = files.by_name.get(file)?;
+                let cmake_dirs: Vec<String> = paths
+                    .iter()
+                    .filter(|p| p.to_lowercase().contains("cmake"))
+                    .cloned()
+                    .collect();
+                first_owner(&cmake_dirs)
+            })
+        }
+        "python" | "python3" => {
+            let module = name.replace('-', "_");
+            let base = "/usr/lib/python3/dist-packages";
+            first_owner(&[
+                format!("{base}/{module}/__init__.py"),
+                format!("{base}/{module}.py"),
+                format!("{base}/{}/__init__.py", module.to_lowercase()),
+                format!("{base}/{}.py", module.to_lowercase()),
+            ])
+            .or_else(|| python_distribution(&module, files))
+        }
+        "perl" => {
+            let relative = format!("/{}.pm", name.replace("::", "/"));
+            let file = relative.rsplit('/').next().unwrap_or_default();
+            let paths: Vec<String> = files
+                .by_name
+                .get(file)
+                .map(|paths| {
+                    paths
+                        .iter()
+                        .filter(|p| p.contains("/perl") && p.ends_with(&relative))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            first_owner(&paths)
+        }
+        "name" => package_named(name, installed).map(plain),
+        _ => None,
+    }
+}
+
+/// An installed package called `name` (or providing it as a virtual
+/// package), else the installed Debian counterpart of an AerynOS name.
+fn package_named(name: &str, installed: &BTreeMap<String, DpkgPackage>) -> Option<String> {
+    if installed.contains_key(name) {
+        return Some(name.to_string());
+    }
+    let counterpart = debian_counterparts(name)
+        .into_iter()
+        .find(|d| installed.contains_key(*d))
+        .map(str::to_string);
+    counterpart.or_else(|| {
+        installed
+            .values()
+            .find(|p| p.provides.iter().any(|v| v == name))
+            .map(|p| p.name.clone())
+    })
+}
+
+/// `x-N` (highest N) in `dirs` when the host has only a versioned name.
+fn versioned_binary(name: &str, files: &HostFiles, dirs: &[&str]) -> Option<Found> {
+    let prefix = format!("{name}-");
+    let mut best: Option<(u32, String, String)> = None;
+    for (file, paths) in &files.by_name {
+        let Some(version) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Ok(number) = version.parse::<u32>() else {
+            continue;
+        };
+        for path in paths {
+            let in_dir = dirs.iter().any(|d| {
+                path.strip_prefix(d)
+                    .is_some_and(|r| r == format!("/{file}"))
+            });
+            if in_dir && best.as_ref().is_none_or(|(n, _, _)| number > *n) {
+                best = Some((number, file.clone(), path.clone()));
+            }
+        }
+    }
+    let (_, file, path) = best?;
+    let package = files.owner_of(&path)?.to_string();
+    let link_dir = super::files::usr_relative(path.rsplit_once('/')?.0).unwrap_or("bin".into());
+    Some(Found {
+        package,
+        link: Some((format!("{link_dir}/{name}"), file)),
+    })
+}
+
+/// A `python(x)` met by a `*.dist-info` or `*.egg-info` directory of that name.
+fn python_distribution(module: &str, files: &HostFiles) -> Option<Found> {
+    let wanted = module.to_lowercase();
+    files
+        .owner
+        .iter()
+        .filter(|(path, _)| path.starts_with("/usr/lib/python3/dist-packages/"))
+        .find(|(path, _)| {
+            let Some(dir) = path.rsplit('/').next() else {
+                return false;
+            };
+            let Some(stem) = dir
+                .strip_suffix(".dist-info")
+                .or_else(|| dir.strip_suffix(".egg-info"))
+            else {
+                return false;
+            };
+            let project = stem.split('-').next().unwrap_or(stem);
+            project.to_lowercase().replace('-', "_") == wanted
+        })
+        .map(|(_, owner)| Found {
+            package: owner.clone(),
+            link: None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, provides: &[&str]) -> DpkgPackage {
+        DpkgPackage {
+            name: name.into(),
+            key: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            depends: Vec::new(),
+            provides: provides.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    fn host(lists: &[(&str, &[&str])]) -> (BTreeMap<String, DpkgPackage>, HostFiles) {
+        let mut installed = BTreeMap::new();
+        let mut files = HostFiles {
+            owner: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for (name, paths) in lists {
+            installed.insert(name.to_string(), pkg(name, &["virtual-thing"]));
+            for path in *paths {
+                files.add(path, name);
+            }
+        }
+        (installed, files)
+    }
+
+    #[test]
+    fn every_provider_kind_finds_its_package() {
+        let (installed, files) = host(&[
+            ("cmake", &["/usr/bin/cmake"]),
+            ("util-linux", &["/sbin/fsck"]),
+            (
+                "zlib1g-dev",
+                &["/usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc"],
+            ),
+            ("lib32z1-dev", &["/usr/lib32/pkgconfig/zlib.pc"]),
+            ("zlib1g", &["/lib/x86_64-linux-gnu/libz.so.1"]),
+            (
+                "libfmt-dev",
+                &["/usr/lib/x86_64-linux-gnu/cmake/fmt/fmt-config.cmake"],
+            ),
+            (
+                "qtbase5-dev",
+                &["/usr/lib/x86_64-linux-gnu/cmake/Qt5Core/Qt5CoreConfig.cmake"],
+            ),
+            (
+                "python3-setuptools",
+                &["/usr/lib/python3/dist-packages/setuptools/__init__.py"],
+            ),
+            (
+                "python3-installer",
+                &["/usr/lib/python3/dist-packages/installer-0.6.0.dist-info"],
+            ),
+            ("libyaml-perl", &["/usr/share/perl5/YAML/Tiny.pm"]),
+            (
+                "clang-14",
+                &["/usr/bin/clang-cpp-14", "/usr/bin/clang-cpp-11"],
+            ),
+            (
+                "libstdc++-12-dev",
+                &["/usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a"],
+            ),
+        ]);
+        let root = Path::new("/nonexistent-host-root");
+        let found = |r: &str| find(r, &installed, &files, root).map(|f| f.package);
+        assert_eq!(found("binary(cmake)").as_deref(), Some("cmake"));
+        assert_eq!(found("sysbinary(fsck)").as_deref(), Some("util-linux"));
+        assert_eq!(found("binary(fsck)").as_deref(), Some("util-linux"));
+        assert_eq!(found("pkgconfig(zlib)").as_deref(), Some("zlib1g-dev"));
+        assert_eq!(found("pkgconfig32(zlib)").as_deref(), Some("lib32z1-dev"));
+        assert_eq!(
+            found("soname(libz.so.1(x86_64))").as_deref(),
+            Some("zlib1g")
+        );
+        assert_eq!(found("cmake(fmt)").as_deref(), Some("libfmt-dev"));
+        assert_eq!(found("cmake(Qt5Core)").as_deref(), Some("qtbase5-dev"));
+        assert_eq!(
+            found("python(setuptools)").as_deref(),
+            Some("python3-setuptools")
+        );
+        assert_eq!(
+            found("python(installer)").as_deref(),
+            Some("python3-installer")
+        );
+        assert_eq!(found("perl(YAML::Tiny)").as_deref(), Some("libyaml-perl"));
+        assert_eq!(found("cmake").as_deref(), Some("cmake"));
+        assert_eq!(found("name(cmake)").as_deref(), Some("cmake"));
+        assert_eq!(found("virtual-thing").as_deref(), Some("clang-14"));
+        assert_eq!(
+            found("libstdc++-static").as_deref(),
+            Some("libstdc++-12-dev")
+        );
+        assert_eq!(found("binary(meson)"), None);
+        assert_eq!(found("pkgconfig(../../etc/passwd)"), None);
+        let versioned = find("binary(clang-cpp)", &installed, &files, root).expect("versioned");
+        assert_eq!(versioned.package, "clang-14");
+        assert_eq!(
+            versioned.link,
+            Some(("bin/clang-cpp".to_string(), "clang-cpp-14".to_string()))
+        );
+    }
+
+    #[test]
+    fn the_names_table_is_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for line in DEBIAN_NAMES.lines() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (aeryn, debian) = line.split_once('\t').expect("a tab in every line");
+            assert!(!aeryn.trim().is_empty(), "{line}");
+            assert!(!debian.trim().is_empty(), "{line}");
+            assert!(seen.insert(aeryn.trim()), "{aeryn} twice");
+        }
+        assert_eq!(debian_counterparts("zlib-devel"), vec!["zlib1g-dev"]);
+    }
+}
