@@ -405,7 +405,7 @@ fn a_missing_command_suggests_a_builddep() {
     let recipe = dir.path().join("stone.yaml");
     fs::write(
         &recipe,
-        "name: needs-tool\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: https://example.invalid\ndescription: d\nbuild: |\n    frobnicate-sources --all\n",
+        "name: needs-tool\nversion: 1\nrelease: 1\nsummary: s\nlicense: MIT\nhomepage: https://example.invalid\ndescription: d\ntoolchain: gnu\nbuild: |\n    frobnicate-sources --all\n",
     )
     .expect("recipe");
     let out_arg = dir.path().to_str().unwrap();
@@ -417,7 +417,7 @@ fn a_missing_command_suggests_a_builddep() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("command not found"), "{stderr}");
     assert!(stderr.contains("binary(frobnicate-sources)"), "{stderr}");
-    assert!(stderr.contains("stone.yaml:9"), "{stderr}");
+    assert!(stderr.contains("stone.yaml:10"), "{stderr}");
 }
 
 #[test]

@@ -574,3 +574,37 @@ fn fixture_recipes_expand() {
         }
     }
 }
+
+/// Upstream's own macro files load: `Tip:` (and `tip:`) is a known action key;
+/// a key no schema knows is ignored with a warning naming file, action and key.
+#[test]
+fn upstream_style_macro_files_load_and_unknown_keys_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let actions = dir.path().join("macros/actions");
+    std::fs::create_dir_all(&actions).unwrap();
+    std::fs::write(
+        actions.join("extra.yaml"),
+        "actions:\n    - install_twice:\n        description: Installs twice\n        Tip: Try `%%install_twice -j1`\n        example: |\n            %install_twice\n        command: |\n            %make_install\n            %make_install\n        dependencies:\n            - binary(make)\n        colour: blue\nrecipeHints: []\n",
+    )
+    .unwrap();
+    let library = MacroLibrary::with_data_dirs(&[dir.path().to_path_buf()]).unwrap();
+    let action = library
+        .host_target()
+        .action("install_twice")
+        .expect("loaded");
+    assert_eq!(action.tip.as_deref(), Some("Try `%%install_twice -j1`"));
+    let warnings: Vec<String> = library.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("extra.yaml")
+            && w.contains("action `install_twice`")
+            && w.contains("`colour`")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("`recipeHints`")),
+        "{warnings:?}"
+    );
+    // The embedded files carry no unknown key.
+    assert!(MacroLibrary::embedded().unwrap().warnings().is_empty());
+}

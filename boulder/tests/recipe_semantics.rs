@@ -290,6 +290,7 @@ packages    :
     - \"%(name)-extra\":
         paths:
             - /usr/share/sample/b.txt
+toolchain   : gnu
 "
     ));
     let (out, stdout) = build(&path);
@@ -472,6 +473,8 @@ fn million_line_recipe() -> (tempfile::TempDir, PathBuf) {
         text.push_str(&format!("    : {i} %(name)\n"));
     }
     text.push_str("    echo done > %(installroot)/usr/share/lines/done\n");
+    // gcc is what the host profile's roots have.
+    text.push_str("toolchain   : gnu\n");
     recipe(&text)
 }
 

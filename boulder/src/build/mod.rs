@@ -28,6 +28,7 @@ pub mod breakpoint;
 pub mod failure;
 pub mod log;
 pub mod packaging;
+pub mod pgo;
 pub mod phases;
 pub mod script;
 pub mod sources;
@@ -85,13 +86,13 @@ pub struct BuildRequest {
     /// Refuse the recipe for everything `recipe check` refuses, also for what
     /// upstream boulder accepts (unknown keys), instead of warning.
     pub strict: bool,
+    /// Local source directories (`--sources`), searched before
+    /// `BOULDER_SOURCES` and the user configuration's.
+    pub sources: Vec<PathBuf>,
     /// At most this many processes in a phase's sandbox ([`DEFAULT_MAX_PROCESSES`]).
     pub max_processes: u64,
     /// The size of a phase's `/tmp` in bytes ([`DEFAULT_TMP_SIZE`]).
     pub tmp_size: u64,
-    /// Local source directories (`--sources`), searched before
-    /// `BOULDER_SOURCES` and the user configuration's.
-    pub sources: Vec<PathBuf>,
 }
 
 /// The default process limit of a build: far above what `make -j` needs,
@@ -119,9 +120,9 @@ impl BuildRequest {
             break_on_failure: false,
             break_strict: false,
             strict: false,
+            sources: Vec::new(),
             max_processes: DEFAULT_MAX_PROCESSES,
             tmp_size: DEFAULT_TMP_SIZE,
-            sources: Vec::new(),
         }
     }
 }
@@ -191,6 +192,16 @@ pub enum BuildError {
     Extract(#[source] UpstreamError),
     #[error("cannot run the phase in the sandbox")]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Pgo(#[from] pgo::PgoError),
+    #[error(
+        "target {target} (`emul32: true`) needs a 32-bit C library and the compiler's 32-bit \
+         support in the build root, and the root of profile `{profile}` has none (no \
+         /usr/lib32/crt1.o; the profile's `toolchains: emul32` list brings them). On Debian \
+         and Ubuntu install gcc-multilib and g++-multilib on the host, which the host \
+         profile then imports"
+    )]
+    NoEmul32Toolchain { target: String, profile: String },
     #[error("phase `{}` failed ({}) at {}:{}", .0.phase.name(), .0.status, .0.recipe.display(), .0.line)]
     PhaseFailed(Box<PhaseFailure>),
     #[error("{stop}; the build root is kept ({}): `boulder chroot {}` enters it", build_dirs.display(), recipe.display())]
@@ -267,6 +278,9 @@ pub fn build(
         .parent()
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let engine = CheckEngine::with_data_dirs(&request.data_dirs)?;
+    for warning in engine.library().warnings() {
+        report(Event::Warning(&warning.to_string()));
+    }
     let checked = engine.check_file(&recipe_path)?;
     let strictness = if request.strict {
         Strictness::Strict
@@ -291,6 +305,7 @@ pub fn build(
             .jobs
             .unwrap_or_else(|| ScriptOptions::default().jobs),
         base_tuning: profile.tuning_requests(),
+        script_environment: profile.script_environment.clone(),
     };
     let mut scripts =
         RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;
@@ -331,12 +346,27 @@ pub fn build(
     prepared
         .environment
         .extend(profile.recipe_environment(&recipe.options));
+    let targets = recipe.targets(HOST_ARCH);
+    pgo::check_root_tools(recipe, &targets, &prepared.path, &request.profile)?;
+    if let Some(target) = targets.iter().find(|t| t.emul32) {
+        // gcc and clang need the 32-bit C runtime; fail before building anything.
+        if !prepared.path.join("usr/lib32/crt1.o").exists() {
+            return Err(BuildError::NoEmul32Toolchain {
+                target: target.name.clone(),
+                profile: request.profile.clone(),
+            });
+        }
+    }
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
-    for target in scripts.targets() {
-        let buildroot = dirs.build.join(&target.target.name);
+    for target in &targets {
+        let buildroot = dirs.build.join(&target.name);
         fs::create_dir_all(&buildroot).map_err(io("create", &buildroot))?;
         sources::extract(&fetched, &buildroot).map_err(BuildError::Extract)?;
+        if crate::recipe::stages::pgo_stages(recipe, target) != [crate::macros::PgoStage::None] {
+            let profiles = pgo::profile_dir(&dirs.build, &target.name);
+            fs::create_dir_all(&profiles).map_err(io("create", &profiles))?;
+        }
     }
     timings.add("root", started.elapsed());
 
@@ -357,7 +387,26 @@ pub fn build(
         history: Some(breakpoint::history_file(cache.dir())),
         channel_parent: dirs.base.clone(),
     };
+    let mut current_stage: Option<(&str, crate::macros::PgoStage)> = None;
     for script in &phase_scripts {
+        let stage = (script.target.as_str(), script.stage);
+        if current_stage != Some(stage) && script.stage != crate::macros::PgoStage::None {
+            // A later stage of the same target starts from fresh sources.
+            if current_stage.is_some_and(|(target, _)| target == script.target) {
+                pgo::fresh_sources(&dirs.build, &script.target, &fetched)?;
+            }
+            let what = match script.stage {
+                crate::macros::PgoStage::One => "instrumented build and workload",
+                crate::macros::PgoStage::Two => "context-sensitive instrumented build and workload",
+                _ => "build with the merged profile",
+            };
+            report(Event::Step(&format!(
+                "PGO stage {} of {}: {what}",
+                script.stage.name(),
+                script.target
+            )));
+        }
+        current_stage = Some(stage);
         report(Event::Phase {
             target: &script.target,
             phase: script.phase,
@@ -384,8 +433,12 @@ pub fn build(
                     phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
                 }
             })?;
+        let stage = match script.stage {
+            crate::macros::PgoStage::None => String::new(),
+            stage => format!(" (pgo {})", stage.name()),
+        };
         timings.add(
-            format!("{} {}", script.phase.name(), script.target),
+            format!("{} {}{stage}", script.phase.name(), script.target),
             run.elapsed,
         );
         if id_mapping.is_none() {

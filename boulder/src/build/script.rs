@@ -13,9 +13,12 @@ use std::collections::BTreeSet;
 
 use thiserror::Error;
 
-use crate::macros::{MacroError, MacroLibrary, ScriptContext, Segment, TuningError, TuningRequest};
+use crate::macros::{
+    MacroError, MacroLibrary, PgoStage, ScriptContext, Segment, TuningError, TuningRequest,
+};
 use crate::recipe::check::{facts, tuning_requests};
 use crate::recipe::problem::{line_column, LineIndex};
+use crate::recipe::stages;
 use crate::recipe::{Phase, Recipe, Script, Target};
 
 /// The `boulder_break` used when nothing better is installed: it reports the
@@ -62,6 +65,8 @@ pub struct ScriptOptions {
     pub jobs: usize,
     /// Tuning requests applied before the recipe's own (the profile's defaults).
     pub base_tuning: Vec<TuningRequest>,
+    /// The profile's `script-environment`, run after the prologue.
+    pub script_environment: Option<String>,
 }
 
 impl Default for ScriptOptions {
@@ -70,6 +75,7 @@ impl Default for ScriptOptions {
             source_date_epoch: 0,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             base_tuning: Vec::new(),
+            script_environment: None,
         }
     }
 }
@@ -79,6 +85,8 @@ impl Default for ScriptOptions {
 pub struct PhaseScript {
     /// `x86_64`, `emul32/x86_64`.
     pub target: String,
+    /// The PGO stage the phase belongs to (`None` for a plain build).
+    pub stage: PgoStage,
     pub phase: Phase,
     /// The recipe line of the phase's key (the first line of its script).
     pub line: usize,
@@ -102,16 +110,20 @@ impl PhaseScript {
     }
 }
 
-/// The macro context and recipe of one target.
+/// The macro context and recipe of one target, for one PGO stage of its build
+/// (a target without a `workload` has one, `PgoStage::None`).
 pub struct TargetScripts<'a> {
     pub target: Target,
+    pub stage: PgoStage,
     context: ScriptContext<'a>,
     recipe: &'a Recipe,
     recipe_text: &'a str,
+    script_environment: Option<String>,
 }
 
-/// What a build root must hold for a recipe: its builddeps and checkdeps and
-/// the dependencies the actions of its phase scripts declare. `boulder build`
+/// What a build root must hold for a recipe, beyond the profile's toolchain
+/// packages: its builddeps and checkdeps, the dependencies the actions of its
+/// phase scripts declare, and `llvm-profdata` for LLVM PGO. `boulder build`
 /// and `boulder chroot` ask for the same set, so they share one root.
 pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
     let mut packages: BTreeSet<String> = recipe
@@ -124,6 +136,10 @@ pub fn root_packages(recipe: &Recipe, phases: &[PhaseScript]) -> Vec<String> {
     for script in phases {
         packages.extend(script.dependencies.iter().cloned());
     }
+    let pgo = phases.iter().any(|p| p.stage != PgoStage::None);
+    if pgo && recipe.options.toolchain == crate::recipe::model::Toolchain::Llvm {
+        packages.insert("binary(llvm-profdata)".to_string());
+    }
     packages.into_iter().collect()
 }
 
@@ -134,7 +150,8 @@ pub struct RecipeScripts<'a> {
 }
 
 impl<'a> RecipeScripts<'a> {
-    /// Prepares every target the recipe builds on `arch` (emul32 first).
+    /// Prepares every target the recipe builds on `arch` (emul32 first), each
+    /// PGO stage of a target with a `workload` in the order they run.
     pub fn new(
         library: &'a MacroLibrary,
         recipe: &'a Recipe,
@@ -147,22 +164,25 @@ impl<'a> RecipeScripts<'a> {
         requests.extend(tuning_requests(recipe));
         let mut targets = Vec::new();
         for target in recipe.targets(arch) {
-            let mut facts = facts(recipe, &target);
-            facts.source_date_epoch = options.source_date_epoch;
-            facts.jobs = options.jobs;
-            let context =
-                ScriptContext::new(library, &target.name, &facts, &requests).map_err(|errors| {
-                    ScriptError::Tuning {
+            for stage in stages::pgo_stages(recipe, &target) {
+                let mut facts = facts(recipe, &target);
+                facts.source_date_epoch = options.source_date_epoch;
+                facts.jobs = options.jobs;
+                facts.pgo_stage = stage;
+                let context = ScriptContext::new(library, &target.name, &facts, &requests)
+                    .map_err(|errors| ScriptError::Tuning {
                         target: target.name.clone(),
                         errors,
-                    }
-                })?;
-            targets.push(TargetScripts {
-                target,
-                context,
-                recipe,
-                recipe_text,
-            });
+                    })?;
+                targets.push(TargetScripts {
+                    target: target.clone(),
+                    stage,
+                    context,
+                    recipe,
+                    recipe_text,
+                    script_environment: options.script_environment.clone(),
+                });
+            }
         }
         if targets.is_empty() {
             return Err(ScriptError::NoTarget);
@@ -183,21 +203,19 @@ impl<'a> RecipeScripts<'a> {
         &self.targets
     }
 
-    /// The target native to the host (the last one built).
+    /// The target native to the host (the last one built; its final PGO stage).
     pub fn main_target(&self) -> &TargetScripts<'a> {
         // `new` refuses recipes without targets.
         &self.targets[self.targets.len() - 1]
     }
 
-    /// Every phase script, targets in build order, phases in run order.
+    /// Every phase script, targets in build order, then PGO stages, phases in
+    /// run order: the instrumented stages build and run the workload, the
+    /// final (or only) stage builds, installs and checks.
     pub fn phases(&self) -> Result<Vec<PhaseScript>, ScriptError> {
         let mut scripts = Vec::new();
         for target in &self.targets {
-            for phase in Phase::ALL {
-                if phase == Phase::Workload {
-                    // Only PGO builds run the workload; they are not supported yet.
-                    continue;
-                }
+            for &phase in stages::stage_phases(target.stage) {
                 if let Some(script) = target.phase(phase, &self.break_function)? {
                     scripts.push(script);
                 }
@@ -275,21 +293,40 @@ impl<'a> TargetScripts<'a> {
         phase: Phase,
         break_function: &str,
     ) -> Result<Option<PhaseScript>, ScriptError> {
-        let Some(script) = self.recipe.phase_script(&self.target, phase) else {
+        let Some(script) = self
+            .recipe
+            .phase_script(&self.target, phase)
+            .filter(|s| !s.text.is_empty())
+        else {
             return Ok(None);
         };
         let (prologue, mut dependencies) = self.prologue()?;
         let environment = self.environment()?;
         let mut text = String::new();
         push_block(&mut text, &prologue);
+        if let Some(lines) = &self.script_environment {
+            push_block(&mut text, lines);
+        }
         push_block(&mut text, break_function);
         push_block(&mut text, &error_trap());
         push_block(&mut text, &environment);
         let body_line = text.matches('\n').count() + 1;
         let (body, body_recipe_lines) = self.render_body(phase, script, &mut dependencies)?;
         text.push_str(&body);
+        if phase == Phase::Workload {
+            // An LLVM workload ends by merging the profiles it wrote.
+            if let Some(merge) = stages::workload_merge_action(self.recipe, self.stage) {
+                let expansion = self
+                    .context
+                    .expand(merge)
+                    .map_err(|e| self.macro_error("the profile merge of the workload", e))?;
+                push_block(&mut text, &expansion.text());
+                dependencies.extend(expansion.dependencies);
+            }
+        }
         Ok(Some(PhaseScript {
             target: self.target.name.clone(),
+            stage: self.stage,
             phase,
             line: self.line_of(script, 0),
             text,
@@ -367,7 +404,7 @@ impl<'a> TargetScripts<'a> {
     }
 
     /// A bash rc file for an interactive shell in the build root: the
-    /// prologue without the shebang, `set` and `TERM` lines, every action as
+    /// prologue without the shebang, `set`, `TERM` and work directory lines, every action as
     /// a shell function `a_<name>`, every definition as a variable
     /// `d_<name>`, the recipe's `environment`, and a `cd` into the work
     /// directory (created first, so a fresh root has somewhere to stand).
@@ -380,6 +417,9 @@ impl<'a> TargetScripts<'a> {
                 || trimmed.starts_with("set ")
                 || trimmed.starts_with("export TERM=")
                 || trimmed.starts_with("TERM=")
+                // The work directory check and `cd`: the rc makes and enters it last.
+                || trimmed.starts_with("test -d ")
+                || trimmed.starts_with("cd ")
             {
                 continue;
             }
@@ -461,6 +501,7 @@ mod tests {
             source_date_epoch: 1_700_000_000,
             jobs: 3,
             base_tuning: Vec::new(),
+            script_environment: None,
         };
         let scripts = RecipeScripts::new(&library, &recipe, text, "x86_64", options).expect("ok");
         check(&scripts);

@@ -51,15 +51,15 @@ pub struct BuildArgs {
     /// upstream boulder accepts (unknown keys), which are otherwise warnings.
     #[arg(long)]
     pub strict: bool,
+    /// Local source directory: a file whose sha256 is an upstream's is used instead of downloading it, whatever its name; git upstreams from `DIR/git/<host>/<path>`. Repeatable; `BOULDER_SOURCES` (`:`-separated) and `$XDG_CONFIG_HOME/boulder/sources` add more
+    #[arg(long = "sources", value_name = "DIR")]
+    pub sources: Vec<PathBuf>,
     /// At most this many processes in the build's sandbox (a fork bomb stops there).
     #[arg(long, value_name = "N", default_value_t = build::DEFAULT_MAX_PROCESSES)]
     pub max_processes: u64,
     /// Size of the build's /tmp (memory-backed), in bytes or with K, M, G.
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub tmp_size: u64,
-    /// Local source directory: a file whose sha256 is an upstream's is used instead of downloading it, whatever its name; git upstreams from `DIR/git/<host>/<path>`. Repeatable; `BOULDER_SOURCES` (`:`-separated) and `$XDG_CONFIG_HOME/boulder/sources` add more
-    #[arg(long = "sources", value_name = "DIR")]
-    pub sources: Vec<PathBuf>,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -105,9 +105,9 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         break_on_failure: args.break_on_failure,
         break_strict: args.break_strict,
         strict: args.strict,
+        sources: args.sources.clone(),
         max_processes: args.max_processes,
         tmp_size: args.tmp_size,
-        sources: args.sources.clone(),
         ..BuildRequest::new(&args.recipe)
     };
     let tty = std::io::stdout().is_terminal();

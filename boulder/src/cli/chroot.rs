@@ -102,6 +102,7 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     let profile = root::Profile::load(&cache, &args.profile).into_diagnostic()?;
     let options = ScriptOptions {
         base_tuning: profile.tuning_requests(),
+        script_environment: profile.script_environment.clone(),
         ..ScriptOptions::default()
     };
     let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)

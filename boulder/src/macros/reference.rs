@@ -49,8 +49,15 @@ Files go in `DIR/macros/actions/*.yaml` (actions, definitions, flags, tuning
 groups) and `DIR/macros/arch/<target>.yaml` (`base`, `x86_64`, `emul32/x86_64`,
 `aarch64`). Files are read in sorted order, and a name that two action files of the
 same directory both define is an error naming both files, so the result never
-depends on the order the file system lists them in. Unknown keys in a macro file
-are errors too.
+depends on the order the file system lists them in. Macro files use upstream's
+schema: an action has `description`, `command`, and optionally `example`,
+`dependencies` and `tip` (upstream's files spell it `Tip`); a key nobody knows, in an
+action or at the top of a file, is ignored with a warning naming the file, as upstream
+ignores it.
+
+The library expands as upstream boulder's does for every real recipe checked
+against it (see the chapter on phase scripts): the same prologue, flags, options and
+commands.
 
 ## Errors
 

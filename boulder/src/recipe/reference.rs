@@ -110,6 +110,18 @@ pub fn markdown() -> String {
          script and `environment` falls back on its own to the top-level value.\n",
     );
     out.push_str(
+        "- **Profile-guided optimisation**: a target is built with PGO when its build \
+         definition has a `workload`: its profile, when the recipe has one for the target \
+         (the target's own name first, then `emul32`), else the top level. It is then built \
+         in stages, each from freshly unpacked sources: `one` (`PGO_STAGE=ONE`, tuning group \
+         `pgostage1`: setup, build, workload), `two` (only with `cspgo: true` on the LLVM \
+         toolchain; `pgostage2`), then `use` (`pgouse`, plus `pgosample` with `samplepgo: \
+         true`: setup, build, install, check). Profiles go to `%(pgo_dir)` \
+         (`/mason/build/<target>-pgo`); on LLVM the workload of stages one and two ends with \
+         `%llvm_merge_s1` / `%llvm_merge_s2`, and the build fails up front when the root has \
+         no `llvm-profdata`. `boulder recipe expand` prints every stage.\n",
+    );
+    out.push_str(
         "- **Upstream work directory**: phases run in the first unpacked archive's \
          `unpackdir`, `rename` or file name, or the first git upstream's `clonedir` or \
          repository name, inside the target's build directory.\n",

@@ -162,7 +162,7 @@ pub const BUILD_KEYS: &[KeySpec] = &[
         "workload",
         T::Script,
         "",
-        "PGO workload script; its presence turns on profile-guided optimisation.",
+        "PGO workload script, run after the instrumented build; its presence turns on profile-guided optimisation (see below).",
     ),
     key(
         "environment",
