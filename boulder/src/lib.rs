@@ -8,6 +8,7 @@ pub mod build;
 pub mod cli;
 pub mod macros;
 pub mod package;
+pub mod plan;
 pub mod recipe;
 pub mod root;
 pub mod suggest;

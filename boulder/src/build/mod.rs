@@ -93,6 +93,9 @@ pub struct BuildRequest {
     pub max_processes: u64,
     /// The size of a phase's `/tmp` in bytes ([`DEFAULT_TMP_SIZE`]).
     pub tmp_size: u64,
+    /// Repositories the root resolves from beside the profile's (the
+    /// local repository of `--repo`).
+    pub repositories: Vec<root::profile::RepositorySpec>,
 }
 
 /// The default process limit of a build: far above what `make -j` needs,
@@ -123,6 +126,7 @@ impl BuildRequest {
             sources: Vec::new(),
             max_processes: DEFAULT_MAX_PROCESSES,
             tmp_size: DEFAULT_TMP_SIZE,
+            repositories: Vec::new(),
         }
     }
 }
@@ -335,13 +339,14 @@ pub fn build(
     let mut packages = script::root_packages(recipe, &phase_scripts);
     packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let mut prepared = root::prepare(
+    let mut prepared = root::prepare_with(
         cache,
         &RootRequest {
             profile: request.profile.clone(),
             packages,
             networking,
         },
+        &request.repositories,
     )?;
     prepared
         .environment

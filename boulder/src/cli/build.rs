@@ -1,6 +1,7 @@
 //! `boulder build [RECIPE] [-o DIR] [--install ROOT] [--verify MANIFEST]`:
 //! build a recipe into stones and manifests, rendering progress, phase
-//! output, the failure report and the timing table.
+//! output, the failure report and the timing table. Several recipes (or a
+//! directory of them) and `--plan` go to [`super::build_many`].
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -17,12 +18,25 @@ use crate::root;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The recipe (`stone.yaml`, or the directory holding it). Default: the current directory.
-    #[arg(default_value = ".")]
-    pub recipe: PathBuf,
-    /// Where the stones and manifests are written.
+    /// Recipes (`stone.yaml` files, or directories searched for them). One recipe is
+    /// built as it is; several are built in dependency order into the local repository.
+    /// Default: the current directory.
+    #[arg(default_value = ".", value_name = "RECIPE")]
+    pub recipes: Vec<PathBuf>,
+    /// Where the stones and manifests are written (for one recipe without `--repo`).
     #[arg(short = 'o', long = "output", value_name = "DIR", default_value = ".")]
     pub output: PathBuf,
+    /// Local repository: the stones go into `DIR/packages/<recipe>/`, `DIR/stone.index` is
+    /// rewritten, and roots resolve from it before the profile's repositories (priority
+    /// 1000). Default with several recipes: `OUTPUT/repo`.
+    #[arg(long = "repo", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Print the build plan as JSON (order, dependencies, digests) and build nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Build every recipe, also those that are up to date.
+    #[arg(long)]
+    pub force: bool,
     /// Install the new stones into this root (one moss transaction).
     #[arg(long, value_name = "ROOT")]
     pub install: Option<PathBuf>,
@@ -83,6 +97,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
+    if args.plan || !super::build_many::is_single(&args.recipes) {
+        return super::build_many::run(args);
+    }
+    let recipe_arg = args.recipes[0].clone();
+    let local = super::build_many::LocalOutput::new(&args)?;
     if let Some(verify) = &args.verify {
         let name = verify.to_string_lossy();
         if name.ends_with(".json") || name.ends_with(".jsonc") {
@@ -95,7 +114,8 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
     }
     let cache = args.cache.open()?;
     let request = BuildRequest {
-        output_dir: args.output.clone(),
+        output_dir: local.output_dir(&args),
+        repositories: local.repositories(),
         profile: args.profile.clone(),
         data_dirs: args.data_dirs.clone(),
         install_root: args.install.clone(),
@@ -108,13 +128,13 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         sources: args.sources.clone(),
         max_processes: args.max_processes,
         tmp_size: args.tmp_size,
-        ..BuildRequest::new(&args.recipe)
+        ..BuildRequest::new(&recipe_arg)
     };
     let tty = std::io::stdout().is_terminal();
     let report = move |event: Event<'_>| render(event, tty);
     match build::build(&request, &cache, &report) {
         Ok(outcome) => {
-            let mut out = String::new();
+            let mut out = local.publish(&recipe_arg, &outcome)?;
             if let Some(verification) = &outcome.verification {
                 out.push_str(&match verification {
                     Verification::HashMatch { sha256 } => {
@@ -148,7 +168,7 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(BuildError::PhaseFailed(failure)) => {
-            eprint!("{}", failure_report(&failure, &args.recipe));
+            eprint!("{}", failure_report(&failure, &recipe_arg));
             Ok(ExitCode::FAILURE)
         }
         Err(error) => Err(miette::Report::new(Rendered(error))),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod build;
+pub mod build_many;
 pub mod cache;
 mod chroot;
 mod macros;

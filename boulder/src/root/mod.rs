@@ -110,8 +110,20 @@ impl Eq for RootInUse {}
 
 /// Resolves, and blits when no root of that set exists yet.
 pub fn prepare(cache: &Cache, req: &RootRequest) -> Result<PreparedRoot, RootError> {
+    prepare_with(cache, req, &[])
+}
+
+/// [`prepare`] with `extra` repositories beside the profile's (a local
+/// repository of what `boulder build --repo` made, for instance); their
+/// priorities weigh as the profile's do.
+pub fn prepare_with(
+    cache: &Cache,
+    req: &RootRequest,
+    extra: &[profile::RepositorySpec],
+) -> Result<PreparedRoot, RootError> {
     let started = Instant::now();
-    let profile = Profile::load(cache, &req.profile)?;
+    let mut profile = Profile::load(cache, &req.profile)?;
+    profile.repositories.extend(extra.iter().cloned());
     let opened = Instant::now();
     let mut repos = repo::open_all(cache, &profile)?;
     let mut requests = profile.packages.clone();
