@@ -417,7 +417,8 @@ impl<'a> TargetScripts<'a> {
                 || trimmed.starts_with("set ")
                 || trimmed.starts_with("export TERM=")
                 || trimmed.starts_with("TERM=")
-                // The work directory check and `cd`: the rc makes and enters it last.
+                // The prologue's own check of and move into the work directory,
+                // which echoes it: the rc makes and enters it itself, quietly.
                 || trimmed.starts_with("test -d ")
                 || trimmed.starts_with("cd ")
             {
