@@ -185,6 +185,8 @@ fn untrusted_archived_trees_are_not_patched() {
 
     // A tree whose marker names no known state is left alone: full blit.
     let archived = root.join(".moss/root/1/usr");
+    // (The marker is read-only: replaced, not written through.)
+    fs::remove_file(archived.join(".stateID")).unwrap();
     fs::write(archived.join(".stateID"), "99\n").unwrap();
     let spare = inode(&archived);
     moss_ok(&root, &["install", a2]); // state 3

@@ -301,16 +301,18 @@ fn symlinks_from_the_archive_are_never_followed() {
     );
     let mut reader = StoneReader::new(Cursor::new(bytes)).unwrap();
     let err = extract(&mut reader, &tmp.path().join("out1/usr")).unwrap_err();
-    assert!(matches!(err, StoneError::Extract { .. }), "{err}");
+    assert!(matches!(err, StoneError::BadLayout { .. }), "{err}");
     assert_eq!(everything(&outside), ["victim"]);
 
-    // A file written over a symlink pointing outside replaces the link.
+    // A symlink pointing outside and a file at the same path disagree: the
+    // layout is refused before anything is written.
     let victim = format!("{outside_str}/victim");
     let bytes = crafted(&[link("file", &victim), regular("file", b"x")], &[b"x"]);
     let mut reader = StoneReader::new(Cursor::new(bytes)).unwrap();
-    extract(&mut reader, &tmp.path().join("out2/usr")).unwrap();
+    let err = extract(&mut reader, &tmp.path().join("out2/usr")).unwrap_err();
+    assert!(matches!(err, StoneError::BadLayout { .. }), "{err}");
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"untouched");
-    assert_eq!(fs::read(tmp.path().join("out2/usr/file")).unwrap(), b"x");
+    assert!(!tmp.path().join("out2").exists());
 
     // Same with a duplicate digest (copied, not moved).
     let bytes = crafted(
@@ -322,7 +324,7 @@ fn symlinks_from_the_archive_are_never_followed() {
         &[b"x"],
     );
     let mut reader = StoneReader::new(Cursor::new(bytes)).unwrap();
-    extract(&mut reader, &tmp.path().join("out3/usr")).unwrap();
+    assert!(extract(&mut reader, &tmp.path().join("out3/usr")).is_err());
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"untouched");
 }
 

@@ -392,3 +392,120 @@ fn failing_transaction_trigger_leaves_the_old_state_active() {
     let tx = log(&s.root.join("usr/share/trigger-log"));
     assert_eq!(tx.keys().collect::<Vec<_>>(), ["6.3.0"]);
 }
+
+/// `scribble FILE`: opens FILE for writing and overwrites it; when the
+/// open fails, says why and exits 9. Then replaces FILE by a new file
+/// (write + rename), which only changes the tree's link.
+const SCRIBBLE_C: &str = r#"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc < 3) return 2;
+    int fd = open(argv[1], O_WRONLY | O_TRUNC);
+    if (fd >= 0) { write(fd, "scribbled", 9); close(fd); return 0; }
+    fprintf(stderr, "scribble: open %s for writing: %s\n", argv[1], strerror(errno));
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.new", argv[2]);
+    int out = open(tmp, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    if (out < 0 || write(out, "replaced", 8) != 8 || close(out) != 0) return 8;
+    if (rename(tmp, argv[2]) != 0) return 8;
+    return 9;
+}
+"#;
+
+const SCRIBBLE_TRIGGER: &str = r#"
+name: scribbler
+handlers:
+    scribble:
+        run: /usr/bin/scribble
+        args: ["/usr/share/victim/data", "/usr/share/victim/other"]
+paths:
+    "/usr/share/victim/data":
+        handlers: [scribble]
+"#;
+
+/// A handler that opens a packaged file for writing fails with a clear
+/// error (no CAP_DAC_OVERRIDE, no write bits), and the store keeps its
+/// content; the file it wrote and renamed over another packaged file (in
+/// the staged tree, which the failed transaction drops) never reached it.
+#[test]
+fn handlers_cannot_write_through_store_inodes() {
+    let s = setup();
+    let src = s.stones.join("scribble.c");
+    let bin = s.stones.join("scribble");
+    fs::write(&src, SCRIBBLE_C).unwrap();
+    let out = Command::new("gcc")
+        .args(["-static", "-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .expect("gcc is needed to build the trigger handler");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let victim = write_stone(
+        &s.stones,
+        &meta("victim"),
+        &[
+            Item::File("share/victim/data", b"packaged data", 0o644),
+            Item::File("share/victim/other", b"packaged other", 0o644),
+            // The same content elsewhere: one store inode for both.
+            Item::File("share/victim-copy/data", b"packaged data", 0o644),
+        ],
+    );
+    let scribbler = write_stone(
+        &s.stones,
+        &meta("scribbler"),
+        &[
+            Item::File("bin/scribble", &fs::read(&bin).unwrap(), 0o755),
+            Item::File(
+                "share/moss/triggers/tx.d/scribbler.yaml",
+                SCRIBBLE_TRIGGER.as_bytes(),
+                0o644,
+            ),
+        ],
+    );
+    moss_ok(&s.root, &["install", victim.to_str().unwrap()]);
+    let out = moss(&s.root, &["install", scribbler.to_str().unwrap()]);
+    // A failed transaction trigger refuses the transaction, saying why.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        mentions(
+            &stderr,
+            "scribble: open /usr/share/victim/data for writing: Permission denied"
+        ),
+        "{stderr}"
+    );
+    // The live tree is the victim's state, untouched.
+    let usr = s.root.join("usr");
+    assert_eq!(
+        fs::read(usr.join("share/victim/data")).unwrap(),
+        b"packaged data"
+    );
+    assert_eq!(
+        fs::read(usr.join("share/victim/other")).unwrap(),
+        b"packaged other"
+    );
+    assert_eq!(
+        fs::read(usr.join("share/victim-copy/data")).unwrap(),
+        b"packaged data"
+    );
+    moss_ok(&s.root, &["verify"]);
+    let store = s.root.join(".moss/assets/v2");
+    let stored: Vec<Vec<u8>> = walkdir::WalkDir::new(&store)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| fs::read(e.path()).unwrap())
+        .collect();
+    assert!(stored.iter().any(|c| c == b"packaged data"));
+    assert!(stored.iter().any(|c| c == b"packaged other"));
+    assert!(!stored.iter().any(|c| c == b"scribbled" || c == b"replaced"));
+}

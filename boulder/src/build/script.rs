@@ -417,8 +417,7 @@ impl<'a> TargetScripts<'a> {
                 || trimmed.starts_with("set ")
                 || trimmed.starts_with("export TERM=")
                 || trimmed.starts_with("TERM=")
-                // The prologue's own check of and move into the work directory,
-                // which echoes it: the rc makes and enters it itself, quietly.
+                // The work directory check and `cd`: the rc makes and enters it last.
                 || trimmed.starts_with("test -d ")
                 || trimmed.starts_with("cd ")
             {

@@ -1,7 +1,7 @@
 //! `moss extract FILE... [-o DIR]`: writes each package's `/usr` tree to
 //! `DIR/<name-version-release.arch>/usr/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, WrapErr};
 
@@ -35,7 +35,16 @@ pub fn run(args: &Args) -> miette::Result<()> {
         crate::stone::check_layout_path(&id)
             .into_diagnostic()
             .wrap_err("the package id cannot be used as a folder name")?;
-        let usr = args.output.join(&id).join("usr");
+        // The output folder is the caller's; below it, nothing that is a
+        // symlink is followed: the package folder and its `usr` must be
+        // directories this or an earlier extraction made.
+        std::fs::create_dir_all(&args.output)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot create {}", args.output.display()))?;
+        let package = args.output.join(&id);
+        real_dir(&package)?;
+        let usr = package.join("usr");
+        real_dir(&usr)?;
         let stats = extract(&mut reader, &usr)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot extract {}", file.display()))?;
@@ -48,6 +57,33 @@ pub fn run(args: &Args) -> miette::Result<()> {
             stats.special,
             usr.display()
         );
+    }
+    Ok(())
+}
+
+/// Creates `dir`, or accepts it when it is already a directory; refuses a
+/// symlink (or anything else) in its place.
+fn real_dir(dir: &Path) -> miette::Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(e)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot create {}", dir.display()))
+        }
+    }
+    let meta = std::fs::symlink_metadata(dir)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", dir.display()))?;
+    if meta.file_type().is_symlink() {
+        return Err(miette::miette!(
+            "{} is a symlink: moss extract never follows a symlink it did not create",
+            dir.display()
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(miette::miette!("{} is not a directory", dir.display()));
     }
     Ok(())
 }

@@ -106,6 +106,10 @@ pub enum StoneError {
     },
     #[error("cannot extract {path}: {reason}")]
     Extract { path: PathBuf, reason: String },
+    /// The layout as a whole is not one a package may carry (see
+    /// `check_layout`).
+    #[error("invalid layout: {path}: {reason}")]
+    BadLayout { path: PathBuf, reason: String },
 }
 
 impl StoneError {

@@ -33,7 +33,7 @@ pub use attributes::{decode_attributes, encode_attributes, Attribute};
 pub use content::{ContentSink, UnpackStats};
 pub use dependency::{Dependency, DependencyKind, Provider};
 pub use error::{PayloadId, Result, StoneError};
-pub use extract::{extract, ExtractStats};
+pub use extract::{check_layout, extract, ExtractStats};
 pub use header::{FileType, Header, HEADER_LEN, INTEGRITY, MAGIC};
 pub use index::{decode_index, encode_index, IndexEntry, INDEX_RECORD_LEN};
 pub use layout::{decode_layout, encode_layout, LayoutEntry, LayoutKind, LAYOUT_FIXED_LEN};

@@ -52,6 +52,11 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Trigger(#[from] TriggerError),
+    #[error("{path}: {source}")]
+    BadName {
+        path: PathBuf,
+        source: crate::name::NameError,
+    },
     #[error("{path} is not a binary package stone")]
     NotAPackage { path: PathBuf },
     #[error("{path}: /usr/{file} has content {digest:032x}, which neither the stone nor the store holds")]

@@ -58,6 +58,14 @@ pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, 
         });
     }
     let meta = reader.meta().map_err(stone_err(path))?;
+    // The checks `moss extract` applies too: one verdict on every archive.
+    crate::name::check_stone_identity(&meta.name, &meta.version, &meta.architecture).map_err(
+        |source| EngineError::BadName {
+            path: path.to_path_buf(),
+            source,
+        },
+    )?;
+    stone::check_layout(reader.layout()).map_err(stone_err(path))?;
     let id = match known_id {
         Some(id) => id.to_string(),
         None => sha256_file(path).map_err(|source| EngineError::Io {

@@ -4,13 +4,17 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 use super::plan::{Action, Job};
+use super::privs::Prepared;
 use super::TriggerError;
-use crate::sandbox::{Sandbox, DEFAULT_PATH};
+use crate::sandbox::{Sandbox, Stdio, DEFAULT_PATH};
+
+/// The environment of a handler.
+const HANDLER_ENV: [(&str, &str); 2] = [("PATH", DEFAULT_PATH), ("LANG", "C.UTF-8")];
 
 /// Hostname handlers see inside the sandbox.
 pub const TRIGGER_HOSTNAME: &str = "moss-trigger";
@@ -136,10 +140,33 @@ impl Place {
         for (handler, action) in &job.actions {
             let (status, output) = match (&sandbox, action) {
                 (Some(sb), Action::Run(argv)) => {
-                    let o = sb.output(argv).map_err(|source| TriggerError::Sandbox {
-                        trigger: job.trigger.clone(),
-                        source,
-                    })?;
+                    let Some(command) = Prepared::new(argv, &HANDLER_ENV, DEFAULT_PATH) else {
+                        let why = "an empty command or a NUL byte in it".to_string();
+                        out.push(Ran {
+                            trigger: job.trigger.clone(),
+                            handler: handler.clone(),
+                            action: action.clone(),
+                            code: 127,
+                            output: why,
+                        });
+                        if stop_on_failure {
+                            break;
+                        }
+                        continue;
+                    };
+                    // Executed from a closure so that it runs without
+                    // CAP_DAC_OVERRIDE (see `privs`).
+                    let o = sb
+                        .clone()
+                        .stdin(Stdio::Null)
+                        .stdout(Stdio::Piped)
+                        .stderr(Stdio::Piped)
+                        .spawn_fn(|| command.exec_without_dac_override())
+                        .and_then(|child| child.wait_with_output())
+                        .map_err(|source| TriggerError::Sandbox {
+                            trigger: job.trigger.clone(),
+                            source,
+                        })?;
                     (o.status, joined(&o.stderr, &o.stdout))
                 }
                 (Some(sb), Action::Delete(paths)) => {
@@ -187,7 +214,12 @@ fn direct(argv: &[String], trigger: &str) -> Result<(ExitStatus, String), Trigge
     let Some((program, args)) = argv.split_first() else {
         return Ok((ExitStatus::from_raw(1 << 8), "empty command".into()));
     };
-    let out = Command::new(program)
+    let mut command = Command::new(program);
+    // SAFETY: the hook makes raw system calls only (see `privs`).
+    unsafe {
+        command.pre_exec(super::privs::drop_dac_override);
+    }
+    let out = command
         .args(args)
         .current_dir("/")
         .env_clear()

@@ -23,6 +23,7 @@ pub(crate) use exec::COMPAT_LINKS;
 mod format;
 mod pattern;
 mod plan;
+mod privs;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -38,6 +38,25 @@ pub struct ExtractStats {
     pub special: usize,
 }
 
+/// Whether a layout is one a Binary stone may carry: every path safe, no
+/// unknown file type, nothing beneath a non-directory entry of the layout
+/// (its own symlinks included), no directory replaced by anything else.
+/// `moss install` and `moss extract` both apply this one check, so they
+/// accept the same archives. (A real build's layout never lists entries
+/// beneath its own symlinks: a walk of the install tree does not descend
+/// them; across packages, the tree resolves symlinked directories.)
+pub fn check_layout(layout: &[super::LayoutEntry]) -> Result<()> {
+    for entry in layout {
+        check_layout_path(&entry.path)?;
+    }
+    Plan::new(layout, Path::new("/usr"))
+        .map(drop)
+        .map_err(|e| match e {
+            StoneError::Extract { path, reason } => StoneError::BadLayout { path, reason },
+            other => other,
+        })
+}
+
 /// Extracts the layout of `reader` into `usr_dir` (the folder that stands for
 /// `/usr`; created if missing). Where the layout names a path twice, the last
 /// entry wins. Owners are not changed; modes are applied in full (directory
@@ -49,9 +68,7 @@ pub fn extract<R: Read + Seek>(
     usr_dir: &Path,
 ) -> Result<ExtractStats> {
     let layout = reader.layout().to_vec();
-    for entry in &layout {
-        check_layout_path(&entry.path)?;
-    }
+    check_layout(&layout)?;
     let indexed: HashSet<u128> = reader.index().iter().map(|e| e.digest).collect();
     for entry in &layout {
         if let LayoutKind::Regular { digest } = entry.kind {
@@ -236,13 +253,18 @@ mod tests {
     }
 
     /// One content under several modes (set-id and owner-unreadable ones
-    /// included), and a later entry replacing an earlier one at one path.
+    /// included); a path listed twice by agreeing entries is written once.
     #[test]
-    fn shared_contents_keep_each_mode_and_later_entries_win() {
+    fn shared_contents_keep_each_mode_and_agreeing_duplicates_are_one() {
+        let listed_twice = vec![
+            regular("bin/c", 0o644, b"same"),
+            regular("bin/c", 0o600, b"other"),
+        ];
+        assert!(check_layout(&listed_twice).is_err());
         let layout = vec![
             regular("bin/a", 0o4755, b"same"),
-            regular("bin/b", 0o200, b"same"),
-            regular("bin/c", 0o644, b"same"),
+            regular("bin/d", 0o200, b"same"),
+            regular("bin/c", 0o600, b"other"),
             regular("bin/c", 0o600, b"other"),
             LayoutEntry {
                 uid: 0,
@@ -273,6 +295,7 @@ mod tests {
         extract(&mut reader, &usr).unwrap();
         let mode = |p: &str| fs::symlink_metadata(usr.join(p)).unwrap().mode() & 0o7777;
         assert_eq!(mode("bin/a"), 0o4755);
+        assert_eq!(mode("bin/d"), 0o200);
         assert_eq!(fs::read(usr.join("bin/a")).unwrap(), b"same");
         assert_eq!(fs::read_link(usr.join("bin/b")).unwrap(), Path::new("a"));
         assert_eq!(mode("bin/c"), 0o600);

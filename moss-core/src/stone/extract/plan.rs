@@ -1,5 +1,6 @@
 //! Resolves a layout into what the extraction leaves on disk, before anything
-//! is written: a later entry replaces an earlier one at the same path, a
+//! is written: a path may be listed twice only by entries that agree (the
+//! rule `moss install`'s tree applies to two records at one path), a
 //! directory is never replaced by anything else, and no entry may lie below a
 //! non-directory (a symlink included). Each surviving entry is then written
 //! once, straight to its final path.
@@ -25,6 +26,24 @@ pub(super) struct Plan<'a> {
     pub entries: Vec<&'a LayoutEntry>,
     /// The surviving regular entries of each digest, in layout order.
     pub by_digest: HashMap<u128, Vec<&'a LayoutEntry>>,
+}
+
+/// Why two entries at one path cannot both stand (the tree's rule: the same
+/// content, link target, or kind and permission bits), or `None`.
+fn disagreement(a: &LayoutEntry, b: &LayoutEntry) -> Option<String> {
+    let (pa, pb) = (a.mode & 0o7777, b.mode & 0o7777);
+    match (&a.kind, &b.kind) {
+        (LayoutKind::Regular { digest: x }, LayoutKind::Regular { digest: y }) if x != y => {
+            Some(format!("different contents {x:032x} and {y:032x}"))
+        }
+        (LayoutKind::Symlink { target: x }, LayoutKind::Symlink { target: y }) => {
+            (x != y).then(|| format!("symlinks to {x:?} and {y:?}"))
+        }
+        (x, y) if std::mem::discriminant(x) == std::mem::discriminant(y) => {
+            (pa != pb).then(|| format!("modes {pa:o} and {pb:o}"))
+        }
+        _ => Some("different kinds of entry".to_string()),
+    }
 }
 
 const NOT_A_DIRECTORY: &str =
@@ -58,6 +77,11 @@ impl<'a> Plan<'a> {
                 }
             }
             let is_dir = matches!(entry.kind, LayoutKind::Directory);
+            if let Some(Slot::Dir(Some(j)) | Slot::Other(j)) = slots.get(path) {
+                if let Some(why) = disagreement(&layout[*j], entry) {
+                    return Err(refuse(path, &format!("listed twice: {why}")));
+                }
+            }
             match slots.get_mut(path) {
                 Some(Slot::Dir(_)) if !is_dir => {
                     return Err(refuse(path, "a directory is in the way"))
@@ -124,36 +148,32 @@ mod tests {
     }
 
     #[test]
-    fn later_entries_replace_earlier_ones() {
+    fn agreeing_duplicates_are_written_once() {
         let layout = vec![
             file("a", 1),
             entry("d", LayoutKind::Directory),
             file("b", 2),
-            entry("a", LayoutKind::Symlink { target: "b".into() }),
+            file("a", 1),
             entry("d", LayoutKind::Directory),
             file("d/x", 2),
         ];
         let plan = Plan::new(&layout, Path::new("/o")).unwrap();
         assert_eq!(paths(&plan), ["b", "a", "d", "d/x"]);
         assert!(std::ptr::eq(plan.entries[2], &layout[4]));
-        assert!(!plan.by_digest.contains_key(&1));
+        assert_eq!(plan.by_digest[&1].len(), 1);
         assert_eq!(plan.by_digest[&2].len(), 2);
     }
 
     #[test]
-    fn a_file_replaced_by_a_directory_is_fine() {
-        let layout = vec![
-            file("a", 1),
-            entry("a", LayoutKind::Directory),
-            file("a/b", 1),
-        ];
-        let plan = Plan::new(&layout, Path::new("/o")).unwrap();
-        assert_eq!(paths(&plan), ["a", "a/b"]);
-    }
-
-    #[test]
     fn structure_errors_are_found_before_writing() {
-        let cases: [&[LayoutEntry]; 4] = [
+        let cases: [&[LayoutEntry]; 7] = [
+            // A path listed twice by entries that disagree.
+            &[file("a", 1), entry("a", LayoutKind::Directory)],
+            &[file("a", 1), file("a", 2)],
+            &[
+                file("a", 1),
+                entry("a", LayoutKind::Symlink { target: "b".into() }),
+            ],
             &[
                 entry("l", LayoutKind::Symlink { target: "/".into() }),
                 file("l/x", 1),
