@@ -3,7 +3,12 @@
 //! * `recipe check` of a recipe with N unknown keys, every diagnostic rendered
 //!   as the command renders it (N = 10,000 and 100,000), and
 //! * the build's script stage for a phase of N lines: check, render the phase
-//!   script of every target and write it to a file (N = 100,000 and 1,000,000).
+//!   script of every target and write it to a file (N = 100,000 and 1,000,000),
+//! * `boulder build` itself (the real binary, a real root imported from the
+//!   host with dpkg; skipped elsewhere) of a recipe whose install phase has N
+//!   lines, each printing a line (N = 100,000 and 1,000,000): check, scripts,
+//!   the sandboxed phases with every output line logged and reported,
+//!   analysis and stones. A warm-up build makes the root first.
 //!
 //! Linear code gives a ratio near 10; the goal is under 15. Run with
 //!
@@ -139,7 +144,61 @@ fn main() {
     let ten = median(runs, || script_stage(&engine, &large, &out));
     report("phase lines, check + render + write", 100_000, one, ten);
 
+    if let Some((one, ten)) = full_builds(runs, dir.path()) {
+        report("boulder build, phase lines", 100_000, one, ten);
+    }
+
     if failed {
         std::process::exit(1);
     }
+}
+
+/// A recipe whose install phase has `n` lines printing a line each.
+fn build_recipe(n: usize) -> String {
+    let mut text = format!("{HEADER}description : scaling\ninstall     : |\n");
+    text.push_str("    mkdir -p %(installroot)/usr/share/scaling\n");
+    text.push_str("    echo ok > %(installroot)/usr/share/scaling/ok\n");
+    for i in 0..n {
+        text.push_str(&format!("    echo line {i}\n"));
+    }
+    text
+}
+
+/// Medians of `boulder build` for 100,000 and 1,000,000 phase lines.
+fn full_builds(runs: usize, dir: &Path) -> Option<(Duration, Duration)> {
+    if std::process::Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("boulder build, phase lines: skipped (the host import needs dpkg)");
+        return None;
+    }
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache");
+    let build = |n: usize| -> usize {
+        let recipe_dir = dir.join(format!("build-{n}"));
+        std::fs::create_dir_all(&recipe_dir).expect("recipe dir");
+        let recipe = recipe_dir.join("stone.yaml");
+        if !recipe.exists() {
+            std::fs::write(&recipe, build_recipe(n)).expect("write the recipe");
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_boulder"))
+            .args(["build", "--cache-dir"])
+            .arg(&cache)
+            .arg(&recipe_dir)
+            .arg("-o")
+            .arg(dir.join(format!("out-{n}")))
+            .output()
+            .expect("boulder runs");
+        assert!(
+            out.status.success(),
+            "boulder build failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout.len()
+    };
+    build(10);
+    let one = median(runs, || build(100_000));
+    let ten = median(runs, || build(1_000_000));
+    Some((one, ten))
 }

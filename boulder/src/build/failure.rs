@@ -22,6 +22,32 @@ pub struct Diagnosis {
     pub script_line: Option<usize>,
     /// `binary(x)`, `pkgconfig(x)`, `cmake(x)` that look missing.
     pub suggestions: BTreeSet<String>,
+    /// A sandbox limit the log says was reached.
+    pub limit: Option<Limit>,
+}
+
+/// A limit of the build's sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// No more processes (`--max-processes`).
+    Processes,
+    /// A file system is full (`/tmp`: `--tmp-size`; or the disk).
+    Space,
+}
+
+fn limit_of(line: &str) -> Option<Limit> {
+    let lower = line.to_ascii_lowercase();
+    if lower.contains("no space left on device") {
+        Some(Limit::Space)
+    } else if lower.contains("cannot fork")
+        || lower.contains("fork: retry")
+        || lower.contains("fork: resource temporarily unavailable")
+        || lower.contains("vfork: resource temporarily unavailable")
+    {
+        Some(Limit::Processes)
+    } else {
+        None
+    }
 }
 
 /// Whether `line` reports an error (compiler, linker, make, shell, tools).
@@ -68,6 +94,9 @@ pub fn diagnose(lines: &[String]) -> Diagnosis {
         }
         if let Some(suggestion) = suggestion(line) {
             diagnosis.suggestions.insert(suggestion);
+        }
+        if diagnosis.limit.is_none() {
+            diagnosis.limit = limit_of(line);
         }
         if !line.contains("warning: setlocale") {
             plain.push(line);

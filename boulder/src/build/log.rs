@@ -30,6 +30,29 @@ pub enum Event<'a> {
     Wrote { path: &'a Path, size: u64 },
 }
 
+/// `line` as it may be shown on a terminal: control characters other than
+/// tab (escape sequences that could drive the terminal, carriage returns
+/// that hide text) become `^X` / `\u{..}` notation.
+pub fn printable(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        match c {
+            '\t' => out.push(c),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The caller's handler for [`Event`]s; called from several threads.
 pub type Reporter<'r> = &'r (dyn Fn(Event<'_>) + Sync);
 
@@ -150,5 +173,21 @@ mod tests {
         assert!(table.contains("1.500 s"), "{table}");
         assert!(table.lines().last().unwrap().starts_with("total"));
         assert!(table.lines().last().unwrap().contains("1.502 s"));
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("plain\ttext é"), "plain\ttext é");
+        assert_eq!(
+            printable("\x1b]0;title\x07red\x1b[31m"),
+            "^[]0;title^Gred^[[31m"
+        );
+        assert_eq!(printable("hidden\rshown"), "hidden^Mshown");
+        assert_eq!(printable("del\x7f c1\u{9b}"), "del^? c1\\u{9b}");
     }
 }

@@ -89,10 +89,21 @@ pub struct BuildRequest {
     /// Local source directories (`--sources`), searched before
     /// `BOULDER_SOURCES` and the user configuration's.
     pub sources: Vec<PathBuf>,
+    /// At most this many processes in a phase's sandbox ([`DEFAULT_MAX_PROCESSES`]).
+    pub max_processes: u64,
+    /// The size of a phase's `/tmp` in bytes ([`DEFAULT_TMP_SIZE`]).
+    pub tmp_size: u64,
     /// Repositories the root resolves from beside the profile's (the
     /// local repository of `--repo`).
     pub repositories: Vec<root::profile::RepositorySpec>,
 }
+
+/// The default process limit of a build: far above what `make -j` needs,
+/// far below what takes a machine down.
+pub const DEFAULT_MAX_PROCESSES: u64 = 8192;
+
+/// The default size of a build's `/tmp` (a tmpfs, so memory): 4 GiB.
+pub const DEFAULT_TMP_SIZE: u64 = 4 << 30;
 
 impl BuildRequest {
     /// A request with the defaults: output to the current directory, the
@@ -113,6 +124,8 @@ impl BuildRequest {
             break_strict: false,
             strict: false,
             sources: Vec::new(),
+            max_processes: DEFAULT_MAX_PROCESSES,
+            tmp_size: DEFAULT_TMP_SIZE,
             repositories: Vec::new(),
         }
     }
@@ -369,7 +382,9 @@ pub fn build(
     let scripts_dir = base.ensure_dir("scripts")?;
     let sandbox = root::sandbox(&prepared, &dirs, networking)
         .bind_ro(&recipe_dir, "/mason/recipe")
-        .bind_ro(scripts_dir.path(), phases::GUEST_SCRIPTS_DIR);
+        .bind_ro(scripts_dir.path(), phases::GUEST_SCRIPTS_DIR)
+        .max_processes(request.max_processes)
+        .tmp_size(request.tmp_size);
     let mut id_mapping = None;
     let break_settings = breakpoint::Settings {
         on_failure: request.break_on_failure,

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::cache::CacheArgs;
-use crate::build::failure::FAILED_LINE_MARKER;
+use crate::build::failure::{Limit, FAILED_LINE_MARKER};
+use crate::build::log::printable;
 use crate::build::{self, BuildError, BuildRequest, Event, PhaseFailure};
 use crate::package::emit::manifest::Verification;
 use crate::root;
@@ -67,8 +68,32 @@ pub struct BuildArgs {
     /// Local source directory: a file whose sha256 is an upstream's is used instead of downloading it, whatever its name; git upstreams from `DIR/git/<host>/<path>`. Repeatable; `BOULDER_SOURCES` (`:`-separated) and `$XDG_CONFIG_HOME/boulder/sources` add more
     #[arg(long = "sources", value_name = "DIR")]
     pub sources: Vec<PathBuf>,
+    /// At most this many processes in the build's sandbox (a fork bomb stops there).
+    #[arg(long, value_name = "N", default_value_t = build::DEFAULT_MAX_PROCESSES)]
+    pub max_processes: u64,
+    /// Size of the build's /tmp (memory-backed), in bytes or with K, M, G.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub tmp_size: u64,
     #[command(flatten)]
     pub cache: CacheArgs,
+}
+
+/// `4096`, `512K`, `64M`, `4G`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, shift) = match text.chars().last() {
+        Some('K' | 'k') => (&text[..text.len() - 1], 10),
+        Some('M' | 'm') => (&text[..text.len() - 1], 20),
+        Some('G' | 'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (bytes, or a number with K, M or G)"))?;
+    number
+        .checked_mul(1 << shift)
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| format!("`{text}` is not a usable size"))
 }
 
 pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
@@ -101,6 +126,8 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         break_strict: args.break_strict,
         strict: args.strict,
         sources: args.sources.clone(),
+        max_processes: args.max_processes,
+        tmp_size: args.tmp_size,
         ..BuildRequest::new(&recipe_arg)
     };
     let tty = std::io::stdout().is_terminal();
@@ -182,6 +209,8 @@ fn render(event: Event<'_>, tty: bool) {
             if line.starts_with(FAILED_LINE_MARKER) {
                 return;
             }
+            // The build's bytes never drive the terminal.
+            let line = printable(line);
             if tty {
                 format!("\x1b[2m{:>7} │\x1b[0m {line}\n", phase.name())
             } else {
@@ -215,13 +244,22 @@ pub fn failure_report(failure: &PhaseFailure, recipe_arg: &Path) -> String {
     }
     let diagnosis = &failure.diagnosis;
     if let Some(command) = &diagnosis.command {
-        out.push_str(&format!("failing command: {command}\n"));
+        out.push_str(&format!("failing command: {}\n", printable(command)));
     }
     if !diagnosis.relevant.is_empty() {
         out.push_str("what the log says:\n");
         for line in &diagnosis.relevant {
-            out.push_str(&format!("  │ {line}\n"));
+            out.push_str(&format!("  │ {}\n", printable(line)));
         }
+    }
+    match diagnosis.limit {
+        Some(Limit::Processes) => out.push_str(
+            "help: the build reached its process limit; raise it with `--max-processes N` if the build really needs more\n",
+        ),
+        Some(Limit::Space) => out.push_str(
+            "help: a file system is full; if it is /tmp (memory-backed), raise its size with `--tmp-size SIZE`\n",
+        ),
+        None => {}
     }
     if !diagnosis.suggestions.is_empty() {
         let list: Vec<&str> = diagnosis.suggestions.iter().map(String::as_str).collect();

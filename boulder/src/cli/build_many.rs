@@ -394,7 +394,11 @@ impl<'a> Runner<'a> {
             .arg("--profile")
             .arg(&args.profile)
             .arg("-b")
-            .arg(args.build_release.to_string());
+            .arg(args.build_release.to_string())
+            .arg("--max-processes")
+            .arg(args.max_processes.to_string())
+            .arg("--tmp-size")
+            .arg(args.tmp_size.to_string());
         for dir in &args.data_dirs {
             command.arg("--data-dir").arg(dir);
         }

@@ -13,10 +13,12 @@ use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
 use crate::build::beneath::Beneath;
+use crate::build::breakpoint::Relay;
 use crate::build::script::{root_packages, RecipeScripts, ScriptOptions};
 use crate::recipe::check::Engine as CheckEngine;
 use crate::recipe::HOST_ARCH;
 use crate::root::{self, BuildDirs, RootRequest};
+use moss_core::sandbox::Stdio;
 
 #[derive(Debug, Args)]
 pub struct ChrootArgs {
@@ -61,6 +63,19 @@ fn shell_argv(command: &[String]) -> Vec<String> {
         argv.extend(command.iter().cloned());
     }
     argv
+}
+
+/// The user's terminal, when stdin is one.
+fn user_terminal() -> Option<std::fs::File> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()
 }
 
 pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
@@ -132,11 +147,26 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
         );
     }
     let recipe_dir = path.parent().unwrap_or(Path::new("/"));
-    let status = root::sandbox(&prepared, &dirs, networking)
+    let mut sandbox = root::sandbox(&prepared, &dirs, networking)
         .bind_ro(recipe_dir, "/mason/recipe")
-        .env(RC_VARIABLE, rc)
-        .run(shell_argv(&args.command))
-        .into_diagnostic()?;
+        .env(RC_VARIABLE, rc);
+    // On a terminal the shell gets a pseudo-terminal of boulder's own,
+    // relayed to the user's: whatever runs in the root (the build's files
+    // included) cannot push input into the user's terminal.
+    let relay = user_terminal().and_then(|tty| Relay::start(&tty).ok());
+    if let Some(slave) = relay.as_ref().and_then(|r| r.slave().ok()) {
+        sandbox = sandbox
+            .controlling_terminal(slave)
+            .stdin(Stdio::Terminal)
+            .stdout(Stdio::Terminal)
+            .stderr(Stdio::Terminal);
+    }
+    if let Some(relay) = &relay {
+        relay.attach();
+    }
+    let status = sandbox.run(shell_argv(&args.command));
+    drop(relay);
+    let status = status.into_diagnostic()?;
     let code = match (status.code(), status.signal()) {
         (Some(code), _) => code,
         (None, Some(signal)) => 128 + signal,

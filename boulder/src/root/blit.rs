@@ -57,7 +57,7 @@ pub fn make_root(
     cache: &Cache,
     repos: &[Repository],
     picked: &[Picked],
-    links: &std::collections::BTreeMap<String, String>,
+    profile: &super::Profile,
     target: &Path,
 ) -> Result<BlitStats, RootError> {
     let mut loaded = Vec::with_capacity(picked.len());
@@ -80,7 +80,8 @@ pub fn make_root(
         let blitter = Blitter::new(cache.store(), cache.mode_variants(), threads);
         let stats = blitter.blit(&tree, &tmp.join("usr"))?;
         super::skeleton::write(&tmp)?;
-        super::skeleton::write_links(&tmp, links)?;
+        super::skeleton::write_links(&tmp, &profile.links)?;
+        super::skeleton::write_files(&tmp, &profile.files)?;
         fs::rename(&tmp, target).map_err(RootError::io("renaming into place", target))?;
         Ok(stats)
     })();

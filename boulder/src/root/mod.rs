@@ -168,6 +168,9 @@ pub fn prepare_with(
     for (link, target) in &profile.links {
         hasher.update(format!("link\0{link}\0{target}\n").as_bytes());
     }
+    for (file, content) in &profile.files {
+        hasher.update(format!("file\0{file}\0{content}\0").as_bytes());
+    }
     let key = hasher.finalize().to_hex()[..32].to_string();
     let path = cache.roots_dir().join(&key);
     let resolve = (opened - started) + resolving.elapsed();
@@ -190,7 +193,7 @@ pub fn prepare_with(
         let _no_prune = FileLock::shared(&cache.lock_path("prune"))?;
         if !path.is_dir() {
             reused = false;
-            blit::make_root(cache, &repos, &picked, &profile.links, &path)?;
+            blit::make_root(cache, &repos, &picked, &profile, &path)?;
             let manifest = cache.roots_dir().join(format!("{key}.packages"));
             let text: String = ids.iter().map(|(n, id)| format!("{n}\t{id}\n")).collect();
             fs::write(&manifest, text).map_err(RootError::io("writing", &manifest))?;

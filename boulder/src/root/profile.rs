@@ -113,6 +113,10 @@ pub struct Profile {
     /// Links every root of the profile gets: path relative to `/` → target.
     #[serde(default)]
     pub links: std::collections::BTreeMap<String, String>,
+    /// Small files every root of the profile gets: path relative to `/` →
+    /// content (what a host's packages make at install time, say).
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
     /// Shell lines every phase script of this profile runs after the prologue
     /// and before the recipe's `environment`: where the root cannot do what the
     /// prologue asks (a locale it lacks), the profile overrides it here and the

@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::{BuildDirs, Cache, FileLock, RootError};
@@ -100,6 +100,40 @@ fn remove_root(cache: &Cache, key: &str) -> Result<bool, RootError> {
     Ok(true)
 }
 
+/// Removes a build's directories. A build may leave directories it made
+/// unreadable or unwritable (mode 000): they are the user's own, so their
+/// modes are fixed (never through a symlink) and the removal retried.
+fn remove_build_dirs(base: &Path) -> Result<(), RootError> {
+    if moss_core::state::remove_tree(base).is_ok() {
+        return Ok(());
+    }
+    make_removable(base);
+    moss_core::state::remove_tree(base).map_err(RootError::io("removing", base))
+}
+
+/// Gives every directory below `dir` (not following symlinks) its owner's
+/// read, write and search permission, top down.
+fn make_removable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    if meta.permissions().mode() & 0o700 != 0o700 {
+        let mode = meta.permissions().mode() | 0o700;
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(mode));
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                make_removable(&entry.path());
+            }
+        }
+    }
+}
+
 /// Prunes the cache; other boulder processes keep working meanwhile, except
 /// that a root being blitted is never removed.
 pub fn prune(cache: &Cache, options: &PruneOptions) -> Result<PruneReport, RootError> {
@@ -126,7 +160,7 @@ pub fn prune(cache: &Cache, options: &PruneOptions) -> Result<PruneReport, RootE
             .and_then(|m| m.modified())
             .unwrap_or(now);
         if old(modified) {
-            moss_core::state::remove_tree(&base).map_err(RootError::io("removing", &base))?;
+            remove_build_dirs(&base)?;
             report.builds += 1;
         }
     }

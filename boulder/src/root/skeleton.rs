@@ -87,6 +87,41 @@ pub fn write(root: &Path) -> Result<(), RootError> {
     Ok(())
 }
 
+/// A path of a profile's `links` or `files`: relative, inside the root.
+fn inside(root: &Path, path: &str) -> Result<std::path::PathBuf, RootError> {
+    let relative = Path::new(path);
+    let ok = !path.is_empty()
+        && relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !ok {
+        return Err(RootError::Import(format!(
+            "profile path `{path}` is not a relative path inside the root"
+        )));
+    }
+    Ok(root.join(relative))
+}
+
+/// The profile's extra files, with their parent directories (mode 0644).
+pub fn write_files(
+    root: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> Result<(), RootError> {
+    for (file, content) in files {
+        let path = inside(root, file)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(RootError::io("creating", parent))?;
+        }
+        if fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        fs::write(&path, content).map_err(RootError::io("writing", &path))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
+            .map_err(RootError::io("setting the mode of", &path))?;
+    }
+    Ok(())
+}
+
 /// The profile's extra links (`usr/lib/boulder/lld/ld` → `/usr/bin/ld.lld`),
 /// with their parent directories. Paths are relative and stay in the root.
 pub fn write_links(
@@ -94,16 +129,7 @@ pub fn write_links(
     links: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), RootError> {
     for (link, target) in links {
-        let relative = Path::new(link);
-        let inside = relative
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !inside || link.is_empty() {
-            return Err(RootError::Import(format!(
-                "profile link `{link}` is not a relative path inside the root"
-            )));
-        }
-        let path = root.join(relative);
+        let path = inside(root, link)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(RootError::io("creating", parent))?;
         }

@@ -208,19 +208,52 @@ fn git(url: &str, dir: Option<&Path>, args: &[&str]) -> Result<(), UpstreamError
     })
 }
 
+/// Configuration that makes git run nothing a repository's own config (or a
+/// hostile recipe directory's `.git/config`) names: no hooks, no fsmonitor,
+/// no signature verification program, no pager, no external diff.
+const SAFE_CONFIG: [&str; 9] = [
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "core.untrackedCache=false",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "diff.external=",
+    "protocol.ext.allow=never",
+    "uploadpack.packObjectsHook=",
+];
+
+/// `git` with no system or global configuration (only the repository's,
+/// overridden by [`SAFE_CONFIG`]), no prompts and no optional locks.
+pub fn safe_git() -> Command {
+    let mut command = Command::new("git");
+    for setting in SAFE_CONFIG {
+        command.arg("-c").arg(setting);
+    }
+    command
+        .arg("--no-pager")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_CONFIG_PARAMETERS")
+        .env_remove("GIT_EXTERNAL_DIFF");
+    command
+}
+
 fn run(
     url: &str,
     dir: Option<&Path>,
     args: &[&str],
 ) -> Result<std::process::Output, UpstreamError> {
-    let mut command = Command::new("git");
+    let mut command = safe_git();
     if let Some(dir) = dir {
         command.arg("-C").arg(dir);
     }
     command
         .args(args)
-        // Never wait for a password on a terminal nobody watches.
-        .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
         .output()
         .map_err(|error| UpstreamError::Git {

@@ -32,7 +32,7 @@ mod errors;
 mod extract;
 mod fetch_file;
 mod fetch_http;
-mod git;
+pub mod git;
 mod local;
 mod model;
 mod parallel;

@@ -30,10 +30,12 @@ pub enum SetupStep {
     DropCapabilities,
     NoNewPrivileges,
     Execute,
+    Seal,
+    SetLimit,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 20] = [
+    const ALL: [SetupStep; 22] = [
         SetupStep::Fork,
         SetupStep::MakeMountsPrivate,
         SetupStep::CreateMountPoint,
@@ -54,6 +56,8 @@ impl SetupStep {
         SetupStep::DropCapabilities,
         SetupStep::NoNewPrivileges,
         SetupStep::Execute,
+        SetupStep::Seal,
+        SetupStep::SetLimit,
     ];
 
     pub(crate) fn code(self) -> u8 {
@@ -88,6 +92,8 @@ impl fmt::Display for SetupStep {
             SetupStep::DropCapabilities => "drop capabilities",
             SetupStep::NoNewPrivileges => "set PR_SET_NO_NEW_PRIVS",
             SetupStep::Execute => "execute",
+            SetupStep::Seal => "seal PID 1 (not dumpable, own session)",
+            SetupStep::SetLimit => "set the resource limit",
         };
         f.write_str(text)
     }

@@ -26,13 +26,16 @@ mod init;
 mod launch;
 mod mounts;
 mod network;
+mod seal;
 mod spawn;
 mod step;
 
 use std::ffi::{OsStr, OsString};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{HostFix, Result, SandboxError, SetupStep};
@@ -50,6 +53,8 @@ pub enum Stdio {
     Null,
     /// A pipe; the other end is in [`SandboxChild`].
     Piped,
+    /// The terminal given with [`Sandbox::controlling_terminal`].
+    Terminal,
 }
 
 /// An extra mount inside the sandbox, applied in the order given.
@@ -102,6 +107,9 @@ pub struct Sandbox {
     read_only_root: bool,
     stdio: [Stdio; 3],
     id_mapping: Option<IdMapping>,
+    terminal: Option<Arc<OwnedFd>>,
+    max_processes: Option<u64>,
+    tmp_size: Option<u64>,
 }
 
 impl Sandbox {
@@ -120,6 +128,9 @@ impl Sandbox {
             read_only_root: true,
             stdio: [Stdio::Inherit; 3],
             id_mapping: None,
+            terminal: None,
+            max_processes: None,
+            tmp_size: None,
         }
     }
 
@@ -212,6 +223,29 @@ impl Sandbox {
         self
     }
 
+    /// Make `tty` (the slave side of a pseudo-terminal the caller owns) the
+    /// controlling terminal of the sandbox's session. Without it the
+    /// sandbox has none: it always runs in a session of its own, so nothing
+    /// in it can push input into the caller's terminal (`TIOCSTI`).
+    pub fn controlling_terminal(mut self, tty: OwnedFd) -> Self {
+        self.terminal = Some(Arc::new(tty));
+        self
+    }
+
+    /// At most this many processes (and threads) for the sandbox's user
+    /// (`RLIMIT_NPROC`, counted per user namespace); unlimited by default.
+    pub fn max_processes(mut self, limit: u64) -> Self {
+        self.max_processes = Some(limit);
+        self
+    }
+
+    /// The size of the sandbox's `/tmp` (and `/dev`) tmpfs in bytes; half
+    /// the memory (the kernel's default) when not given.
+    pub fn tmp_size(mut self, bytes: u64) -> Self {
+        self.tmp_size = Some(bytes);
+        self
+    }
+
     /// Use this id mapping instead of [`IdMapping::detect`]'s.
     pub fn id_mapping(mut self, mapping: IdMapping) -> Self {
         self.id_mapping = Some(mapping);
@@ -295,6 +329,9 @@ impl Sandbox {
                     guest.display()
                 ));
             }
+        }
+        if self.terminal.is_none() && self.stdio.contains(&Stdio::Terminal) {
+            return bad("Stdio::Terminal needs a controlling_terminal".into());
         }
         for key in self.env.iter().map(|(k, _)| k) {
             let bytes = key.as_bytes();

@@ -35,7 +35,7 @@ use super::error::{userns_fix, Result, SandboxError, SetupStep};
 use super::idmap::IdMapping;
 use super::step::{at, Step, StepError};
 use super::{
-    dev, harden, init, launch, mounts, network, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH,
+    dev, harden, init, launch, mounts, network, seal, Mount, Sandbox, Stdio, Timings, DEFAULT_PATH,
 };
 
 pub(crate) enum Payload<'a> {
@@ -75,8 +75,9 @@ struct Plan<'a> {
     search_path: Vec<Vec<u8>>,
 }
 
-/// The sandbox ends of the stdio redirections (`None`: inherit).
-struct ChildStdio([Option<OwnedFd>; 3]);
+/// The sandbox ends of the stdio redirections (`None`: inherit), and the
+/// terminal that becomes the sandbox's controlling terminal.
+struct ChildStdio([Option<OwnedFd>; 3], Option<OwnedFd>);
 
 pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxChild> {
     sandbox.validate()?;
@@ -89,7 +90,7 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
         return Err(SandboxError::Config("no command given".into()));
     }
     let plan = Plan::new(sandbox, argv)?;
-    let (mut parent_stdio, child_stdio) = stdio_pipes(sandbox.stdio)?;
+    let (mut parent_stdio, child_stdio) = stdio_pipes(sandbox.stdio, sandbox.terminal.as_deref())?;
     let pipe =
         || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e));
     let (setup_r, setup_w) = pipe()?;
@@ -205,7 +206,18 @@ impl ParentEnd {
     }
 }
 
-fn stdio_pipes(stdio: [Stdio; 3]) -> Result<([ParentEnd; 3], ChildStdio)> {
+fn stdio_pipes(
+    stdio: [Stdio; 3],
+    terminal: Option<&OwnedFd>,
+) -> Result<([ParentEnd; 3], ChildStdio)> {
+    let dup_terminal = || -> Result<Option<OwnedFd>> {
+        terminal
+            .map(|tty| {
+                tty.try_clone()
+                    .map_err(|e| SandboxError::io("duplicate the terminal", e))
+            })
+            .transpose()
+    };
     let mut parent = [ParentEnd::None, ParentEnd::None, ParentEnd::None];
     let mut child: [Option<OwnedFd>; 3] = [None, None, None];
     for (n, how) in stdio.into_iter().enumerate() {
@@ -226,9 +238,10 @@ fn stdio_pipes(stdio: [Stdio; 3]) -> Result<([ParentEnd; 3], ChildStdio)> {
                 parent[n] = ParentEnd::Fd(mine);
                 child[n] = Some(theirs);
             }
+            Stdio::Terminal => child[n] = dup_terminal()?,
         }
     }
-    Ok((parent, ChildStdio(child)))
+    Ok((parent, ChildStdio(child, dup_terminal()?)))
 }
 
 impl SandboxChild {
@@ -474,6 +487,7 @@ fn helper(
 ) -> i32 {
     let mut keep: Vec<RawFd> = vec![reporter.raw_fd(), result.as_raw_fd()];
     keep.extend(stdio.0.iter().flatten().map(|fd| fd.as_raw_fd()));
+    keep.extend(stdio.1.iter().map(|fd| fd.as_raw_fd()));
     close_other_fds(&mut keep);
     die_with_parent();
     if nix::unistd::getppid() != caller {
@@ -557,7 +571,7 @@ fn pid_one(
     plan: &Plan<'_>,
     reporter: Reporter,
     result: OwnedFd,
-    stdio: ChildStdio,
+    mut stdio: ChildStdio,
     closure: Option<Box<dyn FnOnce() -> i32 + '_>>,
 ) -> i32 {
     die_with_parent();
@@ -566,6 +580,11 @@ fn pid_one(
         return 1;
     }
     reporter.mark(Mark::Pivoted);
+    let sealed = seal::seal(stdio.1.take()).and_then(|()| limit_processes(plan.sandbox));
+    if let Err(e) = sealed {
+        reporter.fail(e.step, e.errno, e.detail);
+        return 1;
+    }
     let Some(closure) = closure else {
         return run_command(plan, reporter, result, stdio);
     };
@@ -584,6 +603,7 @@ fn pid_one(
         }
         Ok(ForkResult::Parent { child }) => {
             drop((reporter, stdio));
+            seal::release_stdio();
             reap_and_report(child, result)
         }
     }
@@ -602,6 +622,7 @@ fn run_command(plan: &Plan<'_>, reporter: Reporter, result: OwnedFd, stdio: Chil
         Ok(child) => {
             reporter.mark(Mark::Exec);
             drop((reporter, stdio));
+            seal::release_stdio();
             reap_and_report(child, result)
         }
         Err(e) => {
@@ -609,6 +630,28 @@ fn run_command(plan: &Plan<'_>, reporter: Reporter, result: OwnedFd, stdio: Chil
             127
         }
     }
+}
+
+/// `RLIMIT_NPROC` for PID 1 and everything it starts. The kernel counts
+/// the processes of the user the sandbox's ids map to; it does not limit
+/// the host's root user (a caller running as root).
+fn limit_processes(sandbox: &Sandbox) -> Step {
+    let Some(limit) = sandbox.max_processes else {
+        return Ok(());
+    };
+    let value = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: setrlimit reads the struct it is given.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &value) } != 0 {
+        return Err(StepError {
+            step: SetupStep::SetLimit,
+            errno: Errno::last(),
+            detail: format!("RLIMIT_NPROC {limit}"),
+        });
+    }
+    Ok(())
 }
 
 /// PID 1's duty until the command ends: relay signals, reap every process,
@@ -633,7 +676,11 @@ fn build_root(sandbox: &Sandbox, root: &Path, reporter: &Reporter) -> Step {
     // directories are bound to /dev and over /tmp itself (hiding its top).
     // Each superblock costs time to make and to tear down.
     let tmp = mounts::prepare_target(root, Path::new("/tmp"), true)?;
-    mounts::tmpfs(&tmp, "mode=0755")?;
+    let options = match sandbox.tmp_size {
+        Some(bytes) => format!("mode=0755,size={bytes}"),
+        None => "mode=0755".to_string(),
+    };
+    mounts::tmpfs(&tmp, &options)?;
     let (dev_dir, tmp_dir) = (tmp.join("dev"), tmp.join("tmp"));
     mounts::private_dir(&dev_dir, 0o755)?;
     mounts::private_dir(&tmp_dir, 0o1777)?;

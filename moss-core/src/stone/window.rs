@@ -120,8 +120,12 @@ impl Mapping {
     /// Drops the first `upto` bytes' pages from the process; their content
     /// stays in the file and comes back on the next access.
     fn drop_pages(&self, upto: usize) {
-        // SAFETY: page-aligned range inside our mapping.
-        let page = 4096;
+        // SAFETY: sysconf has no preconditions; the range starts at our
+        // mapping's (page-aligned) start and ends inside it.
+        let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            n if n > 0 => n as usize,
+            _ => 4096,
+        };
         let len = upto / page * page;
         if len > 0 {
             unsafe { libc::madvise(self.ptr, len, libc::MADV_DONTNEED) };

@@ -96,10 +96,12 @@ impl Engine {
                 new_packages.push(stone.meta.id.clone());
             }
         }
+        // Its stones' contents: those no remaining package uses after a
+        // failure are removed (one this install did not write is garbage
+        // `prune` would remove anyway), so nothing is looked up beforehand.
         let mut new_assets: Vec<u128> = stones
             .iter()
             .flat_map(|s| s.contents.iter().copied())
-            .filter(|d| !self.store.contains(*d))
             .collect();
         new_assets.sort_unstable();
         new_assets.dedup();

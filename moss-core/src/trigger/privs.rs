@@ -92,10 +92,6 @@ pub(super) struct Prepared {
     envp_ptrs: Vec<*const libc::c_char>,
 }
 
-// The pointers only point into the CStrings the struct owns.
-unsafe impl Send for Prepared {}
-unsafe impl Sync for Prepared {}
-
 impl Prepared {
     /// `None` when an argument or variable holds a NUL byte, or there is
     /// no argument. A bare program name is looked up in `path`.

@@ -13,8 +13,10 @@
 //!    [`GUEST_DIR`], two environment variables);
 //! 3. at a stop the script writes its state into the channel directory and
 //!    waits; the session's listener thread talks to the user on the terminal
-//!    and replies; the interactive bash runs as a child of the script, on the
-//!    real terminal, with its own process group in the foreground;
+//!    and replies; the interactive bash runs as a child of the script on a
+//!    pseudo-terminal of boulder's own ([`Relay`]: the sandbox's controlling
+//!    terminal, relayed to the user's terminal in raw mode while the shell
+//!    runs), with its own process group in the foreground;
 //! 4. after the phase, [`Session::finish`] says whether a breakpoint stopped it.
 //!
 //! Without a terminal a breakpoint never waits: it is reported on stderr and
@@ -27,12 +29,14 @@ mod channel;
 mod console;
 mod error;
 mod lines;
+mod relay;
 mod shell;
 mod terminal;
 
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use moss_core::sandbox::Sandbox;
@@ -44,6 +48,7 @@ use terminal::Terminal;
 pub use console::{history_file, COMMANDS, PROMPT};
 pub use error::BreakError;
 pub use lines::LineMap;
+pub use relay::Relay;
 pub use shell::{bash_function, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
 
 /// How breakpoints behave for a whole build.
@@ -118,6 +123,7 @@ pub struct Session {
     on_failure: bool,
     stopper: File,
     listener: Option<JoinHandle<Result<Option<Stop>, BreakError>>>,
+    relay: Option<Arc<Relay>>,
 }
 
 impl Session {
@@ -128,10 +134,17 @@ impl Session {
         let dir = channel.dir().to_path_buf();
         let stopper = channel.stopper()?;
         let tty = Terminal::detect();
+        // The sandbox gets a pty of boulder's own, never the user's terminal.
+        let relay = tty
+            .as_ref()
+            .and_then(|tty| Relay::start(tty.file()).ok())
+            .map(Arc::new);
+        let tty = tty.filter(|_| relay.is_some());
         let console = tty.is_some();
         let listener = Listener {
             channel,
             tty,
+            relay: relay.clone(),
             strict: settings.strict,
             history: settings.history.clone(),
             phase,
@@ -150,6 +163,7 @@ impl Session {
             on_failure: settings.on_failure,
             stopper,
             listener: Some(listener),
+            relay,
         })
     }
 
@@ -166,10 +180,15 @@ impl Session {
     /// `sandbox` with the channel bound in and announced to the script. Call
     /// it after `env_clear`, which would drop the variables.
     pub fn sandbox(&self, sandbox: Sandbox) -> Sandbox {
-        let sandbox = sandbox
+        let mut sandbox = sandbox
             .bind_rw(&self.dir, GUEST_DIR)
             .env(shell::ENV_DIR, GUEST_DIR);
-        match (self.console, self.on_failure) {
+        let terminal = self.relay.as_ref().and_then(|relay| relay.slave().ok());
+        let console = self.console && terminal.is_some();
+        if let Some(terminal) = terminal {
+            sandbox = sandbox.controlling_terminal(terminal);
+        }
+        match (console, self.on_failure) {
             (false, _) => sandbox,
             (true, false) => sandbox.env(shell::ENV_SHELL, "1"),
             (true, true) => sandbox
@@ -202,6 +221,7 @@ impl Drop for Session {
 struct Listener {
     channel: Channel,
     tty: Option<Terminal>,
+    relay: Option<Arc<Relay>>,
     strict: bool,
     history: Option<PathBuf>,
     phase: PhaseInfo,
@@ -310,16 +330,21 @@ impl Listener {
     /// ended instead.
     fn shell(&mut self, _pause: &Pause) -> Result<bool, BreakError> {
         let tty = self.tty.as_ref().ok_or(BreakError::Internal)?;
-        self.channel.reply(&Reply::Shell(tty.term.clone()))?;
-        let done = loop {
-            match self.channel.next()? {
-                Event::ShellDone { .. } => break true,
-                Event::Stop => break false,
-                _ => continue,
-            }
-        };
+        let relay = self.relay.clone().ok_or(BreakError::Internal)?;
+        relay.attach();
+        let done = self
+            .channel
+            .reply(&Reply::Shell(tty.term.clone()))
+            .and_then(|()| loop {
+                match self.channel.next()? {
+                    Event::ShellDone { .. } => break Ok(true),
+                    Event::Stop => break Ok(false),
+                    _ => continue,
+                }
+            });
+        relay.detach();
         tty.reclaim();
-        Ok(done)
+        done
     }
 
     fn without_terminal(&mut self, pause: &Pause) -> Reply {

@@ -34,6 +34,11 @@ impl Terminal {
         Some(Terminal { tty, term })
     }
 
+    /// The terminal itself.
+    pub(crate) fn file(&self) -> &File {
+        &self.tty
+    }
+
     /// Make boulder's process group the terminal's foreground group again.
     /// The shell in the sandbox took it for its own jobs and cannot hand it
     /// back (boulder's group is invisible in its PID namespace).

@@ -1,7 +1,7 @@
 //! `SOURCE_DATE_EPOCH` of a build: the one time every output is stamped with.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Where the epoch came from (shown in the build log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,9 @@ pub fn source_date_epoch(recipe: &Path) -> (i64, EpochSource) {
 pub fn git_commit_time(recipe: &Path) -> Option<i64> {
     let dir = recipe.parent().filter(|d| !d.as_os_str().is_empty())?;
     let file = recipe.file_name()?;
-    let output = Command::new("git")
+    // The recipe's directory is not boulder's: its `.git/config` could name
+    // programs (a signature verifier, a pager) that git would run.
+    let output = crate::upstream::git::safe_git()
         .arg("-C")
         .arg(dir)
         .args(["log", "-1", "--format=%ct", "--"])
@@ -60,6 +62,7 @@ pub fn git_commit_time(recipe: &Path) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn untracked_recipes_fall_back_to_their_mtime() {
