@@ -82,6 +82,32 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
+/// Fixed CPU work (a hash chain), for [`parallel_capacity`].
+fn spin() -> u64 {
+    let mut state = [0u8; 32];
+    for _ in 0..400_000 {
+        state = *blake3::hash(&state).as_bytes();
+    }
+    u64::from(state[0])
+}
+
+/// How many CPUs' worth of time `jobs` busy threads of this process get
+/// now: `jobs` × (time of one alone) / (time of `jobs` together). On a busy
+/// machine with autogroup scheduling a session's threads share one
+/// group's slice, and this falls towards 1 whatever the CPU count.
+fn parallel_capacity(jobs: usize) -> f64 {
+    let started = Instant::now();
+    std::hint::black_box(spin());
+    let alone = started.elapsed();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| std::hint::black_box(spin()));
+        }
+    });
+    jobs as f64 * alone.as_secs_f64() / started.elapsed().as_secs_f64()
+}
+
 fn main() {
     let runs: usize = std::env::var("MANY_BENCH_RUNS")
         .ok()
@@ -162,6 +188,10 @@ fn main() {
             load()
         );
     }
+    println!(
+        "parallel capacity now: {:.2} of {jobs} CPUs (1.0 means parallel work gains nothing here)",
+        parallel_capacity(jobs)
+    );
     let (parallel, sequential) = (median(parallel), median(sequential));
     println!(
         "{TRIVIAL} trivial recipes: -j {jobs} {:.2} s, sequential {:.2} s, ratio {:.2} (goal <= 0.6)",

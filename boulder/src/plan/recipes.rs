@@ -62,11 +62,13 @@ pub fn read_all(
     strict: bool,
 ) -> Result<Vec<PlannedRecipe>, Vec<ReadError>> {
     let files = crate::recipe::discover(paths).map_err(|e| vec![e.into()])?;
-    let mut files: Vec<PathBuf> = files
+    // The same recipe named twice (`boulder build a a/stone.yaml`) is one.
+    let mut seen = std::collections::HashSet::new();
+    let files: Vec<PathBuf> = files
         .into_iter()
         .map(|f| std::fs::canonicalize(&f).unwrap_or(f))
+        .filter(|f| seen.insert(f.clone()))
         .collect();
-    files.dedup();
     let strictness = if strict {
         Strictness::Strict
     } else {
