@@ -123,6 +123,9 @@ fn two_roots_needing_different_new_packages_both_get_them_incrementally() {
         return;
     }
     let (_tmp, cache) = copy_of_the_shared_import();
+    // The base root first: the race under test is two on-demand imports, not
+    // two first fills of an empty store (see the book's build-roots chapter).
+    root::prepare(&cache, &request(&[])).expect("base root");
     let before = stones(&cache);
     let barrier = Barrier::new(2);
     let roots: Vec<_> = std::thread::scope(|s| {
@@ -161,7 +164,8 @@ fn two_roots_needing_different_new_packages_both_get_them_incrementally() {
         assert!(after.contains(stone), "{} was repacked or removed", stone.0);
     }
     let added = after.len() - before.len();
-    assert!((2..20).contains(&added), "{added} stones were added");
+    // zstd may already be in the base import (the base set brings it on some hosts).
+    assert!((1..20).contains(&added), "{added} stones were added");
 
     // Asked again, nothing is imported.
     let again =
