@@ -48,21 +48,12 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
     let repos = Repositories::load(inst.root(), &inst.moss_dir())
         .and_then(|r| r.packages())
         .into_diagnostic()?;
-    let plan = ops::plan_install(&engine, &repos, &requests).into_diagnostic()?;
-    if plan.is_empty() {
-        println!("nothing to do: every request is already installed");
-        return Ok(());
-    }
-    for c in &plan.added {
-        println!(
-            "install {} {}-{} ({})",
-            c.name, c.version, c.source_release, c.origin
-        );
-    }
-    let report =
-        ops::apply(&mut engine, &repos, &plan, "Install", &Progress::new()).into_diagnostic()?;
-    println!("{}", summary(&report, plan.added.len(), plan.removed.len()));
-    Ok(())
+    plan_and_apply(
+        &mut engine,
+        &repos,
+        &requests,
+        "every request is already installed",
+    )
 }
 
 /// Local stones, with what they depend on from the configured
@@ -95,9 +86,25 @@ fn install_stones(root: &Path, stones: &[PathBuf]) -> miette::Result<()> {
         engine.cache_package(&path, &entry.hash).into_diagnostic()?;
     }
     repos.push(local);
-    let plan = ops::plan_install(&engine, &repos, &requests).into_diagnostic()?;
+    plan_and_apply(
+        &mut engine,
+        &repos,
+        &requests,
+        "every stone is already installed",
+    )
+}
+
+/// Plans the requests against the repositories, prints what is added and
+/// applies it as one transaction; `nothing` says why when there is no work.
+fn plan_and_apply(
+    engine: &mut Engine,
+    repos: &[RepoPackages],
+    requests: &[Request],
+    nothing: &str,
+) -> miette::Result<()> {
+    let plan = ops::plan_install(engine, repos, requests).into_diagnostic()?;
     if plan.is_empty() {
-        println!("nothing to do: every stone is already installed");
+        println!("nothing to do: {nothing}");
         return Ok(());
     }
     for c in &plan.added {
@@ -106,8 +113,7 @@ fn install_stones(root: &Path, stones: &[PathBuf]) -> miette::Result<()> {
             c.name, c.version, c.source_release, c.origin
         );
     }
-    let report =
-        ops::apply(&mut engine, &repos, &plan, "Install", &Progress::new()).into_diagnostic()?;
+    let report = ops::apply(engine, repos, &plan, "Install", &Progress::new()).into_diagnostic()?;
     println!("{}", summary(&report, plan.added.len(), plan.removed.len()));
     Ok(())
 }
