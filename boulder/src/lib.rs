@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cli;
+pub mod cpus;
 pub mod macros;
 pub mod package;
 pub mod plan;

@@ -91,10 +91,11 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     warn_about_macro_files(&engine);
-    let mut reports = Vec::with_capacity(files.len());
-    for file in &files {
-        reports.push(engine.check_file(file).into_diagnostic()?);
-    }
+    let reports = engine
+        .check_files(&files, 0)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .into_diagnostic()?;
     let errors: usize = reports
         .iter()
         .map(|r| r.error_count(Strictness::Strict))
