@@ -25,15 +25,11 @@ const SHOWN: usize = 12;
 
 /// Why the install root cannot become packages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}\nhelp: {}", self.what(), self.help())]
 pub enum InstallProblem {
-    #[error(
-        "the install phase installed nothing: the install root is empty\n\
-         help: install into the install root, not the build root: `%make_install`, or \
-         `make install DESTDIR=\"%(installroot)\"`, or `install -Dm00755 prog \
-         \"%(installroot)%(bindir)/prog\"`"
-    )]
+    /// Nothing at all was installed into the install root.
     Empty,
-    #[error("{}", misplaced_message(.outside, .local))]
+    /// Files a stone cannot (or should not) ship.
     Misplaced {
         /// Files outside `/usr`, sorted.
         outside: Vec<String>,
@@ -42,38 +38,58 @@ pub enum InstallProblem {
     },
 }
 
-fn misplaced_message(outside: &[String], local: &[String]) -> String {
-    let mut text = String::new();
-    if !outside.is_empty() {
-        text.push_str(&format!(
-            "{} installed file(s) outside /usr, where a stone cannot hold them:\n{}",
-            outside.len(),
-            listing(outside)
-        ));
-    }
-    if !local.is_empty() {
-        if !text.is_empty() {
-            text.push('\n');
+impl InstallProblem {
+    /// What is wrong, with the files named.
+    pub fn what(&self) -> String {
+        match self {
+            InstallProblem::Empty => {
+                "the install phase installed nothing: the install root is empty".to_string()
+            }
+            InstallProblem::Misplaced { outside, local } => {
+                let mut text = String::new();
+                if !outside.is_empty() {
+                    text.push_str(&format!(
+                        "{} installed file(s) outside /usr, where a stone cannot hold them:\n{}",
+                        outside.len(),
+                        listing(outside)
+                    ));
+                }
+                if !local.is_empty() {
+                    text.push_str(&format!(
+                        "{} installed file(s) under /usr/local, the prefix a build system uses \
+                         when it is not given one:\n{}",
+                        local.len(),
+                        listing(local)
+                    ));
+                }
+                text.trim_end().to_string()
+            }
         }
-        text.push_str(&format!(
-            "{} installed file(s) under /usr/local, the prefix a build system uses when it is \
-             not given one:\n{}",
-            local.len(),
-            listing(local)
-        ));
     }
-    text.push_str(
-        "help: install under /usr: give the build system the prefix (`--prefix=%(prefix)`, \
-         `-DCMAKE_INSTALL_PREFIX=%(prefix)`, `PREFIX=%(prefix)` for a plain Makefile; the \
-         %configure, %cmake and %meson actions do) and install into `DESTDIR=\"%(installroot)\"`",
-    );
-    if outside.iter().any(|p| p.starts_with("/etc/")) {
-        text.push_str(
-            "; a stateless system ships configuration defaults under %(vendordir) \
-             (/usr/share/defaults), not /etc",
-        );
+
+    /// The usual fix.
+    pub fn help(&self) -> String {
+        match self {
+            InstallProblem::Empty => "install into the install root, not the build root: \
+                `%make_install`, or `make install DESTDIR=\"%(installroot)\"`, or \
+                `install -Dm00755 prog \"%(installroot)%(bindir)/prog\"`"
+                .to_string(),
+            InstallProblem::Misplaced { outside, .. } => {
+                let mut text = "install under /usr: give the build system the prefix \
+                    (`--prefix=%(prefix)`, `-DCMAKE_INSTALL_PREFIX=%(prefix)`, \
+                    `PREFIX=%(prefix)` for a plain Makefile; the %configure, %cmake and %meson \
+                    actions do) and install into `DESTDIR=\"%(installroot)\"`"
+                    .to_string();
+                if outside.iter().any(|p| p.starts_with("/etc/")) {
+                    text.push_str(
+                        "; a stateless system ships configuration defaults under \
+                         %(vendordir) (/usr/share/defaults), not /etc",
+                    );
+                }
+                text
+            }
+        }
     }
-    text
 }
 
 fn listing(paths: &[String]) -> String {

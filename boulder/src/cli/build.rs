@@ -179,6 +179,24 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
             );
             Ok(ExitCode::FAILURE)
         }
+        Err(BuildError::Misinstalled(problem)) => {
+            eprintln!("error: {}", problem.what());
+            eprintln!("help: {}", problem.help());
+            eprintln!("nothing was written");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(BuildError::VerifyMismatch { path, differences }) => {
+            eprintln!(
+                "error: the rebuild differs from the earlier build ({}) in {} way(s):",
+                path.display(),
+                differences.len()
+            );
+            for difference in &differences {
+                eprintln!("  {difference}");
+            }
+            eprintln!("the new stones were not written");
+            Ok(ExitCode::FAILURE)
+        }
         Err(BuildError::PhaseFailed(failure)) => {
             eprint!("{}", failure_report(&failure, &recipe_arg));
             Ok(ExitCode::FAILURE)
