@@ -36,6 +36,7 @@ pub mod git;
 mod local;
 mod model;
 mod parallel;
+pub mod prune;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};
