@@ -356,3 +356,48 @@ fn verify_fails_when_a_rebuilt_package_gains_or_changes_a_file() {
         "{said}"
     );
 }
+
+#[test]
+fn a_local_archive_named_by_a_path_relative_to_the_recipe_builds() {
+    if !have_dpkg() {
+        return;
+    }
+    let recipe = hello_copy(|r| r.to_string());
+    let made = Command::new("tar")
+        .arg("-czf")
+        .arg(recipe.path().join("hello-src.tar.gz"))
+        .arg("-C")
+        .arg(recipe.path())
+        .arg("pkg")
+        .status()
+        .expect("tar");
+    assert!(made.success());
+    let archive = fs::read(recipe.path().join("hello-src.tar.gz")).expect("archive");
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(&archive));
+    fs::remove_dir_all(recipe.path().join("pkg")).expect("remove pkg");
+    let text = fs::read_to_string(recipe.path().join("stone.yaml")).expect("recipe");
+    let text = text
+        .replace(
+            "setup       : |\n    cp -a %(pkgdir)/. .\n",
+            "setup       : |\n    test -f Makefile\n",
+        )
+        .replace(
+            "builddeps   :",
+            &format!("upstreams   :\n    - ./hello-src.tar.gz : {hash}\nbuilddeps   :"),
+        );
+    fs::write(recipe.path().join("stone.yaml"), &text).expect("write");
+    let check = Command::new(env!("CARGO_BIN_EXE_boulder"))
+        .args(["recipe", "check"])
+        .arg(recipe.path())
+        .output()
+        .expect("boulder recipe check");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text,
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let (out, _) = built(recipe.path(), &["-q"]);
+    assert!(out.path().join("hello-1.0.0-1-1-x86_64.stone").is_file());
+}
