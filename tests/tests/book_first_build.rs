@@ -9,13 +9,14 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The `sh` fenced blocks of a Markdown text, in order.
-fn sh_blocks(markdown: &str) -> Vec<String> {
+/// The fenced blocks of `kind` (`sh`, `text`) of a Markdown text, in order.
+fn blocks_of(markdown: &str, kind: &str) -> Vec<String> {
+    let fence = format!("```{kind}");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match current.as_mut() {
-            None if line.trim_start() == "```sh" => current = Some(String::new()),
+            None if line.trim_start() == fence => current = Some(String::new()),
             None => {}
             Some(block) if line.trim_start() == "```" => {
                 blocks.push(std::mem::take(block));
@@ -37,7 +38,7 @@ fn the_first_build_chapter_runs_as_written() {
     }
     let chapter = e2e::workspace_root().join("book/src/first-build.md");
     let text = std::fs::read_to_string(&chapter).expect("first-build.md");
-    let blocks = sh_blocks(&text);
+    let blocks = blocks_of(&text, "sh");
     assert!(blocks.len() >= 6, "the chapter's commands: {blocks:?}");
     assert!(
         blocks[0].contains("cargo build --release --bins"),
@@ -76,9 +77,37 @@ fn the_first_build_chapter_runs_as_written() {
         run.status.success(),
         "the chapter's commands failed:\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    // The sample output of the build: each line (`…` leaves out a part, a
+    // file's size may differ) is a line of the real output.
+    let sample = blocks_of(&text, "text")
+        .into_iter()
+        .find(|b| b.contains("» Phase build"))
+        .expect("the chapter shows a build's output");
+    for line in sample.lines().filter(|l| l.trim() != "…") {
+        let line = line.replace("/tmp/first-build", place);
+        let line = match line.strip_prefix("wrote ") {
+            Some(rest) => format!("wrote {}", rest.split(" (").next().unwrap_or(rest)),
+            None => line,
+        };
+        let parts: Vec<&str> = line.split('…').map(str::trim).collect();
+        let shown = stdout.lines().any(|out| {
+            let mut rest = out;
+            parts.iter().all(|part| match rest.find(part) {
+                Some(at) => {
+                    rest = &rest[at + part.len()..];
+                    true
+                }
+                None => false,
+            })
+        });
+        assert!(
+            shown,
+            "the chapter shows `{line}`, the build does not:\n{stdout}"
+        );
+    }
     for promise in [
-        "» Phase build (x86_64, recipe line 15)",
-        "install │ + install -Dm00755 wave /mason/install/usr/bin/wave",
+        "» Phase build (x86_64, recipe line 13)",
+        "install │ + install -Dm00755 -t /mason/install/usr/bin wave",
         "wave-1.0-1-1-x86_64.stone",
         "verified: metadata",
         "identical",
