@@ -401,3 +401,80 @@ fn a_local_archive_named_by_a_path_relative_to_the_recipe_builds() {
     let (out, _) = built(recipe.path(), &["-q"]);
     assert!(out.path().join("hello-1.0.0-1-1-x86_64.stone").is_file());
 }
+
+/// Serves `body` at any path over HTTP on loopback, for `requests` requests.
+fn serve(body: Vec<u8>, requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.expect("connection");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).expect("request") > 2 {
+                line.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).expect("head");
+            stream.write_all(&body).expect("body");
+        }
+    });
+    (address, server)
+}
+
+#[test]
+fn downloads_show_as_plain_lines_without_a_terminal_and_not_with_q() {
+    if !have_dpkg() {
+        return;
+    }
+    use sha2::Digest;
+    for (quiet, extra) in [(false, "a"), (true, "b")] {
+        let recipe = hello_copy(|r| r.to_string());
+        // A distinct archive each time, so the cache cannot answer.
+        fs::write(recipe.path().join("pkg/extra"), extra).expect("extra");
+        let archive = recipe.path().join("hello-src.tar.gz");
+        let made = Command::new("tar")
+            .arg("-czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(recipe.path())
+            .arg("pkg")
+            .status()
+            .expect("tar");
+        assert!(made.success());
+        let bytes = fs::read(&archive).expect("archive");
+        let hash = hex::encode(sha2::Sha256::digest(&bytes));
+        let (address, server) = serve(bytes, 1);
+        let url = format!("{address}/hello-src-{extra}.tar.gz");
+        let edited = fs::read_to_string(recipe.path().join("stone.yaml"))
+            .expect("recipe")
+            .replace(
+                "setup       : |\n    cp -a %(pkgdir)/. .\n",
+                "setup       : |\n    test -f Makefile\n",
+            )
+            .replace(
+                "builddeps   :",
+                &format!("upstreams   :\n    - {url} : {hash}\nbuilddeps   :"),
+            );
+        fs::write(recipe.path().join("stone.yaml"), edited).expect("write");
+        let args: &[&str] = if quiet { &["-q"] } else { &[] };
+        let (_out, output) = build(recipe.path(), args);
+        server.join().expect("server");
+        let stderr = text(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        if quiet {
+            assert!(!stderr.contains("download"), "-q:\n{stderr}");
+        } else {
+            assert!(stderr.contains(&format!("downloading {url} (")), "{stderr}");
+            assert!(stderr.contains(&format!("downloaded {url} (")), "{stderr}");
+            assert!(
+                !stderr.contains('\r'),
+                "no bar without a terminal:\n{stderr}"
+            );
+        }
+    }
+}

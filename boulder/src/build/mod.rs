@@ -380,6 +380,13 @@ pub fn build(
     }
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
+    if !fetched.is_empty() {
+        report(Event::Step(&format!(
+            "Unpacking {} upstream(s) for {} target(s)",
+            fetched.len(),
+            targets.len()
+        )));
+    }
     for target in &targets {
         let buildroot = dirs.build.join(&target.name);
         fs::create_dir_all(&buildroot).map_err(io("create", &buildroot))?;

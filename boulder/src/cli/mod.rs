@@ -10,6 +10,7 @@ pub mod build_many;
 pub mod cache;
 mod chroot;
 pub mod completions;
+mod downloads;
 mod macros;
 pub mod output;
 pub mod profile;
@@ -71,6 +72,7 @@ pub fn main() -> ExitCode {
         (_, true) => output::Verbosity::Verbose,
         _ => output::Verbosity::Normal,
     });
+    downloads::DownloadDisplay::install();
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("boulder {VERSION}");

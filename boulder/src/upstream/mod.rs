@@ -36,6 +36,7 @@ pub mod git;
 mod local;
 mod model;
 mod parallel;
+pub mod progress;
 pub mod prune;
 mod verify;
 
