@@ -52,11 +52,11 @@ struct Counting {
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let read = self.inner.read(buf)?;
-        if read == 0 && !buf.is_empty() && !self.finished {
+        if read > 0 {
+            self.ticker.advance(read as u64);
+        } else if !buf.is_empty() && !self.finished {
             self.finished = true;
             self.ticker.finish();
-        } else {
-            self.ticker.advance(read as u64);
         }
         Ok(read)
     }
