@@ -381,11 +381,10 @@ pub fn build(
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
     if !fetched.is_empty() {
-        report(Event::Step(&format!(
-            "Unpacking {} upstream(s) for {} target(s)",
-            fetched.len(),
-            targets.len()
-        )));
+        report(Event::Unpacking {
+            upstreams: fetched.len(),
+            targets: targets.len(),
+        });
     }
     for target in &targets {
         let buildroot = dirs.build.join(&target.name);

@@ -3,10 +3,11 @@
 //! output, the failure report and the timing table. Several recipes (or a
 //! directory of them) and `--plan` go to [`super::build_many`].
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use clap::Args;
 
@@ -257,6 +258,9 @@ struct Renderer {
     colour: bool,
     /// Whether the current phase is still in its prologue.
     in_prologue: AtomicBool,
+    /// On a terminal, the spinner of a long step (unpacking), cleared by
+    /// the next event.
+    spinner: Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Renderer {
@@ -265,13 +269,21 @@ impl Renderer {
             verbosity: output::verbosity(),
             colour: output::stdout_colour(),
             in_prologue: AtomicBool::new(false),
+            spinner: Mutex::new(None),
         }
     }
 
     fn render(&self, event: Event<'_>) {
+        if let Some(spinner) = self.spinner.lock().ok().and_then(|mut s| s.take()) {
+            spinner.finish_and_clear();
+        }
         let quiet = self.verbosity == Verbosity::Quiet;
         let line = match event {
-            Event::Step(_) | Event::Phase { .. } | Event::Wrote { .. } | Event::Output { .. }
+            Event::Step(_)
+            | Event::Phase { .. }
+            | Event::Wrote { .. }
+            | Event::Output { .. }
+            | Event::Unpacking { .. }
                 if quiet =>
             {
                 if let Event::Phase { .. } = event {
@@ -280,6 +292,22 @@ impl Renderer {
                 return;
             }
             Event::Step(step) => format!("» {step}\n"),
+            Event::Unpacking { upstreams, targets } => {
+                let step = format!("» Unpacking {upstreams} upstream(s) for {targets} target(s)");
+                if std::io::stderr().is_terminal() {
+                    let spinner = indicatif::ProgressBar::new_spinner();
+                    if let Ok(style) =
+                        indicatif::ProgressStyle::with_template("{spinner} {elapsed}")
+                    {
+                        spinner.set_style(style);
+                    }
+                    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+                    if let Ok(mut slot) = self.spinner.lock() {
+                        *slot = Some(spinner);
+                    }
+                }
+                format!("{step}\n")
+            }
             Event::Phase {
                 target,
                 phase,
