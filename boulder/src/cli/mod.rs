@@ -9,20 +9,32 @@ pub mod build;
 pub mod build_many;
 pub mod cache;
 mod chroot;
+pub mod completions;
+mod downloads;
 mod macros;
+pub mod output;
 pub mod profile;
 pub mod recipe;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "boulder",
-    version,
+    version = VERSION,
     about = "Build stone packages from stone.yaml recipes, rootless"
 )]
 pub struct Cli {
+    /// Print only warnings, errors and the summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print everything, the traced prologue of every phase included.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version and the commit boulder was built from (`0.1.0 (abc123def)`).
+pub const VERSION: &str = env!("BOULDER_VERSION_TEXT");
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -45,16 +57,31 @@ pub enum Command {
     /// The build cache: roots, store, build directories.
     #[command(subcommand)]
     Cache(cache::CacheCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages (boulder.1 and one per subcommand) into a directory.
+    Man(completions::ManArgs),
 }
 
 /// Entry point of the `boulder` binary.
 pub fn main() -> ExitCode {
+    output::die_on_closed_output();
     let cli = Cli::parse();
+    output::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => output::Verbosity::Quiet,
+        (_, true) => output::Verbosity::Verbose,
+        _ => output::Verbosity::Normal,
+    });
+    downloads::DownloadDisplay::install();
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
-            println!("boulder {}", env!("CARGO_PKG_VERSION"));
+            println!("boulder {VERSION}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            completions::print::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man(args) => completions::man::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS),
         Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
         Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args),

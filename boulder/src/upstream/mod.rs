@@ -36,6 +36,8 @@ pub mod git;
 mod local;
 mod model;
 mod parallel;
+pub mod progress;
+pub mod prune;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};
