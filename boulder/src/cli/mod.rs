@@ -50,6 +50,11 @@ pub enum Command {
 /// Entry point of the `boulder` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Errors keep long lines whole: a sha256 or a URL wrapped over two lines
+    // cannot be copied.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("boulder {}", env!("CARGO_PKG_VERSION"));

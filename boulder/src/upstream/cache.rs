@@ -1,4 +1,11 @@
-//! The upstream cache: verified archives keyed by sha256, git mirrors by URL.
+//! The upstream cache: verified archives keyed by sha256 and the URLs they
+//! came from, git mirrors by URL.
+//!
+//! An archive entry is reused only for a URL it was fetched from: a recipe
+//! whose URL changed but whose hash did not (a forgotten hash after a version
+//! bump) fetches the new URL and fails on the hash, instead of building the
+//! old file under the new version. Files of the local source directories
+//! have no URL and stay matched by hash alone.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -9,6 +16,7 @@ use std::time::Duration;
 use super::errors::UpstreamError;
 use super::local::SourceDirs;
 use super::model::Upstream;
+use super::origins::Origins;
 use super::parallel::map_bounded;
 use super::verify::{self, HashingWriter};
 use super::{extract, fetch_file, fetch_http, git};
@@ -61,6 +69,11 @@ impl UpstreamCache {
     /// Directory of verified archives: `<sha256>/<name>` below it.
     pub fn fetched_dir(&self) -> PathBuf {
         self.root.join("fetched")
+    }
+
+    /// The URLs each archive entry was fetched from.
+    fn origins(&self) -> Origins {
+        Origins::new(self.root.join("origins"))
     }
 
     /// Directory of bare git mirrors.
@@ -146,7 +159,13 @@ impl UpstreamCache {
         let expected = verify::expected_hash(url, hash)?;
         let entry_dir = self.fetched_dir().join(&expected);
         let target = entry_dir.join(name);
-        if reuse_entry(&entry_dir, &target, &expected)? {
+        let origins = self.origins();
+        let known_urls = origins.urls(&expected);
+        let local = self.sources.find_hash(&expected).map(Path::to_path_buf);
+        // The local source directories are matched by hash alone (their
+        // files have no URL); the cache only for a URL the entry came from.
+        let reusable = local.is_some() || known_urls.iter().any(|known| known == url);
+        if reusable && reuse_entry(&entry_dir, &target, &expected)? {
             return Ok((target, true));
         }
 
@@ -171,7 +190,7 @@ impl UpstreamCache {
             .map_err(io("create a partial download in", &fetched_dir))?;
         let part_path = part.path().to_path_buf();
 
-        let local = self.sources.find_hash(&expected).map(Path::to_path_buf);
+        let from_source_dir = local.is_some();
         let mut reader: Box<dyn Read + Send> = match local.or_else(|| fetch_file::local_path(url)) {
             Some(path) => {
                 let path = match &self.base {
@@ -194,6 +213,19 @@ impl UpstreamCache {
         let mut writer = HashingWriter::new(part.as_file());
         copy_stream(url, &mut reader, &mut writer, &part_path)?;
         let (file, actual) = writer.finish();
+        if actual != expected {
+            // The recipe's hash is the one of a file fetched before from
+            // another URL: the hash, not the download, is what is stale.
+            if let Some(previous) = known_urls.iter().find(|known| *known != url) {
+                return Err(UpstreamError::StaleHash {
+                    url: url.to_string(),
+                    expected,
+                    actual,
+                    previous_url: previous.clone(),
+                    hash_at: None,
+                });
+            }
+        }
         verify::check(url, &expected, &actual)?;
         file.sync_all().map_err(io("write", &part_path))?;
         file.set_permissions(fs::Permissions::from_mode(0o644))
@@ -202,6 +234,11 @@ impl UpstreamCache {
         fs::create_dir_all(&entry_dir).map_err(io("create", &entry_dir))?;
         part.persist(&target)
             .map_err(|e| io("move the download to", &target)(e.error))?;
+        if !from_source_dir {
+            origins
+                .record(&expected, url)
+                .map_err(io("record the origin of", &target))?;
+        }
         Ok((target, false))
     }
 }
