@@ -7,6 +7,7 @@
 pub mod build;
 pub mod cli;
 pub mod macros;
+pub mod maintain;
 pub mod package;
 pub mod plan;
 pub mod recipe;

@@ -12,6 +12,7 @@ mod chroot;
 mod macros;
 pub mod profile;
 pub mod recipe;
+mod recipe_maintain;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,7 +35,7 @@ pub enum Command {
     Doc(macros::DocArgs),
     /// Build a recipe into stones and manifests.
     Build(build::BuildArgs),
-    /// Check recipes or show their expanded scripts.
+    /// Check recipes, show their expanded scripts, draft, update or bump them.
     #[command(subcommand)]
     Recipe(recipe::RecipeCommand),
     /// Enter a recipe's build root (a shell, or `-- COMMAND...`).
