@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cli;
+pub mod draft;
 pub mod macros;
 pub mod maintain;
 pub mod package;

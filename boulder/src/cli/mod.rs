@@ -13,6 +13,7 @@ mod macros;
 pub mod profile;
 pub mod recipe;
 mod recipe_maintain;
+mod recipe_new;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -21,6 +21,9 @@ pub enum RecipeCommand {
     Check(CheckArgs),
     /// Print the final phase scripts of a recipe, with every macro expanded.
     Expand(ExpandArgs),
+    /// Draft a stone.yaml from an upstream archive: build system, licence and
+    /// build dependencies detected, FIXME comments where you must decide.
+    New(super::recipe_new::NewArgs),
     /// Set a new version: rewrite the version, upstream URLs and hashes (fetched),
     /// raise the release, and print the diff.
     Update(super::recipe_maintain::UpdateArgs),
@@ -86,6 +89,7 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
     match command {
         RecipeCommand::Check(args) => run_check(args),
         RecipeCommand::Expand(args) => run_expand(args),
+        RecipeCommand::New(args) => super::recipe_new::run_new(args),
         RecipeCommand::Update(args) => super::recipe_maintain::run_update(args),
         RecipeCommand::Bump(args) => super::recipe_maintain::run_bump(args),
         RecipeCommand::Reference => {
