@@ -38,7 +38,14 @@ pub fn from_cmake(text: &str) -> BTreeSet<String> {
             "PkgConfig" => {
                 deps.insert("binary(pkg-config)".to_string());
             }
-            "Threads" | "" => {}
+            // Modules of CMake itself that find the compiler's or host's parts.
+            "Threads" | "OpenMP" | "" => {}
+            "Git" => {
+                deps.insert("binary(git)".to_string());
+            }
+            "Doxygen" => {
+                deps.insert("binary(doxygen)".to_string());
+            }
             _ if name.starts_with('$') => {}
             _ => {
                 deps.insert(format!("cmake({name})"));

@@ -32,6 +32,8 @@ pub struct Draft {
     pub builddeps: BTreeSet<String>,
     /// The build files the dependencies were read from.
     pub deps_from: Vec<String>,
+    /// `find_package` names the project's own CMake modules resolve.
+    pub unresolved: Vec<String>,
 }
 
 /// The archive to draft from.
@@ -83,6 +85,20 @@ pub fn draft(source: &Source<'_>) -> Draft {
             builddeps.extend(found);
         }
     }
+    // `find_package(X)` served by the project's own `FindX.cmake` names no
+    // CMake package: what the module looks for must be found by hand.
+    let own_modules = cmake_find_modules(&root);
+    let mut unresolved = Vec::new();
+    builddeps.retain(|dep| {
+        let module = dep
+            .strip_prefix("cmake(")
+            .and_then(|d| d.strip_suffix(')'))
+            .filter(|m| own_modules.contains(*m));
+        if let Some(module) = module {
+            unresolved.push(module.to_string());
+        }
+        module.is_none()
+    });
     let meta = metadata::read(&root);
     Draft {
         name,
@@ -97,7 +113,23 @@ pub fn draft(source: &Source<'_>) -> Draft {
         licenses,
         builddeps,
         deps_from,
+        unresolved,
     }
+}
+
+/// `X` for every `FindX.cmake` the project ships.
+fn cmake_find_modules(root: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(root)
+        .max_depth(4)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("Find")?
+                .strip_suffix(".cmake")
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// The directory the project is in: the archive's single top directory, or
@@ -246,6 +278,15 @@ impl Draft {
             for dep in &self.builddeps {
                 line(&mut out, &format!("    - {dep}"));
             }
+        }
+        if !self.unresolved.is_empty() {
+            line(
+                &mut out,
+                &format!(
+                    "# FIXME: the project's own CMake modules find {}; add what they look for",
+                    self.unresolved.join(", ")
+                ),
+            );
         }
         if self.system.networking() {
             line(
