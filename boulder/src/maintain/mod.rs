@@ -110,8 +110,11 @@ pub fn update(
     // command line gave no value for that upstream.
     let follow = |value: &str| -> Option<String> {
         let version = request.version.as_deref()?;
-        (!old_version.is_empty() && value.contains(&old_version) && version != old_version)
-            .then(|| value.replace(&old_version, version))
+        if old_version.is_empty() || version == old_version {
+            return None;
+        }
+        let replaced = replace_version(value, &old_version, version);
+        (replaced != value).then_some(replaced)
     };
     for (index, upstream) in recipe.upstreams.iter().enumerate() {
         let given = request.upstreams.get(index);
@@ -198,6 +201,41 @@ pub fn update(
         text: edits.apply(text),
         notes,
     })
+}
+
+/// `text` with each whole occurrence of the version `old` replaced by
+/// `new`: not inside a longer number or word (`foo2-2.tar` with version 2
+/// changes only the second `2`; `1.0` is not the start of `1.0.1`), though a
+/// `v` prefix (`v1.0`) is allowed.
+fn replace_version(text: &str, old: &str, new: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, _) in text.match_indices(old) {
+        if start < at {
+            continue;
+        }
+        let before = &text[..start];
+        let after = &text[start + old.len()..];
+        let mut prev = before.chars().rev();
+        let left_ok = match prev.next() {
+            None => true,
+            Some('v' | 'V') => !prev.next().is_some_and(|c| c.is_ascii_alphanumeric()),
+            Some(c) => !c.is_ascii_alphanumeric(),
+        };
+        let mut next = after.chars();
+        let right_ok = match next.next() {
+            None => true,
+            Some('.') => !next.next().is_some_and(|c| c.is_ascii_digit()),
+            Some(c) => !c.is_ascii_digit(),
+        };
+        if left_ok && right_ok {
+            out.push_str(&text[at..start]);
+            out.push_str(new);
+            at = start + old.len();
+        }
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Raises the recipe's `release` by one, or to `to`.
@@ -342,6 +380,49 @@ description : |
             .replace(&"0".repeat(64), &"ab".repeat(32))
             .replace("ref: v1.0", "ref: v1.1")
             .replace("release     : 4", "release     : 5");
+        assert_eq!(edited.text, expected);
+    }
+
+    #[test]
+    fn versions_are_replaced_only_where_whole() {
+        assert_eq!(
+            replace_version("https://h/foo2/foo2-2.tar.gz", "2", "3"),
+            "https://h/foo2/foo2-3.tar.gz"
+        );
+        assert_eq!(
+            replace_version("https://h/v1.0/x-1.0.tar.gz", "1.0", "1.1"),
+            "https://h/v1.1/x-1.1.tar.gz"
+        );
+        assert_eq!(replace_version("x-1.0.1.tar", "1.0", "2.0"), "x-1.0.1.tar");
+    }
+
+    #[test]
+    fn a_hash_in_a_map_is_replaced_and_its_properties_kept() {
+        let text = "\
+name        : hello
+version     : 1.0.2
+release     : 1
+homepage    : https://example.org
+license     : MIT
+upstreams   :
+    - https://example.org/hello-1.0.2.tar.gz :
+        hash: 0000000000000000000000000000000000000000000000000000000000000000 # pinned
+        stripdirs: 2
+summary     : hi
+description : |
+    hi
+";
+        let recipe = parsed(text);
+        let fetch = |_: &str, _: &str| Ok("cd".repeat(32));
+        let request = UpdateRequest {
+            version: Some("1.0.3".into()),
+            no_bump: true,
+            ..UpdateRequest::default()
+        };
+        let edited = update(text, &recipe, &request, &fetch).expect("update");
+        let expected = text
+            .replace("1.0.2", "1.0.3")
+            .replace(&"0".repeat(64), &"cd".repeat(32));
         assert_eq!(edited.text, expected);
     }
 
