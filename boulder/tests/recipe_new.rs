@@ -206,15 +206,54 @@ fn a_tarball_over_http_is_drafted_with_its_dependencies_and_hash() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&bytes))
     };
-    let server =
-        Server::start(HashMap::from([("dl/v2.5.tar.gz".to_string(), bytes)])).expect("server");
+    let data = tarball("data", &[("words", "one two\n")]);
+    let data_hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&data))
+    };
+    let server = Server::start(HashMap::from([
+        ("dl/v2.5.tar.gz".to_string(), bytes),
+        ("dl/data-1.tar.gz".to_string(), data),
+    ]))
+    .expect("server");
     let url = server.url("dl/v2.5.tar.gz");
+    let data_url = server.url("dl/data-1.tar.gz");
     let tmp = tempfile::tempdir().expect("tempdir");
     let cache = tmp.path().join("cache");
-    let draft = new_recipe(&url, &tmp.path().join("widget"), &cache);
+    let out = tmp.path().join("widget");
+    let output = boulder(&[
+        "recipe",
+        "new",
+        &url,
+        &data_url,
+        "-o",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ]);
     assert!(
-        draft.contains(&format!("    - {url} : {hash}\n")),
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let check = boulder(&["recipe", "check", out.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let draft = fs::read_to_string(out.join("stone.yaml")).expect("draft");
+    // Both upstreams, the project's first, each with the hash of what was served.
+    assert!(
+        draft.contains(&format!(
+            "    - {url} : {hash}\n    - {data_url} : {data_hash}\n"
+        )),
         "{draft}"
+    );
+    let monitoring = fs::read_to_string(out.join("monitoring.yaml")).expect("monitoring");
+    assert!(
+        monitoring.contains("releases:\n") && monitoring.contains("cpe: ~\n"),
+        "{monitoring}"
     );
     // No name in `v2.5.tar.gz`: the archive's top directory gives it.
     assert!(draft.contains("name        : widget\n"), "{draft}");

@@ -1,5 +1,5 @@
-//! `boulder recipe new URL|FILE`: fetch an upstream archive and write a
-//! first `stone.yaml` for it.
+//! `boulder recipe new URL|FILE...`: fetch an upstream archive and write a
+//! first `stone.yaml` (and `monitoring.yaml`) for it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +16,9 @@ use crate::upstream::{Upstream, UpstreamCache};
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The upstream archive: an http(s):// or file:// URL, or a local file.
-    #[arg(value_name = "URL|FILE")]
-    pub source: String,
+    /// Further ones are listed as upstreams too; the first is the project.
+    #[arg(value_name = "URL|FILE", required = true)]
+    pub sources: Vec<String>,
     /// Where to write: a directory (`DIR/stone.yaml`, made if missing) or a
     /// file path ending in `.yaml`.
     #[arg(short, long, value_name = "PATH", default_value = ".")]
@@ -29,14 +30,22 @@ pub struct NewArgs {
     pub cache: CacheArgs,
 }
 
+/// A recipe's upstream is a URL: a local file becomes `file://`.
+fn as_url(source: &str) -> miette::Result<String> {
+    if source.contains("://") {
+        return Ok(source.to_string());
+    }
+    let path =
+        std::fs::canonicalize(source).map_err(|e| miette::miette!("cannot read {source}: {e}"))?;
+    Ok(format!("file://{}", path.display()))
+}
+
 pub fn run_new(args: NewArgs) -> miette::Result<ExitCode> {
-    let url = if args.source.contains("://") {
-        args.source.clone()
-    } else {
-        let path = std::fs::canonicalize(&args.source)
-            .map_err(|e| miette::miette!("cannot read {}: {e}", args.source))?;
-        format!("file://{}", path.display())
-    };
+    let mut urls = Vec::with_capacity(args.sources.len());
+    for source in &args.sources {
+        urls.push(as_url(source)?);
+    }
+    let url = urls[0].clone();
     let target = if args.output.extension().is_some_and(|e| e == "yaml") {
         args.output.clone()
     } else {
@@ -71,12 +80,20 @@ pub fn run_new(args: NewArgs) -> miette::Result<ExitCode> {
         .and_then(|fetched| fetched.extract_into(unpacked.path()))
         .into_diagnostic()?;
 
-    let draft = draft::draft(&Source {
+    let mut draft = draft::draft(&Source {
         url: &url,
         file_name: &file_name,
         sha256: &sha256,
         tree: &tree,
     });
+    for extra in &urls[1..] {
+        let name = Upstream::archive(extra.as_str(), "")
+            .name()
+            .into_diagnostic()?;
+        eprintln!("fetching {extra}");
+        let (_, hash) = upstreams.fetch_any(extra, &name).into_diagnostic()?;
+        draft.extra_upstreams.push((extra.clone(), hash));
+    }
     let text = draft.render();
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -84,6 +101,11 @@ pub fn run_new(args: NewArgs) -> miette::Result<ExitCode> {
     }
     std::fs::write(&target, &text)
         .map_err(|e| miette::miette!("cannot write {}: {e}", target.display()))?;
+    let monitoring = target.with_file_name("monitoring.yaml");
+    if !monitoring.exists() || args.force {
+        std::fs::write(&monitoring, draft.monitoring())
+            .map_err(|e| miette::miette!("cannot write {}: {e}", monitoring.display()))?;
+    }
 
     let licenses = if draft.licenses.ids.is_empty() {
         "not recognised".to_string()

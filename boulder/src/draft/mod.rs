@@ -34,6 +34,8 @@ pub struct Draft {
     pub deps_from: Vec<String>,
     /// `find_package` names the project's own CMake modules resolve.
     pub unresolved: Vec<String>,
+    /// Further upstreams (URL, sha256) listed after the main one.
+    pub extra_upstreams: Vec<(String, String)>,
 }
 
 /// The archive to draft from.
@@ -114,6 +116,7 @@ pub fn draft(source: &Source<'_>) -> Draft {
         builddeps,
         deps_from,
         unresolved,
+        extra_upstreams: Vec::new(),
     }
 }
 
@@ -130,6 +133,22 @@ fn cmake_find_modules(root: &Path) -> BTreeSet<String> {
                 .map(str::to_string)
         })
         .collect()
+}
+
+impl Draft {
+    /// A `monitoring.yaml` as AerynOS keeps beside each recipe: where new
+    /// releases are announced and the CPE names security advisories use.
+    pub fn monitoring(&self) -> String {
+        let rss = match metadata::forge_repository(&self.url) {
+            Some((owner, repo)) if self.url.contains("://github.com/") => {
+                format!("https://github.com/{owner}/{repo}/releases.atom")
+            }
+            _ => "~".to_string(),
+        };
+        format!(
+            "releases:\n  # FIXME: the project's id on release-monitoring.org\n  id: ~\n  rss: {rss}\nsecurity:\n  # FIXME: the CPE vendor and product, when the project has any\n  cpe: ~\n"
+        )
+    }
 }
 
 /// The directory the project is in: the archive's single top directory, or
@@ -216,6 +235,9 @@ impl Draft {
         }
         line(&mut out, "upstreams   :");
         line(&mut out, &format!("    - {} : {}", self.url, self.sha256));
+        for (url, sha256) in &self.extra_upstreams {
+            line(&mut out, &format!("    - {url} : {sha256}"));
+        }
         match &self.summary {
             Some(summary) => line(
                 &mut out,
