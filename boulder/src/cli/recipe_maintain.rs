@@ -109,6 +109,26 @@ fn finish(file: &Path, old: &str, edited: Edited, dry_run: bool) -> miette::Resu
     for note in &edited.notes {
         eprintln!("note: {note}");
     }
+    // The edit replaces scalars with scalars; should it ever break the
+    // recipe, the file is left alone.
+    let before: Vec<String> = crate::recipe::parse(old)
+        .1
+        .into_iter()
+        .map(|p| p.message)
+        .collect();
+    let introduced: Vec<String> = crate::recipe::parse(&edited.text)
+        .1
+        .into_iter()
+        .map(|p| p.message)
+        .filter(|message| !before.contains(message))
+        .collect();
+    if !introduced.is_empty() {
+        return Err(miette::miette!(
+            "the edited recipe would not parse as before, so {} was left as it was:\n{}",
+            file.display(),
+            introduced.join("\n")
+        ));
+    }
     let name = file.display().to_string();
     super::recipe::write_stdout(&diff::unified(&name, old, &edited.text));
     if !dry_run && edited.text != old {

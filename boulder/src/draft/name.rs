@@ -21,10 +21,10 @@ pub fn split(file_name: &str, fallback_name: Option<&str>) -> (String, String) {
         }
     }
     match split_at {
-        Some(i) => (stem[..i].to_string(), trim_v(&stem[i + 1..]).to_string()),
+        Some(i) => (stem[..i].to_string(), clean_version(trim_v(&stem[i + 1..]))),
         None if starts_version(stem) => (
             fallback_name.unwrap_or_default().to_string(),
-            trim_v(stem).to_string(),
+            clean_version(trim_v(stem)),
         ),
         None => (stem.to_string(), String::new()),
     }
@@ -52,6 +52,20 @@ pub fn recipe_name(name: &str, language: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// A version without the packaging words some projects append
+/// (`0.1.3-Source`, `2.0-src`).
+fn clean_version(version: &str) -> String {
+    let lower = version.to_ascii_lowercase();
+    for suffix in [
+        "-source", "_source", ".source", "-src", "_src", ".src", "-dist",
+    ] {
+        if lower.ends_with(suffix) {
+            return version[..version.len() - suffix.len()].to_string();
+        }
+    }
+    version.to_string()
 }
 
 fn starts_version(text: &str) -> bool {
@@ -103,7 +117,7 @@ mod tests {
         assert_eq!(split("foo-bar-v2.0.zip", None), pair("foo-bar", "2.0"));
         assert_eq!(
             split("soxr-0.1.3-Source.tar.xz", None),
-            pair("soxr", "0.1.3-Source")
+            pair("soxr", "0.1.3")
         );
         assert_eq!(split("snapshot.tar.gz", None), pair("snapshot", ""));
     }
