@@ -271,3 +271,81 @@ fn a_tarball_over_http_is_drafted_with_its_dependencies_and_hash() {
         .join("v2.5.tar.gz");
     assert!(cached.is_file());
 }
+
+#[test]
+fn every_build_system_drafts_a_recipe_that_checks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cache = tmp.path().join("cache");
+    // (top directory, files, build system, what the draft must hold)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            "crate-1.0",
+            &[(
+                "Cargo.toml",
+                "[package]\nname = \"crate\"\ndescription = \"A crate\"\n",
+            )],
+            "cargo",
+            &[
+                "%cargo_build",
+                "networking  : true",
+                "summary     : \"A crate\"",
+            ],
+        ),
+        (
+            "gotool-0.4",
+            &[("go.mod", "module example.org/gotool\n")],
+            "go",
+            &["%go_mod", "networking  : true"],
+        ),
+        (
+            "pyproj-3.2",
+            &[("pyproject.toml", "[project]\nname = \"pyproj\"\n")],
+            "python",
+            &["%pyproject_build", "name        : python-pyproj"],
+        ),
+        (
+            "Foo-Bar-0.02",
+            &[
+                ("Build.PL", "use Module::Build;\n"),
+                ("README", "same terms as Perl itself\n"),
+            ],
+            "perl",
+            &[
+                "%perl_module_build",
+                "name        : perl-foo-bar",
+                "- Artistic-1.0-Perl",
+            ],
+        ),
+        (
+            "regen-5.1",
+            &[(
+                "configure.ac",
+                "AC_INIT([regen], [5.1])\nPKG_CHECK_MODULES([Z], [zlib >= 1.2])\n",
+            )],
+            "autotools",
+            &["%reconfigure", "pkgconfig(zlib)"],
+        ),
+        (
+            "cmk-1.1",
+            &[(
+                "CMakeLists.txt",
+                "project(cmk)\nfind_package(ZLIB REQUIRED)\n",
+            )],
+            "cmake",
+            &["%cmake_build", "cmake(ZLIB)"],
+        ),
+    ];
+    for (top, files, system, wanted) in cases {
+        let file = tmp.path().join(format!("{top}.tar.gz"));
+        fs::write(&file, tarball(top, files)).expect("write");
+        let draft = new_recipe(file.to_str().unwrap(), &tmp.path().join(top), &cache);
+        assert!(
+            draft.contains(&format!("# Build system: {system}\n")),
+            "{top}:\n{draft}"
+        );
+        for want in *wanted {
+            assert!(draft.contains(want), "{top}: no `{want}` in\n{draft}");
+        }
+    }
+}
