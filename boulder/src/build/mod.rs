@@ -454,13 +454,18 @@ pub fn build(
             },
         )?;
         let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
-        let run =
-            phases::run(&phase_sandbox, script, &scripts_dir, &log, report).map_err(|error| {
-                match error {
-                    phases::RunError::Write(error) => BuildError::Beneath(error),
-                    phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
-                }
-            })?;
+        let run = phases::run(
+            &phase_sandbox,
+            script,
+            &scripts_dir,
+            &log,
+            report,
+            session.output_sync(),
+        )
+        .map_err(|error| match error {
+            phases::RunError::Write(error) => BuildError::Beneath(error),
+            phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
+        })?;
         let stage = match script.stage {
             crate::macros::PgoStage::None => String::new(),
             stage => format!(" (pgo {})", stage.name()),

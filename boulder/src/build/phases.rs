@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use moss_core::sandbox::{Sandbox, SandboxError, Stdio};
 
 use super::beneath::{Beneath, BeneathError};
+use super::breakpoint::{OutputSync, SYNC_MARKER};
 use super::log::{BuildLog, Event, Reporter};
 use super::script::PhaseScript;
 
@@ -53,6 +54,7 @@ pub fn run(
     scripts: &Beneath,
     log: &BuildLog,
     report: Reporter<'_>,
+    output_sync: &OutputSync,
 ) -> Result<PhaseRun, RunError> {
     let name = script_name(script);
     let host = scripts.display_path(&name);
@@ -80,6 +82,10 @@ pub fn run(
             }
             let text = String::from_utf8_lossy(&raw);
             let line = text.trim_end_matches(['\n', '\r']);
+            if line == SYNC_MARKER {
+                output_sync.arrived();
+                continue;
+            }
             log.line(tag, line);
             report(Event::Output {
                 phase: script.phase,
