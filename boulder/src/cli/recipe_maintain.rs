@@ -62,7 +62,8 @@ pub fn run_update(args: UpdateArgs) -> miette::Result<ExitCode> {
     for given in &args.upstreams {
         changes.push(match UpstreamChange::parse(given) {
             UpstreamChange::Url(url) if !url.contains("://") => {
-                // A recipe's upstream is a URL: a local file becomes file://.
+                // A local file becomes an absolute file:// URL: a relative path in
+                // the recipe would be read from the recipe's directory.
                 let path = std::fs::canonicalize(&url)
                     .map_err(|e| miette::miette!("cannot read the upstream file {url}: {e}"))?;
                 eprintln!(

@@ -31,7 +31,8 @@ pub struct NewArgs {
     pub cache: CacheArgs,
 }
 
-/// A recipe's upstream is a URL: a local file becomes `file://`.
+/// A local file becomes an absolute `file://` URL: a relative path in the
+/// recipe would be read from the recipe's directory, not from here.
 fn as_url(source: &str) -> miette::Result<String> {
     if source.contains("://") {
         return Ok(source.to_string());
