@@ -55,14 +55,15 @@ pub fn run_update(args: UpdateArgs) -> miette::Result<ExitCode> {
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let upstreams = UpstreamCache::new(cache.dir()).with_base(base);
     let fetch = |url: &str, name: &str| {
-        eprintln!("fetching {url}");
+        announce_local(url);
         upstreams.fetch_any(url, name).map(|(_, hash)| hash)
     };
     let mut changes = Vec::with_capacity(args.upstreams.len());
     for given in &args.upstreams {
         changes.push(match UpstreamChange::parse(given) {
             UpstreamChange::Url(url) if !url.contains("://") => {
-                // A recipe's upstream is a URL: a local file becomes file://.
+                // A local file becomes an absolute file:// URL: a relative path in
+                // the recipe would be read from the recipe's directory.
                 let path = std::fs::canonicalize(&url)
                     .map_err(|e| miette::miette!("cannot read the upstream file {url}: {e}"))?;
                 eprintln!(
@@ -136,4 +137,12 @@ fn finish(file: &Path, old: &str, edited: Edited, dry_run: bool) -> miette::Resu
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names a local file being read; downloads show through the command's
+/// download display (a bar on a terminal, a line elsewhere).
+pub(super) fn announce_local(url: &str) {
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        eprintln!("reading {url}");
+    }
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 
 use super::cache::CacheArgs;
+use super::recipe_maintain::announce_local;
 use crate::draft::{self, Source};
 use crate::recipe::check;
 use crate::recipe::problem::Strictness;
@@ -30,7 +31,8 @@ pub struct NewArgs {
     pub cache: CacheArgs,
 }
 
-/// A recipe's upstream is a URL: a local file becomes `file://`.
+/// A local file becomes an absolute `file://` URL: a relative path in the
+/// recipe would be read from the recipe's directory, not from here.
 fn as_url(source: &str) -> miette::Result<String> {
     if source.contains("://") {
         return Ok(source.to_string());
@@ -64,7 +66,7 @@ pub fn run_new(args: NewArgs) -> miette::Result<ExitCode> {
         .into_diagnostic()?;
     let cache = args.cache.open()?;
     let upstreams = UpstreamCache::new(cache.dir());
-    eprintln!("fetching {url}");
+    announce_local(&url);
     let (_, sha256) = upstreams.fetch_any(&url, &file_name).into_diagnostic()?;
     let unpacked = tempfile::tempdir().into_diagnostic()?;
     let whole = Upstream::Archive {
@@ -90,7 +92,7 @@ pub fn run_new(args: NewArgs) -> miette::Result<ExitCode> {
         let name = Upstream::archive(extra.as_str(), "")
             .name()
             .into_diagnostic()?;
-        eprintln!("fetching {extra}");
+        announce_local(extra);
         let (_, hash) = upstreams.fetch_any(extra, &name).into_diagnostic()?;
         draft.extra_upstreams.push((extra.clone(), hash));
     }

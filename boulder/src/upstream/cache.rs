@@ -73,7 +73,13 @@ impl UpstreamCache {
 
     /// The URLs each archive entry was fetched from.
     fn origins(&self) -> Origins {
-        Origins::new(self.root.join("origins"))
+        Origins::new(self.origins_dir())
+    }
+
+    /// Directory of the origin lists: `<sha256>` holds the URLs that entry
+    /// was fetched from.
+    pub(crate) fn origins_dir(&self) -> PathBuf {
+        self.root.join("origins")
     }
 
     /// Directory of bare git mirrors.

@@ -49,7 +49,31 @@ pub fn prune_sources(cache: &UpstreamCache, max_age: Duration) -> io::Result<Sou
             pruned.bytes += bytes;
         }
     }
+    prune_origins(cache, now, max_age)?;
     Ok(pruned)
+}
+
+/// Origin lists outlive their archive for `max_age` (a build whose URL
+/// changed can still name the stale hash); after that they go too.
+fn prune_origins(cache: &UpstreamCache, now: SystemTime, max_age: Duration) -> io::Result<()> {
+    let entries = match fs::read_dir(cache.origins_dir()) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if cache.fetched_dir().join(entry.file_name()).exists() {
+            continue;
+        }
+        let idle = now
+            .duration_since(last_used(&entry.path())?)
+            .unwrap_or(Duration::ZERO);
+        if idle > max_age {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn last_used(path: &Path) -> io::Result<SystemTime> {
@@ -103,6 +127,14 @@ mod tests {
             fs::create_dir_all(entry).expect("dir");
             fs::write(entry.join(file), vec![0u8; 1000]).expect("file");
         }
+        // Origin lists: of the old entry (aged: goes with it), of the fresh
+        // one (kept), and of an entry pruned earlier but recently (kept).
+        let origins = cache.origins_dir();
+        fs::create_dir_all(&origins).expect("dir");
+        for name in ["aaaa", "bbbb", "cccc"] {
+            fs::write(origins.join(name), "https://example.org/x.tar.gz\n").expect("origin");
+        }
+        age(&origins.join("aaaa"), 30);
         for path in [
             old.join("a.tar.gz"),
             old.clone(),
@@ -121,5 +153,7 @@ mod tests {
         );
         assert!(!old.exists() && !mirror.exists());
         assert!(fresh.join("b.tar.gz").exists());
+        assert!(!origins.join("aaaa").exists());
+        assert!(origins.join("bbbb").exists() && origins.join("cccc").exists());
     }
 }
