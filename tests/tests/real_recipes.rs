@@ -44,7 +44,7 @@ const HOST_DIFFERENCES: [(&str, &str, &str); 2] = [
     (
         "python-ply",
         "/usr/lib/python3",
-        "Debian's python3 installs into /usr/lib/python3/dist-packages, AerynOS's into /usr/lib/python3.x/site-packages",
+        "Debian's python3 installs into /usr/lib/python3/dist-packages, AerynOS's into /usr/lib/python3.x/site-packages; with Debian's layout setuptools names the egg-info without the python version and leaves out its SOURCES.txt",
     ),
     // Open: Debian 12's gtk-doc leaves out these pages of playerctl's
     // reference (the other pages match).

@@ -346,6 +346,7 @@ pub fn build(
     }
     let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
     let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(|e| sources::locate_hashes(e, recipe, &checked.text, &recipe_path))
         .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 

@@ -73,7 +73,7 @@ impl Default for ScriptOptions {
     fn default() -> Self {
         Self {
             source_date_epoch: 0,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: crate::cpus::available(),
             base_tuning: Vec::new(),
             script_environment: None,
         }

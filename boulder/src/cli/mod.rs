@@ -15,6 +15,8 @@ mod macros;
 pub mod output;
 pub mod profile;
 pub mod recipe;
+mod recipe_maintain;
+mod recipe_new;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,7 +48,7 @@ pub enum Command {
     Doc(macros::DocArgs),
     /// Build a recipe into stones and manifests.
     Build(build::BuildArgs),
-    /// Check recipes or show their expanded scripts.
+    /// Check recipes, show their expanded scripts, draft, update or bump them.
     #[command(subcommand)]
     Recipe(recipe::RecipeCommand),
     /// Enter a recipe's build root (a shell, or `-- COMMAND...`).
@@ -73,6 +75,11 @@ pub fn main() -> ExitCode {
         _ => output::Verbosity::Normal,
     });
     downloads::DownloadDisplay::install();
+    // Errors keep long lines whole: a sha256 or a URL wrapped over two lines
+    // cannot be copied.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
             println!("boulder {VERSION}");
