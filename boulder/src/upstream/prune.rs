@@ -45,6 +45,12 @@ pub fn prune_sources(cache: &UpstreamCache, max_age: Duration) -> io::Result<Sou
             } else {
                 fs::remove_file(&path)?;
             }
+            // The URLs an archive came from go with it.
+            if let (Some(name), Some(root)) = (path.file_name(), dir.parent()) {
+                if dir == cache.fetched_dir() {
+                    let _ = fs::remove_file(root.join("origins").join(name));
+                }
+            }
             pruned.entries += 1;
             pruned.bytes += bytes;
         }
@@ -103,6 +109,11 @@ mod tests {
             fs::create_dir_all(entry).expect("dir");
             fs::write(entry.join(file), vec![0u8; 1000]).expect("file");
         }
+        let origins = dir.path().join("upstreams/origins");
+        fs::create_dir_all(&origins).expect("origins");
+        for hash in ["aaaa", "bbbb"] {
+            fs::write(origins.join(hash), "https://example.org/x\n").expect("origin");
+        }
         for path in [
             old.join("a.tar.gz"),
             old.clone(),
@@ -121,5 +132,6 @@ mod tests {
         );
         assert!(!old.exists() && !mirror.exists());
         assert!(fresh.join("b.tar.gz").exists());
+        assert!(!origins.join("aaaa").exists() && origins.join("bbbb").exists());
     }
 }
