@@ -478,3 +478,63 @@ fn downloads_show_as_plain_lines_without_a_terminal_and_not_with_q() {
         }
     }
 }
+
+/// Everything `boulder build` of hello writes to a terminal (a new pty),
+/// with `env` added.
+fn on_a_terminal(env: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    let pair = nix::pty::openpty(None, None).expect("openpty");
+    let slave = fs::File::from(pair.slave);
+    let mut master = fs::File::from(pair.master);
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_boulder"));
+    command
+        .args(["build", "--cache-dir", path_str(&cache_dir())])
+        .arg(workspace().join("recipes-example/hello"))
+        .arg("-o")
+        .arg(out.path())
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .stdout(slave.try_clone().expect("dup"))
+        .stderr(slave);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("boulder runs");
+    drop(command);
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // The master reads EIO once the last slave descriptor is closed.
+        while let Ok(n) = master.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&chunk[..n]);
+        }
+        bytes
+    });
+    let status = child.wait().expect("wait");
+    let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert!(status.success(), "{shown}");
+    shown
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color_says_otherwise() {
+    if !have_dpkg() {
+        return;
+    }
+    let coloured = on_a_terminal(&[]);
+    assert!(
+        coloured.contains("\x1b[2m  build │\x1b[0m"),
+        "a terminal gets coloured phase tags:\n{coloured}"
+    );
+    let plain = on_a_terminal(&[("NO_COLOR", "1")]);
+    assert!(plain.contains("  build │ "), "{plain}");
+    assert!(
+        !plain.contains("\x1b[2m") && !plain.contains("\x1b[1m") && !plain.contains("\x1b[33m"),
+        "NO_COLOR: no colour:\n{plain}"
+    );
+}

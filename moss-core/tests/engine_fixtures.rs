@@ -79,7 +79,7 @@ fn install_remove_activate_prune_bash_completion() {
     let assets_before = snapshot(&root.join(".moss/assets/v2"));
     let out = moss_ok(root, &["state", "prune", "--keep", "1"]);
     assert!(
-        out.contains("removed 1 state(s) [2], 1 archived tree(s)"),
+        out.contains("removed 1 state(s) (2), 1 archived tree(s)"),
         "{out}"
     );
     assert!(!root.join(".moss/root/2").exists());

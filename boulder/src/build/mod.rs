@@ -8,10 +8,13 @@
 //!    directories, and place the sources into `/mason/build/<target>`;
 //! 4. run each phase as `bash` in the sandbox ([`script`], [`phases`]),
 //!    streamed with a phase tag to the reporter and the build log;
-//! 5. collect and analyse the install tree ([`packaging`]);
+//! 5. check the install tree ([`install_check`]: not empty, nothing outside
+//!    `/usr` or under `/usr/local`), then collect and analyse it
+//!    ([`packaging`]);
 //! 6. write the stones and manifests ([`crate::package::emit`]), compare
-//!    with `--verify`, copy them to the output directory, and install them
-//!    with `--install` in one moss transaction.
+//!    them with an earlier build's under `--verify`
+//!    ([`crate::package::emit::verify`]), copy them to the output
+//!    directory, and install them with `--install` in one moss transaction.
 //!
 //! A failing phase gives a [`PhaseFailure`]: the phase, the recipe line, the
 //! relevant log lines, builddep suggestions, the log path and the kept build

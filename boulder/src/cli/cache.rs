@@ -34,10 +34,12 @@ impl CacheArgs {
     }
 }
 
-/// Draws host-import progress: a bar on a terminal, plain lines otherwise.
+/// Draws host-import progress: a bar on a terminal, plain lines otherwise;
+/// with `-q` only its warnings.
 pub struct ProgressDisplay {
     bar: Mutex<Option<indicatif::ProgressBar>>,
     tty: bool,
+    quiet: bool,
 }
 
 impl ProgressDisplay {
@@ -45,6 +47,7 @@ impl ProgressDisplay {
         ProgressDisplay {
             bar: Mutex::new(None),
             tty: std::io::stderr().is_terminal(),
+            quiet: super::output::verbosity() == super::output::Verbosity::Quiet,
         }
     }
 }
@@ -57,6 +60,9 @@ impl Default for ProgressDisplay {
 
 impl ImportProgress for ProgressDisplay {
     fn start(&self, total: usize) {
+        if self.quiet {
+            return;
+        }
         eprintln!("Importing the host's toolchain ({total} packages) into the build cache…");
         if self.tty {
             let bar = indicatif::ProgressBar::new(total as u64);
@@ -73,6 +79,9 @@ impl ImportProgress for ProgressDisplay {
     }
 
     fn package(&self, name: &str, repacked: bool) {
+        if self.quiet {
+            return;
+        }
         let verb = if repacked { "packed" } else { "unchanged" };
         match self.bar.lock().ok().as_ref().and_then(|b| b.as_ref()) {
             Some(bar) => {
@@ -87,10 +96,15 @@ impl ImportProgress for ProgressDisplay {
         if let Some(bar) = self.bar.lock().ok().and_then(|mut b| b.take()) {
             bar.finish_and_clear();
         }
-        eprintln!("Host import done: {repacked} of {total} packages packed.");
+        if !self.quiet {
+            eprintln!("Host import done: {repacked} of {total} packages packed.");
+        }
     }
 
     fn wanted(&self, package: &str, reasons: &[String]) {
+        if self.quiet {
+            return;
+        }
         eprintln!(
             "Importing {package} from the host for {}",
             reasons.join(", ")

@@ -45,6 +45,12 @@ pub fn prune_sources(cache: &UpstreamCache, max_age: Duration) -> io::Result<Sou
             } else {
                 fs::remove_file(&path)?;
             }
+            // The URLs an archive came from go with it.
+            if let (Some(name), Some(root)) = (path.file_name(), dir.parent()) {
+                if dir == cache.fetched_dir() {
+                    let _ = fs::remove_file(root.join("origins").join(name));
+                }
+            }
             pruned.entries += 1;
             pruned.bytes += bytes;
         }

@@ -323,3 +323,94 @@ fn kind_name(kind: &LayoutKind) -> &'static str {
         LayoutKind::Unknown { .. } => "file of unknown type",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moss_core::stone::{Dependency, DependencyKind};
+
+    fn meta(name: &str) -> Meta {
+        Meta {
+            name: name.into(),
+            version: "1.0".into(),
+            source_release: 1,
+            summary: "A tool".into(),
+            depends: vec![Dependency::new(
+                DependencyKind::SharedLibrary,
+                "libc.so.6(x86_64)",
+            )],
+            ..Meta::default()
+        }
+    }
+
+    #[test]
+    fn metadata_differences_are_named_field_by_field() {
+        let theirs = BTreeMap::from([("tool".to_string(), meta("tool"))]);
+        let mut changed = meta("tool");
+        changed.summary = "A better tool".into();
+        changed.depends = vec![Dependency::new(DependencyKind::Binary, "sh")];
+        let ours = BTreeMap::from([
+            ("tool".to_string(), changed),
+            ("tool-extra".to_string(), meta("tool-extra")),
+        ]);
+        let mut out = Vec::new();
+        compare_metas(&ours, &theirs, &mut out);
+        assert_eq!(
+            out,
+            [
+                "tool: summary was `A tool`, now `A better tool`",
+                "tool: depends gained binary(sh)",
+                "tool: depends lost soname(libc.so.6(x86_64))",
+                "tool-extra: a new package (the earlier build had none)",
+            ]
+        );
+    }
+
+    #[test]
+    fn file_differences_name_the_path_and_what_changed() {
+        let entry = |path: &str, kind: LayoutKind, mode: u32| LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode,
+            tag: 0,
+            kind,
+            path: path.into(),
+        };
+        let layout = |entries: Vec<LayoutEntry>| -> BTreeMap<String, LayoutEntry> {
+            entries.into_iter().map(|e| (e.usr_path(), e)).collect()
+        };
+        let theirs = layout(vec![
+            entry("bin/tool", LayoutKind::Regular { digest: 1 }, 0o100755),
+            entry(
+                "bin/t",
+                LayoutKind::Symlink {
+                    target: "tool".into(),
+                },
+                0o120777,
+            ),
+            entry("share/old", LayoutKind::Regular { digest: 2 }, 0o100644),
+        ]);
+        let ours = layout(vec![
+            entry("bin/tool", LayoutKind::Regular { digest: 3 }, 0o100700),
+            entry(
+                "bin/t",
+                LayoutKind::Symlink {
+                    target: "tool2".into(),
+                },
+                0o120777,
+            ),
+            entry("share/new", LayoutKind::Regular { digest: 2 }, 0o100644),
+        ]);
+        let mut out = Vec::new();
+        compare_layouts("tool", &ours, &theirs, &mut out);
+        assert_eq!(
+            out,
+            [
+                "tool: /usr/bin/t: link target was `tool`, now `tool2`",
+                "tool: /usr/bin/tool: content changed, mode was 100755, now 100700",
+                "tool: gained /usr/share/new (in the stone)",
+                "tool: lost /usr/share/old (in the stone)",
+            ]
+        );
+    }
+}
