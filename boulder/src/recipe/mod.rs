@@ -7,6 +7,7 @@
 pub mod check;
 pub mod diagnostic;
 mod discover;
+pub mod edit;
 pub mod model;
 mod parse;
 pub mod problem;

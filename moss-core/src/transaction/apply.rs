@@ -8,7 +8,7 @@ use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
 use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, release, remove_tree, write_state_id};
 use crate::tree::{PackageLayouts, Tree};
 use crate::trigger::Outcome as TriggerOutcome;

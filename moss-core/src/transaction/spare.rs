@@ -21,7 +21,7 @@ use super::apply::Plan;
 use super::{Engine, EngineError};
 use crate::blit::Patch;
 use crate::db::Journal;
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::state::read_state_id;
 use crate::tree::{NodeKind, PackageLayouts, Tree};
 
