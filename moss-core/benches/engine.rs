@@ -246,7 +246,15 @@ fn run_moss(args: &[&std::ffi::OsStr]) -> (Duration, i64) {
 /// Runs moss directly and returns its wall time (no peak RSS, so no
 /// launcher process and its start-up in the figure).
 fn time_moss(args: &[&std::ffi::OsStr]) -> Duration {
+    time_moss_cpu(args).0
+}
+
+/// [`time_moss`], also returning moss's CPU time (user + system): on a
+/// machine loaded past its cores a short run's wall time is mostly waiting
+/// for a CPU.
+fn time_moss_cpu(args: &[&std::ffi::OsStr]) -> (Duration, Duration) {
     settle();
+    let cpu_before = children_cpu();
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_moss"))
         .args(args)
@@ -255,7 +263,16 @@ fn time_moss(args: &[&std::ffi::OsStr]) -> Duration {
         .expect("spawning moss");
     let elapsed = start.elapsed();
     assert!(out.status.success(), "moss failed");
-    elapsed
+    (elapsed, children_cpu().saturating_sub(cpu_before))
+}
+
+/// User + system CPU time of all waited-for children so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills a plain struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let of = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    of(usage.ru_utime) + of(usage.ru_stime)
 }
 
 /// The launcher side of [`run_moss`].
@@ -479,6 +496,9 @@ fn main() {
     let mut installs = Vec::new();
     let mut install_rsses = Vec::new();
     let mut firsts = Vec::new();
+    let mut first_cpus = Vec::new();
+    let mut install_cpus = Vec::new();
+    let mut extract_cpus = Vec::new();
     let mut extracts = Vec::new();
     for round in 0..rounds {
         let root = base.join(format!("root-{round}"));
@@ -486,19 +506,25 @@ fn main() {
         let mut args: Vec<&std::ffi::OsStr> =
             vec!["-D".as_ref(), root.as_os_str(), "install".as_ref()];
         args.extend(stones.iter().map(|s| s.as_os_str()));
+        let cpu_before = children_cpu();
         let (time, rss) = run_moss(&args);
+        install_cpus.push(children_cpu().saturating_sub(cpu_before));
         installs.push(time);
         install_rsses.push(rss);
-        firsts.push(time_moss(&[
+        let (first, first_cpu) = time_moss_cpu(&[
             "-D".as_ref(),
             root.as_os_str(),
             "install".as_ref(),
             first_small_stone.as_os_str(),
-        ]));
+        ]);
+        firsts.push(first);
+        first_cpus.push(first_cpu);
         if round == 0 {
             make_tarball(&root, &tarball);
         }
+        let cpu_before = children_cpu();
         extracts.push(extract(&tarball, &base.join(format!("extract-{round}"))));
+        extract_cpus.push(children_cpu().saturating_sub(cpu_before));
     }
     let root = base.join("root-0");
 
@@ -616,6 +642,11 @@ fn main() {
         list(&firsts),
         first.as_secs_f64() / blit.as_secs_f64()
     );
+    println!(
+        "    its CPU time (user + system): {:.3} s median ({})",
+        median(&first_cpus).as_secs_f64(),
+        list(&first_cpus)
+    );
     let install = median(&installs);
     let extract_time = median(&extracts);
     let install_rss = *install_rsses.iter().max().unwrap();
@@ -629,6 +660,14 @@ fn main() {
         "extract baseline    : {:>8.3} s median of {rounds} ({}): zstd -d | tar -x of the same tree",
         extract_time.as_secs_f64(),
         list(&extracts)
+    );
+    println!(
+        "  CPU time (user + system), medians: install {:.2} s ({}), extract {:.2} s ({}); ratio {:.2}",
+        median(&install_cpus).as_secs_f64(),
+        list(&install_cpus),
+        median(&extract_cpus).as_secs_f64(),
+        list(&extract_cpus),
+        median(&install_cpus).as_secs_f64() / median(&extract_cpus).as_secs_f64()
     );
     println!(
         "  install / extract time: {:.2} (goal <= 1.30); peak RSS / 64 MiB goal: {:.2}",

@@ -285,3 +285,77 @@ fn repository_and_manifest_stones_round_trip() {
         assert_eq!(metas, [a.clone(), b_sorted]);
     }
 }
+
+/// Packing reads small files once (kept in memory from hashing to
+/// compression) and larger ones again while compressing: the stone is
+/// byte for byte the one written from contents all read from their paths,
+/// duplicates, empty files and files of every size included.
+#[test]
+fn files_kept_from_hashing_give_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("usr");
+    fs::create_dir_all(root.join("share/a")).unwrap();
+    fs::create_dir_all(root.join("lib")).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b"moss stone boulder usr lib\n"[(state % 27) as usize]
+            })
+            .collect()
+    };
+    for (i, size) in [0usize, 1, 100, 4096, 65_536, 65_537, 300_000, 2_000_000]
+        .iter()
+        .enumerate()
+    {
+        fs::write(root.join(format!("share/a/f{i}")), bytes(*size)).unwrap();
+    }
+    // Duplicates of a small and of a large file, and same-size strangers.
+    fs::copy(root.join("share/a/f2"), root.join("lib/dup-small")).unwrap();
+    fs::copy(root.join("share/a/f6"), root.join("lib/dup-large")).unwrap();
+    fs::write(root.join("lib/same-size"), bytes(100)).unwrap();
+    symlink("../share/a/f3", root.join("lib/link")).unwrap();
+
+    let meta = Meta {
+        name: "kept".into(),
+        version: "1".into(),
+        source_release: 1,
+        build_release: 1,
+        architecture: "x86_64".into(),
+        ..Meta::default()
+    };
+    let writer = StoneWriter::new(WriteOptions {
+        level: 3,
+        threads: 2,
+    });
+    let scanned = scan_tree(&root).unwrap();
+    let packed = writer
+        .write_binary(
+            Cursor::new(Vec::new()),
+            &meta,
+            &scanned.layout,
+            scanned.contents,
+        )
+        .unwrap()
+        .into_inner();
+    // The same layout, every content read from its path.
+    let from_paths: Vec<Content> = scanned
+        .layout
+        .iter()
+        .filter(|e| matches!(e.kind, moss_core::stone::LayoutKind::Regular { .. }))
+        .map(|e| Content::from_path(root.join(&e.path)).unwrap())
+        .collect();
+    let reference = writer
+        .write_binary(Cursor::new(Vec::new()), &meta, &scanned.layout, from_paths)
+        .unwrap()
+        .into_inner();
+    assert_eq!(packed, reference);
+    // And it unpacks to the tree it came from.
+    let mut reader = StoneReader::new(Cursor::new(packed)).unwrap();
+    let out = dir.path().join("out/usr");
+    extract(&mut reader, &out).unwrap();
+    assert_eq!(snapshot(&out), snapshot(&root));
+}

@@ -269,6 +269,30 @@ fn skip<R: Seek>(source: &mut R, bytes: u64) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` with this thread's metadata decompressor, made on first use.
+/// A repository index holds one payload per package: creating a zstd
+/// context for each of thousands was a visible share of reading one.
+fn with_decompressor<T>(
+    f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    thread_local! {
+        static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut d = zstd::bulk::Decompressor::new()?;
+            d.set_parameter(zstd::zstd_safe::DParameter::WindowLogMax(31))?;
+            *slot = Some(d);
+        }
+        match slot.as_mut() {
+            Some(d) => f(d),
+            None => unreachable!("set just above"),
+        }
+    })
+}
+
 /// Reads, checksums and decompresses one metadata payload body.
 fn read_body<R: Read>(source: &mut R, ph: &PayloadHeader, id: PayloadId) -> Result<Vec<u8>> {
     let too_large = |what, size, limit| StoneError::TooLarge {
@@ -303,21 +327,13 @@ fn read_body<R: Read>(source: &mut R, ph: &PayloadHeader, id: PayloadId) -> Resu
     let plain = match ph.compression {
         Compression::None => stored,
         _ => {
-            let mut d = zstd::bulk::Decompressor::new().map_err(|e| StoneError::Decompress {
-                payload: id,
-                source: e,
-            })?;
-            d.set_parameter(zstd::zstd_safe::DParameter::WindowLogMax(31))
-                .map_err(|e| StoneError::Decompress {
-                    payload: id,
-                    source: e,
-                })?;
             let mut out = Vec::with_capacity(ph.plain_size as usize);
-            d.decompress_to_buffer(&stored[..], &mut out)
-                .map_err(|e| StoneError::Decompress {
+            with_decompressor(|d| d.decompress_to_buffer(&stored[..], &mut out)).map_err(|e| {
+                StoneError::Decompress {
                     payload: id,
                     source: e,
-                })?;
+                }
+            })?;
             out
         }
     };

@@ -3,6 +3,7 @@
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 
 use super::error::{Result, StoneError};
@@ -22,14 +23,16 @@ pub struct Tree {
 /// Walks `root` without following symlinks and hashes every regular file.
 /// Owners are recorded as 0:0 (packages install root-owned files whoever
 /// built them); modes are kept in full. Files are hashed on every CPU while
-/// the walk goes on.
+/// the walk goes on; small ones are kept in memory (within a fixed budget)
+/// so that packing reads them once.
 pub fn scan_tree(root: &Path) -> Result<Tree> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (files, queue) = mpsc::channel::<Vec<(usize, PathBuf)>>();
+    let (files, queue) = mpsc::channel::<Vec<Queued>>();
+    let budget = AtomicU64::new(KEEP_BUDGET);
     let queue = Mutex::new(queue);
     std::thread::scope(|scope| {
         let hashers: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| hash_queued(&queue)))
+            .map(|_| scope.spawn(|| hash_queued(&queue, &budget)))
             .collect();
         let walked = walk(root, files);
         let mut hashed = Vec::new();
@@ -68,9 +71,19 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
 /// Files handed to the hashers at a time.
 const HASH_BATCH: usize = 64;
 
+/// Files up to this size are read whole when hashed and kept in memory for
+/// the writer, so it neither opens nor reads them again ...
+const KEEP_MAX_FILE: u64 = 64 << 10;
+/// ... up to this much in all per scan (the rest is read again while
+/// compressing, as large files always are).
+const KEEP_BUDGET: u64 = 32 << 20;
+
+/// A regular file for the hashers: its layout position, path and size.
+type Queued = (usize, PathBuf, u64);
+
 /// Walks the tree into layout entries; regular files go to the hashers, with
 /// the layout position their digest belongs to. Returns how many were sent.
-fn walk(root: &Path, files: mpsc::Sender<Vec<(usize, PathBuf)>>) -> Result<(Tree, usize)> {
+fn walk(root: &Path, files: mpsc::Sender<Vec<Queued>>) -> Result<(Tree, usize)> {
     let mut tree = Tree::default();
     let mut batch = Vec::with_capacity(HASH_BATCH);
     let mut sent = 0;
@@ -102,7 +115,7 @@ fn walk(root: &Path, files: mpsc::Sender<Vec<(usize, PathBuf)>>) -> Result<(Tree
         let ft = md.file_type();
         let kind = if ft.is_file() {
             // The digest is filled in once the file is hashed.
-            batch.push((tree.layout.len(), item.path().to_path_buf()));
+            batch.push((tree.layout.len(), item.path().to_path_buf(), md.len()));
             if batch.len() == HASH_BATCH {
                 sent += batch.len();
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(HASH_BATCH));
@@ -157,7 +170,8 @@ fn walk(root: &Path, files: mpsc::Sender<Vec<(usize, PathBuf)>>) -> Result<(Tree
 /// A hashing thread: takes batches until the walk ends, one read buffer for
 /// all (zeroing a fresh one per file costs more than hashing a small file).
 fn hash_queued(
-    queue: &Mutex<mpsc::Receiver<Vec<(usize, PathBuf)>>>,
+    queue: &Mutex<mpsc::Receiver<Vec<Queued>>>,
+    budget: &AtomicU64,
 ) -> Vec<(usize, Result<Content>)> {
     let mut buf = vec![0u8; HASH_BUFFER];
     let mut done = Vec::new();
@@ -167,8 +181,21 @@ fn hash_queued(
             Err(_) => break,
         };
         let Ok(batch) = batch else { break };
-        for (at, path) in batch {
-            done.push((at, Content::from_path_with(path, &mut buf)));
+        for (at, path, size) in batch {
+            let keep = size <= KEEP_MAX_FILE
+                && budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                        left.checked_sub(size)
+                    })
+                    .is_ok();
+            let content = if keep {
+                std::fs::read(&path)
+                    .map(Content::from_bytes)
+                    .map_err(|e| StoneError::io(format!("reading {}", path.display()), e))
+            } else {
+                Content::from_path_with(path, &mut buf)
+            };
+            done.push((at, content));
         }
     }
     done
