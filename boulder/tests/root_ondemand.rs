@@ -134,10 +134,14 @@ fn two_roots_needing_different_new_packages_both_get_them_incrementally() {
         test_support::missing("root_ondemand", "zstd and bubblewrap are not installed");
         return;
     }
+    // A fresh cache: its store is empty, so both roots also fill the store
+    // at once with the base set they share (the same assets and mode
+    // variants written by both, each linked while the other writes it).
     let (_tmp, cache) = copy_of_the_shared_import();
-    // The base root first: the race under test is two on-demand imports, not
-    // two first fills of an empty store (see the book's build-roots chapter).
-    root::prepare(&cache, &request(&[])).expect("base root");
+    assert!(
+        !cache.dir().join("store").exists(),
+        "the store starts empty"
+    );
     let before = stones(&cache);
     let barrier = Barrier::new(2);
     let roots: Vec<_> = std::thread::scope(|s| {
