@@ -63,7 +63,7 @@ pub const SEEDS: [&str; 29] = [
 ];
 
 /// Bump when packing changes, so every package is repacked once.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What the last import packed (format, seeds, fingerprints), beside the index.
 const STATE_FILE: &str = "import-state.json";
@@ -128,15 +128,21 @@ pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootErr
             ..ImportReport::default()
         });
     }
-    let wanted = read_state(&dir).map(|s| s.wanted).unwrap_or_default();
+    // What was imported on demand stays wanted across a format change.
+    let wanted = read_any_state(&dir).map(|s| s.wanted).unwrap_or_default();
     import_locked(cache, &dir, Path::new("/"), &wanted)
 }
 
-fn read_state(dir: &Path) -> Option<State> {
+/// The import state, whichever boulder wrote it.
+fn read_any_state(dir: &Path) -> Option<State> {
     fs::read(dir.join(STATE_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice::<State>(&b).ok())
-        .filter(|s| s.format == FORMAT)
+}
+
+/// The import state, if this boulder's packing made it.
+fn read_state(dir: &Path) -> Option<State> {
+    read_any_state(dir).filter(|s| s.format == FORMAT)
 }
 
 /// The packages imported on demand so far (from the import state).
