@@ -98,6 +98,35 @@ struct State {
     /// two) makes the next build import again.
     #[serde(default)]
     index_sha256: String,
+    /// dpkg's database when the import read it ([`dpkg_stamp`]): a build
+    /// that finds another brings the import up to date first, so a root
+    /// holds what the host has installed now (upgrades repacked, removed
+    /// packages gone).
+    #[serde(default)]
+    dpkg_status: String,
+    /// Stones only the previous index named, kept until the next import: a
+    /// build that read that index just before this import still finds them.
+    #[serde(default)]
+    previous: Vec<String>,
+}
+
+/// A stamp of dpkg's `status` file (device, inode, size, mtime). dpkg and
+/// apt replace the file on every change, so another stamp means the
+/// installed packages may differ.
+fn dpkg_stamp(admin: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(admin.join("status"))
+        .map(|m| {
+            format!(
+                "{}:{}:{}:{}.{:09}",
+                m.dev(),
+                m.ino(),
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec()
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Why a package was imported on demand, and the links it gets.
@@ -122,7 +151,11 @@ pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootErr
     let dir = host_repo_dir(cache);
     let index = dir.join("stone.index");
     let _lock = FileLock::exclusive(&cache.lock_path("import-host"))?;
-    if !refresh && index.is_file() && made_from_current_seeds(&dir) {
+    if !refresh
+        && index.is_file()
+        && made_from_current_seeds(&dir)
+        && host_unchanged(&dir, &dpkg::admin_dir())
+    {
         return Ok(ImportReport {
             index,
             ..ImportReport::default()
@@ -150,6 +183,11 @@ pub fn imported_on_demand(cache: &Cache) -> BTreeMap<String, Wanted> {
     read_state(&host_repo_dir(cache))
         .map(|s| s.wanted)
         .unwrap_or_default()
+}
+
+/// Whether dpkg's database is as the import in `dir` found it.
+fn host_unchanged(dir: &Path, admin: &Path) -> bool {
+    read_state(dir).is_some_and(|s| s.dpkg_status == dpkg_stamp(admin))
 }
 
 fn current_seeds() -> Vec<String> {
@@ -284,6 +322,9 @@ fn import_from(
     let started = Instant::now();
     let progress = cache.progress();
     let admin = dpkg::admin_dir();
+    // Taken before the file lists are read: a change made while this import
+    // runs gives another stamp, and the next build imports again.
+    let dpkg_status = dpkg_stamp(&admin);
     let mut seeds: Vec<&str> = SEEDS.to_vec();
     // A package imported on demand and since removed from the host is dropped.
     seeds.extend(
@@ -322,6 +363,17 @@ fn import_from(
         .map(|m| (m.name.clone(), m))
         .collect();
 
+    let gone: Vec<&str> = old_metas
+        .keys()
+        .filter(|name| !chosen.contains(*name))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        progress.warn(&format!(
+            "no longer installed on this host, so no longer in its repository: {}",
+            gone.join(", ")
+        ));
+    }
     progress.start(chosen.len());
     let mut state = State {
         format: FORMAT,
@@ -333,6 +385,8 @@ fn import_from(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         index_sha256: String::new(),
+        dpkg_status,
+        previous: Vec::new(),
     };
     // What each package needs: its stone is reused when the index names the
     // file its fingerprint gives, else it is packed (below, in parallel).
@@ -388,23 +442,30 @@ fn import_from(
         state.packages.insert(plan.name, plan.print);
         metas.push(meta);
     }
+    let stone_name = |m: &moss_core::stone::Meta| {
+        m.package_uri
+            .as_deref()
+            .and_then(|u| u.strip_prefix("stones/"))
+            .map(str::to_string)
+    };
+    let named: std::collections::HashSet<String> = metas.iter().filter_map(stone_name).collect();
+    state.previous = old_metas
+        .values()
+        .filter_map(stone_name)
+        .filter(|s| !named.contains(s))
+        .collect();
+    state.previous.sort();
     repo::write_index(&index_path, &metas)?;
     state.index_sha256 = sha256_file(&index_path)?;
     let json = serde_json::to_vec_pretty(&state).map_err(|e| RootError::Import(e.to_string()))?;
     let tmp = state_path.with_extension("json.tmp");
     fs::write(&tmp, json).map_err(RootError::io("writing", &tmp))?;
     fs::rename(&tmp, &state_path).map_err(RootError::io("renaming into place", &state_path))?;
-    // Stones no package refers to any more.
-    let keep: std::collections::HashSet<String> = metas
-        .iter()
-        .filter_map(|m| m.package_uri.as_deref())
-        .filter_map(|u| u.strip_prefix("stones/"))
-        .map(str::to_string)
-        .collect();
+    // Stones neither this index nor the previous one names.
     if let Ok(entries) = fs::read_dir(&stones) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !keep.contains(&name) {
+            if !named.contains(&name) && !state.previous.contains(&name) {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -417,4 +478,42 @@ fn import_from(
         elapsed: started.elapsed(),
         index: index_path,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_dpkg_status_means_the_host_changed() {
+        let admin = tempfile::tempdir().expect("tempdir");
+        let repo = tempfile::tempdir().expect("tempdir");
+        let status = admin.path().join("status");
+        fs::write(&status, "Package: hello\nStatus: install ok installed\n").expect("status");
+        let state = State {
+            format: FORMAT,
+            dpkg_status: dpkg_stamp(admin.path()),
+            ..State::default()
+        };
+        fs::write(
+            repo.path().join(STATE_FILE),
+            serde_json::to_vec(&state).expect("json"),
+        )
+        .expect("state");
+        assert!(host_unchanged(repo.path(), admin.path()));
+        // As dpkg writes it: a new file renamed over the old one.
+        let new = admin.path().join("status-new");
+        fs::write(&new, "Package: hello\nStatus: purge ok not-installed\n").expect("status");
+        fs::rename(&new, &status).expect("rename");
+        assert!(!host_unchanged(repo.path(), admin.path()));
+        // An import made by an older boulder has no stamp: it is brought up to date.
+        let mut old = state;
+        old.dpkg_status = String::new();
+        fs::write(
+            repo.path().join(STATE_FILE),
+            serde_json::to_vec(&old).expect("json"),
+        )
+        .expect("state");
+        assert!(!host_unchanged(repo.path(), admin.path()));
+    }
 }
