@@ -93,12 +93,14 @@ fn read_entry(host_root: &Path, path: String, host: PathBuf) -> Option<FileEntry
 }
 
 /// The files of each package (keyed by package name), after diversions,
-/// deduplication and alternatives.
+/// deduplication and alternatives. The packages in `known` keep their
+/// stones: their paths are claimed, but not read, and they get no files.
 pub fn layouts(
     host_root: &Path,
     lists: &BTreeMap<String, Vec<String>>,
     diversions: &HashMap<String, Diversion>,
     alternatives: &[(String, String)],
+    known: &HashSet<&str>,
 ) -> BTreeMap<String, Vec<FileEntry>> {
     let mut claimed: HashSet<String> = HashSet::new();
     let mut owner: HashMap<String, String> = HashMap::new();
@@ -114,6 +116,11 @@ pub fn layouts(
                 continue;
             };
             if claimed.contains(&path) {
+                continue;
+            }
+            if known.contains(package.as_str()) {
+                claimed.insert(path.clone());
+                owner.insert(path, package.clone());
                 continue;
             }
             let host = host_root.join(on_host.trim_start_matches('/'));
@@ -133,7 +140,7 @@ pub fn layouts(
         let Some(package) = owner.get(&target_path) else {
             continue;
         };
-        if claimed.insert(link_path.clone()) {
+        if claimed.insert(link_path.clone()) && !known.contains(package.as_str()) {
             if let Some(files) = out.get_mut(package) {
                 files.push(FileEntry {
                     path: link_path,
@@ -207,12 +214,23 @@ mod tests {
             &lists,
             &HashMap::new(),
             &[(awk.clone(), mawk.clone())],
+            &HashSet::new(),
         );
         assert_eq!(out["a"].len(), 2, "{:?}", out["a"]);
         assert!(out["b"].is_empty());
         let link = out["a"].iter().find(|e| e.path == "bin/awk").expect("link");
         assert_eq!(link.host, usr.join("awk"));
         assert!(matches!(&link.kind, FileKind::Symlink { target } if target == "/usr/bin/mawk"));
+        // A package that keeps its stone still claims its paths, unread.
+        let known: HashSet<&str> = ["a"].into_iter().collect();
+        let out = layouts(
+            dir.path(),
+            &lists,
+            &HashMap::new(),
+            &[(awk.clone(), mawk.clone())],
+            &known,
+        );
+        assert!(out["a"].is_empty() && out["b"].is_empty(), "{out:?}");
     }
 
     #[test]
@@ -238,7 +256,7 @@ mod tests {
         )]
         .into_iter()
         .collect();
-        let out = layouts(dir.path(), &lists, &HashMap::new(), &[]);
+        let out = layouts(dir.path(), &lists, &HashMap::new(), &[], &HashSet::new());
         let files = &out["docbook-xml"];
         let module = files
             .iter()

@@ -190,6 +190,41 @@ fn host_unchanged(dir: &Path, admin: &Path) -> bool {
     read_state(dir).is_some_and(|s| s.dpkg_status == dpkg_stamp(admin))
 }
 
+/// Packages of the last import that can keep their stones without their
+/// files being listed and read again, with their fingerprints: dpkg's
+/// database is as that import found it (so no package was installed,
+/// upgraded or removed since), the state belongs to the index, the stone is
+/// there, and the package is wanted for the same requests. Empty otherwise.
+fn unchanged_packages(
+    dir: &Path,
+    index: &Path,
+    dpkg_status: &str,
+    old_metas: &BTreeMap<String, moss_core::stone::Meta>,
+    wanted: &BTreeMap<String, Wanted>,
+) -> BTreeMap<String, String> {
+    let Some(state) = read_state(dir) else {
+        return BTreeMap::new();
+    };
+    if state.dpkg_status.is_empty()
+        || state.dpkg_status != dpkg_status
+        || sha256_file(index).ok().as_deref() != Some(state.index_sha256.as_str())
+    {
+        return BTreeMap::new();
+    }
+    state
+        .packages
+        .into_iter()
+        .filter(|(name, print)| {
+            let stone = format!("stones/{name}-{print}.stone");
+            old_metas.get(name).is_some_and(|m| {
+                m.package_uri.as_deref() == Some(stone.as_str())
+                    && m.package_hash.is_some()
+                    && dir.join(&stone).is_file()
+            }) && state.wanted.get(name) == wanted.get(name)
+        })
+        .collect()
+}
+
 fn current_seeds() -> Vec<String> {
     SEEDS.iter().map(|s| s.to_string()).collect()
 }
@@ -337,22 +372,6 @@ fn import_from(
     for seed in &missing {
         progress.warn(&format!("{seed} is not installed on this host; skipped"));
     }
-    let mut lists = BTreeMap::new();
-    for name in &chosen {
-        lists.insert(name.clone(), dpkg::file_list(&admin, &installed[name])?);
-    }
-    let mut layouts = files::layouts(
-        host_root,
-        &lists,
-        &dpkg::diversions(&admin),
-        &dpkg::alternatives(&admin),
-    );
-    for (name, want) in wanted {
-        if let Some(files) = layouts.get_mut(name) {
-            files::add_links(files, &want.links);
-        }
-    }
-
     let stones = dir.join("stones");
     fs::create_dir_all(&stones).map_err(RootError::io("creating", &stones))?;
     let state_path = dir.join(STATE_FILE);
@@ -362,6 +381,45 @@ fn import_from(
         .into_iter()
         .map(|m| (m.name.clone(), m))
         .collect();
+    // Dependencies on packages outside the closure were not chosen (an
+    // alternative was), so only chosen ones are kept.
+    let deps_of = |name: &String| -> Vec<String> {
+        installed[name]
+            .depends
+            .iter()
+            .filter_map(|group| group.iter().find(|alt| chosen.contains(*alt)).cloned())
+            .filter(|d| d != name)
+            .collect()
+    };
+    let unchanged = unchanged_packages(dir, &index_path, &dpkg_status, &old_metas, wanted)
+        .into_iter()
+        .filter(|(name, _)| chosen.contains(name))
+        .filter(|(name, _)| {
+            let deps = deps_of(name);
+            old_metas[name]
+                .depends
+                .iter()
+                .map(|d| d.name.as_str())
+                .eq(deps.iter().map(String::as_str))
+        })
+        .collect::<BTreeMap<String, String>>();
+    let mut lists = BTreeMap::new();
+    for name in &chosen {
+        lists.insert(name.clone(), dpkg::file_list(&admin, &installed[name])?);
+    }
+    let skip: std::collections::HashSet<&str> = unchanged.keys().map(String::as_str).collect();
+    let mut layouts = files::layouts(
+        host_root,
+        &lists,
+        &dpkg::diversions(&admin),
+        &dpkg::alternatives(&admin),
+        &skip,
+    );
+    for (name, want) in wanted {
+        if let Some(files) = layouts.get_mut(name) {
+            files::add_links(files, &want.links);
+        }
+    }
 
     let gone: Vec<&str> = old_metas
         .keys()
@@ -394,16 +452,12 @@ fn import_from(
     for name in &chosen {
         let pkg = &installed[name];
         let files = layouts.get(name).map(Vec::as_slice).unwrap_or_default();
-        // Dependencies on packages outside the closure were not chosen (an
-        // alternative was), so only chosen ones are kept.
-        let deps: Vec<String> = pkg
-            .depends
-            .iter()
-            .filter_map(|group| group.iter().find(|alt| chosen.contains(*alt)).cloned())
-            .filter(|d| d != name)
-            .collect();
+        let deps = deps_of(name);
         let want = wanted.get(name);
-        let print = fingerprint(pkg, &deps, files, want);
+        let print = match unchanged.get(name) {
+            Some(print) => print.clone(),
+            None => fingerprint(pkg, &deps, files, want),
+        };
         let file_name = format!("{name}-{print}.stone");
         let stone_path = stones.join(&file_name);
         let uri = format!("stones/{file_name}");
