@@ -6,7 +6,9 @@
 
 pub mod blit;
 pub mod cli;
+pub mod client;
 pub mod db;
+pub mod fault;
 pub mod fetch;
 pub mod installation;
 pub mod name;
@@ -19,3 +21,4 @@ pub mod store;
 pub mod transaction;
 pub mod tree;
 pub mod trigger;
+pub mod util;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use moss_core::sandbox::{Sandbox, SandboxError, Stdio};
 
 use super::beneath::{Beneath, BeneathError};
+use super::breakpoint::{OutputSync, SYNC_MARKER};
 use super::log::{BuildLog, Event, Reporter};
 use super::script::PhaseScript;
 
@@ -53,6 +54,7 @@ pub fn run(
     scripts: &Beneath,
     log: &BuildLog,
     report: Reporter<'_>,
+    output_sync: &OutputSync,
 ) -> Result<PhaseRun, RunError> {
     let name = script_name(script);
     let host = scripts.display_path(&name);
@@ -60,18 +62,13 @@ pub fn run(
     let guest = format!("{GUEST_SCRIPTS_DIR}/{name}");
 
     let started = Instant::now();
-    // One pipe for both streams keeps their lines in order.
+    // One pipe for both streams keeps their lines in order; one bash.
     let mut child = sandbox
         .clone()
         .stdin(Stdio::Null)
         .stdout(Stdio::Piped)
-        .stderr(Stdio::Null)
-        .spawn([
-            "/usr/bin/bash",
-            "-c",
-            "exec 2>&1; exec /usr/bin/bash \"$0\"",
-            guest.as_str(),
-        ])?;
+        .stderr(Stdio::SameAsStdout)
+        .spawn(["/usr/bin/bash", guest.as_str()])?;
     let tag = script.phase.name();
     let mut kept = VecDeque::new();
     if let Some(stdout) = child.stdout.take() {
@@ -85,6 +82,10 @@ pub fn run(
             }
             let text = String::from_utf8_lossy(&raw);
             let line = text.trim_end_matches(['\n', '\r']);
+            if line == SYNC_MARKER {
+                output_sync.arrived();
+                continue;
+            }
             log.line(tag, line);
             report(Event::Output {
                 phase: script.phase,

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use moss_core::fetch::fetch_file;
-use moss_core::repo::uri::Location;
+use moss_core::fetch::uri::Location;
 
 use super::RootError;
 

@@ -2,11 +2,9 @@
 //! `stone.index`, reading its packages, and getting a package's `.stone`.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use moss_core::stone::{self, FileType, StoneReader};
-use sha2::{Digest as _, Sha256};
 
 use super::profile::{Profile, RepositorySpec};
 use super::{fetch, import, Cache, RootError};
@@ -185,18 +183,9 @@ pub fn stone_path(repo: &Repository, meta: &stone::Meta) -> Result<PathBuf, Root
     Ok(target)
 }
 
+/// Hex sha256 of a file's content.
 pub fn sha256_file(path: &Path) -> Result<String, RootError> {
-    let mut file = fs::File::open(path).map_err(RootError::io("opening", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(RootError::io("reading", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    moss_core::util::sha256_file(path)
+        .map(|(hash, _)| hash)
+        .map_err(RootError::io("reading", path))
 }

@@ -1,7 +1,6 @@
 //! sha256 of what is written, and the check against the recipe's hash.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -42,17 +41,7 @@ impl<W: Write> Write for HashingWriter<W> {
 
 /// Hex sha256 of a file's content.
 pub(crate) fn hash_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    moss_core::util::sha256_file(path).map(|(hash, _)| hash)
 }
 
 /// The recipe's hash in canonical form (64 lowercase hex digits).

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::store::{relative_path, Digest, ModeVariants, Store, STORE_MODE};
 use crate::tree::{NodeKind, Tree};
 

@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use super::{sys, BlitError, BlitStats, Blitter};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::tree::{Node, NodeKind, Tree};
 
 /// How one path compares between the old and the new tree.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::patch::{dir_mode, fail, Patch};
 use super::{sys, BlitError, Blitter};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::tree::{Node, NodeKind, Tree};
 
 /// The on-disk type an old-tree node must have (`None`: not materialised).

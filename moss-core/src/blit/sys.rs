@@ -7,9 +7,6 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// `FICLONE` ioctl request number (`_IOW(0x94, 9, int)`).
-const FICLONE: libc::c_ulong = 0x4004_9409;
-
 /// Paths and names here never hold NUL (the tree refuses them); an empty
 /// string makes the syscall fail cleanly instead of panicking.
 pub(super) fn cstring(s: &OsStr) -> CString {
@@ -120,11 +117,7 @@ pub(super) fn copy_into(
 ) -> io::Result<()> {
     let mut src = File::open(source)?;
     let mut dst = create(dir, name, 0o600)?;
-    // SAFETY: both descriptors are open for the duration of the call.
-    let rc = unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) };
-    if rc != 0 {
-        io::copy(&mut src, &mut dst)?;
-    }
+    crate::util::reflink_or_copy(&mut src, &mut dst)?;
     // SAFETY: fchmod on our own fresh inode.
     check(unsafe { libc::fchmod(dst.as_raw_fd(), mode as libc::mode_t) }).map(drop)
 }

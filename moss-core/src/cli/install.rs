@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use miette::IntoDiagnostic;
 
 use super::progress::{summary, Progress};
-use crate::repo::uri::Location;
-use crate::repo::{ops, Repositories};
+use crate::client;
+use crate::fetch::uri::Location;
+use crate::repo::Repositories;
 use crate::repo::{IndexEntry, Repo, RepoConfig, RepoPackages};
 use crate::resolve::Request;
 use crate::stone::{Dependency, DependencyKind, StoneReader};
@@ -102,7 +103,7 @@ fn plan_and_apply(
     requests: &[Request],
     nothing: &str,
 ) -> miette::Result<()> {
-    let plan = ops::plan_install(engine, repos, requests).into_diagnostic()?;
+    let plan = client::plan_install(engine, repos, requests).into_diagnostic()?;
     if plan.is_empty() {
         println!("nothing to do: {nothing}");
         return Ok(());
@@ -113,7 +114,8 @@ fn plan_and_apply(
             c.name, c.version, c.source_release, c.origin
         );
     }
-    let report = ops::apply(engine, repos, &plan, "Install", &Progress::new()).into_diagnostic()?;
+    let report =
+        client::apply(engine, repos, &plan, "Install", &Progress::new()).into_diagnostic()?;
     println!("{}", summary(&report, plan.added.len(), plan.removed.len()));
     Ok(())
 }

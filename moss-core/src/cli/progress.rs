@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::client::OpReport;
 use crate::fetch::{FetchObserver, FetchOrigin};
-use crate::repo::ops::OpReport;
 
 /// Draws bars or prints lines.
 pub struct Progress {

@@ -6,7 +6,8 @@ use std::path::Path;
 use miette::IntoDiagnostic;
 
 use super::progress::{summary, Progress};
-use crate::repo::{ops, Repositories};
+use crate::client;
+use crate::repo::Repositories;
 use crate::transaction::Engine;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +27,7 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         }
     }
     let repos = repositories.packages().into_diagnostic()?;
-    let plan = ops::plan_sync(&engine, &repos).into_diagnostic()?;
+    let plan = client::plan_sync(&engine, &repos).into_diagnostic()?;
     if plan.is_empty() {
         println!("nothing to do: the installed packages are the best candidates");
         return Ok(());
@@ -41,7 +42,7 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         );
     }
     let report =
-        ops::apply(&mut engine, &repos, &plan, "Sync", &Progress::new()).into_diagnostic()?;
+        client::apply(&mut engine, &repos, &plan, "Sync", &Progress::new()).into_diagnostic()?;
     println!("{}", summary(&report, plan.added.len(), plan.removed.len()));
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{Database, DbError};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::store::Digest;
 
 /// What a layout entry is.

@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Database, DbError};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 
 /// What the engine knows about one cached package.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

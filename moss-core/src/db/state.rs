@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use rusqlite::{params, OptionalExtension};
 
 use super::{Database, DbError};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 
 /// A package selected in a state.
 #[derive(Debug, Clone, PartialEq, Eq)]

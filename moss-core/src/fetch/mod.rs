@@ -10,6 +10,7 @@
 mod error;
 mod http;
 mod observer;
+pub mod uri;
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -23,8 +24,16 @@ use sha2::{Digest as _, Sha256};
 pub use error::FetchError;
 pub use observer::{FetchObserver, NoProgress};
 
-use crate::repo::index::{part_path, sha256_file};
-use crate::repo::uri::Location;
+use crate::util::sha256_file;
+use uri::Location;
+
+/// `path` with `.part` appended: where a file is written before the rename
+/// that makes it appear whole.
+pub fn part_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".part");
+    PathBuf::from(name)
+}
 
 /// Parallel downloads, as the original moss uses.
 pub const DEFAULT_JOBS: usize = 8;

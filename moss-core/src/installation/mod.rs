@@ -1,7 +1,6 @@
 //! An installation root: where its private data lives under `ROOT/.moss/`,
 //! and the lock that keeps two moss processes from mutating one root at once.
 
-pub mod fault;
 mod lock;
 
 use std::io;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::RepoError;
-use super::index::part_path;
+use crate::fetch::part_path;
 
 /// The channel of a root index when none is given.
 pub const DEFAULT_CHANNEL: &str = "main";

@@ -9,14 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufWriter, Read};
+use std::io::BufWriter;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use sha2::{Digest as _, Sha256};
-
 use super::error::RepoError;
+use crate::fetch::part_path;
 use crate::stone::{FileType, Meta, StoneReader, StoneWriter, WriteOptions};
 
 /// The file name of a repository index.
@@ -178,32 +177,9 @@ pub fn read_index(path: &Path) -> Result<Vec<IndexEntry>, RepoError> {
         .collect()
 }
 
-/// `path` with `.part` appended: where a file is written before the rename.
-pub fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".part");
-    PathBuf::from(name)
-}
-
 /// sha256 hex of a file's bytes and its size.
 pub fn sha256_file(path: &Path) -> Result<(String, u64), RepoError> {
-    let mut file = File::open(path).map_err(RepoError::io("opening", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 17];
-    let mut size = 0u64;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(RepoError::io("reading", path)(e)),
-        };
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
+    crate::util::sha256_file(path).map_err(RepoError::io("reading", path))
 }
 
 /// Every regular `*.stone` file under `dir`, sorted (symlinks are not followed).
@@ -320,13 +296,5 @@ mod tests {
             "../other/b.stone"
         );
         assert_eq!(relative_uri(base, Path::new("/b.stone")), "../../b.stone");
-    }
-
-    #[test]
-    fn part_suffix() {
-        assert_eq!(
-            part_path(Path::new("/x/stone.index")),
-            PathBuf::from("/x/stone.index.part")
-        );
     }
 }

@@ -10,9 +10,8 @@ use super::config::{self, sanitize_id, Repo, RepoConfig};
 use super::error::RepoError;
 use super::index::{read_index, IndexEntry, INDEX_FILE};
 use super::root_index;
-use super::uri::Location;
 use crate::fetch;
-use crate::resolve::CandidateSource;
+use crate::fetch::uri::Location;
 
 /// Where a root-index repository's cache remembers the index it resolved to.
 const INDEX_URI_FILE: &str = "index-uri";
@@ -37,10 +36,6 @@ impl RepoPackages {
     /// Where one of its packages is fetched from.
     pub fn package_location(&self, entry: &IndexEntry) -> Location {
         self.index.join(&entry.uri)
-    }
-
-    pub fn source(&self) -> CandidateSource {
-        CandidateSource::repository(&self.repo.id, self.repo.config.priority, &self.entries)
     }
 }
 

@@ -11,9 +11,7 @@ mod error;
 pub mod index;
 pub mod kdl;
 mod manager;
-pub mod ops;
 mod root_index;
-pub mod uri;
 
 pub use cache::{cache_dir, RepoCache};
 pub use config::{Repo, RepoConfig};

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::config::RootIndexSource;
 use super::error::RepoError;
-use super::uri::Location;
 use crate::fetch;
+use crate::fetch::uri::Location;
 
 #[derive(Debug, Deserialize)]
 struct RootIndex {

@@ -1,7 +1,7 @@
 //! What the resolver chooses from.
 
 use crate::db::PackageMeta;
-use crate::repo::IndexEntry;
+use crate::repo::{IndexEntry, RepoPackages};
 use crate::stone::{Dependency, DependencyKind, Meta, Provider};
 
 use super::error::ResolveError;
@@ -140,6 +140,15 @@ pub struct CandidateSource {
     /// Larger is preferred (repositories' configured priority).
     pub priority: u64,
     pub packages: Vec<Candidate>,
+}
+
+// Defined here rather than beside `RepoPackages` so that `repo` does not
+// depend on the resolver that reads it.
+impl RepoPackages {
+    /// The repository's packages as a source of candidates.
+    pub fn source(&self) -> CandidateSource {
+        CandidateSource::repository(&self.repo.id, self.repo.config.priority, &self.entries)
+    }
 }
 
 impl CandidateSource {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 
 pub use parallel::{unpack_into, UnpackCounts};
 pub use sink::{AssetWriter, StoreSink};

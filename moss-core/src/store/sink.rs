@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use super::{Digest, Store, STORE_MODE, TMP_COUNTER};
-use crate::installation::fault::checkpoint;
+use crate::fault::checkpoint;
 use crate::stone::{ContentSink, IndexEntry};
 
 /// An asset being written.

@@ -9,15 +9,11 @@
 
 use std::fs::{self, File};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{relative_path, Digest, Store};
-
-/// `FICLONE` ioctl request number (`_IOW(0x94, 9, int)`).
-const FICLONE: libc::c_ulong = 0x4004_9409;
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -121,12 +117,7 @@ pub(crate) fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(to)?;
-    // SAFETY: both descriptors are open for the duration of the call.
-    let rc = unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) };
-    if rc != 0 {
-        io::copy(&mut src, &mut dst)?;
-    }
-    Ok(())
+    crate::util::reflink_or_copy(&mut src, &mut dst)
 }
 
 #[cfg(test)]

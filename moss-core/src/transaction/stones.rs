@@ -2,11 +2,7 @@
 //! (contents into the store, metadata and layout into the databases).
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest as _, Sha256};
 
 use super::EngineError;
 use crate::db::{Database, LayoutRecord, PackageMeta};
@@ -28,20 +24,6 @@ fn stone_err(path: &Path) -> impl FnOnce(stone::StoneError) -> EngineError + '_ 
         path: path.to_path_buf(),
         source,
     }
-}
-
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Reads a binary stone's metadata and layout (not its content).
@@ -68,11 +50,13 @@ pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, 
     stone::check_layout(reader.layout()).map_err(stone_err(path))?;
     let id = match known_id {
         Some(id) => id.to_string(),
-        None => sha256_file(path).map_err(|source| EngineError::Io {
-            op: "hashing",
-            path: path.to_path_buf(),
-            source,
-        })?,
+        None => crate::util::sha256_file(path)
+            .map(|(hash, _)| hash)
+            .map_err(|source| EngineError::Io {
+                op: "hashing",
+                path: path.to_path_buf(),
+                source,
+            })?,
     };
     Ok(LocalStone {
         path: path.to_path_buf(),

@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+pub mod http;
+
 /// True when the tests run under CI (`CI` set to anything but `0`/`false`/empty).
 pub fn under_ci() -> bool {
     match std::env::var("CI") {

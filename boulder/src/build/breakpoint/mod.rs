@@ -31,6 +31,7 @@ mod error;
 mod lines;
 mod relay;
 mod shell;
+mod sync;
 mod terminal;
 
 use std::fmt;
@@ -50,6 +51,7 @@ pub use error::BreakError;
 pub use lines::LineMap;
 pub use relay::Relay;
 pub use shell::{bash_function, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
+pub use sync::{OutputSync, SYNC_MARKER};
 
 /// How breakpoints behave for a whole build.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +126,7 @@ pub struct Session {
     stopper: File,
     listener: Option<JoinHandle<Result<Option<Stop>, BreakError>>>,
     relay: Option<Arc<Relay>>,
+    output: OutputSync,
 }
 
 impl Session {
@@ -141,10 +144,13 @@ impl Session {
             .map(Arc::new);
         let tty = tty.filter(|_| relay.is_some());
         let console = tty.is_some();
+        let output = OutputSync::default();
         let listener = Listener {
             channel,
             tty,
             relay: relay.clone(),
+            output: output.clone(),
+            markers: 0,
             strict: settings.strict,
             history: settings.history.clone(),
             phase,
@@ -164,7 +170,13 @@ impl Session {
             stopper,
             listener: Some(listener),
             relay,
+            output,
         })
+    }
+
+    /// What the phase's output reader calls on each [`SYNC_MARKER`] line.
+    pub fn output_sync(&self) -> &OutputSync {
+        &self.output
     }
 
     /// Whether a terminal is there for shells and the console.
@@ -222,6 +234,9 @@ struct Listener {
     channel: Channel,
     tty: Option<Terminal>,
     relay: Option<Arc<Relay>>,
+    /// Markers on the phase's output, and how many pauses expected one.
+    output: OutputSync,
+    markers: u64,
     strict: bool,
     history: Option<PathBuf>,
     phase: PhaseInfo,
@@ -266,6 +281,8 @@ impl Listener {
                     script_line,
                 },
             };
+            // The lines the script printed before pausing are shown first.
+            self.markers = self.output.wait_until(self.markers + 1);
             // Whatever happens, the script gets an answer: it must not wait
             // for a listener that is gone.
             let reply = match self.serve(&pause) {

@@ -102,6 +102,8 @@ boulder_break() {
         [ -z "${BOULDER_BREAK_SHELL:-}" ] || __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
             "PS1='(recipe line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state; exit (or Ctrl-D) returns to boulder'"
+        # Marks the end of what was printed before the pause (see sync.rs).
+        printf '##boulder-break-sync\n'
         printf 'break %s %s %s\n' "$__bb_kind" "$__bb_line" "${BASH_LINENO[0]}" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
     else
@@ -120,6 +122,7 @@ __boulder_failed() {
         __boulder_break_report "$__bb_dir" "${BASH_SOURCE[1]:-}" \
             "PS1='(failed, script line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state at the failing command; exit (or Ctrl-D) returns to boulder'"
+        printf '##boulder-break-sync\n'
         printf 'failed %s %s\n' "$__bb_status" "$__bb_line" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
         __boulder_in_break=
@@ -130,3 +133,17 @@ printf '%s\n' 'boulder: a shell with the script'\''s state at the failing comman
 }
 { if [ -n "${BOULDER_BREAK_ON_FAILURE:-}" ]; then set -o errtrace; trap '__bb_status=$? __bb_line=$LINENO; __boulder_failed "$__bb_status" "$__bb_line"' ERR; fi; } 2>/dev/null
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pause_request_is_preceded_by_the_output_marker() {
+        let marker = format!("printf '{}\\n'", super::super::SYNC_MARKER);
+        let requests = BASH_FUNCTION.matches("> \"$__bb_dir/to-host\"").count();
+        // Two pause requests (break, failed) and the shell's own "shell-done".
+        assert_eq!(requests, 3);
+        assert_eq!(BASH_FUNCTION.matches(&marker).count(), 2);
+    }
+}

@@ -1,13 +1,17 @@
-//! Repository transactions: resolve, fetch what is not cached (unpacking
-//! each package as soon as it is verified), then make the new state.
+//! The client layer: repository transactions built from the modules below it.
+//! Resolve requests against the repositories and the installed state
+//! (`resolve`), fetch what is not cached (`fetch`), unpacking each package as
+//! soon as it is verified, then make the new state (`transaction`).
+//!
+//! It sits above `repo`, `fetch`, `resolve` and `transaction` so that none of
+//! those needs another's orchestration: they depend on each other one way only.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use super::error::RepoError;
-use super::manager::RepoPackages;
 use crate::db::Selection;
 use crate::fetch::{Download, FetchError, FetchObserver, FetchSummary, Fetcher};
+use crate::repo::{RepoError, RepoPackages};
 use crate::resolve::{
     Candidate, CandidateSource, Origin, Prefer, Request, ResolveError, Resolver, Selected,
 };
