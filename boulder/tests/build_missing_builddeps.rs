@@ -4,7 +4,8 @@
 //! demand, with no manual step.
 //!
 //! As root the test installs and removes Debian's `hello` with apt-get (the
-//! Debian archive is reachable in CI). As another user it cannot install
+//! Debian archive is reachable in CI); once purged, the next build fails
+//! again (the import follows what the host has installed now). As another user it cannot install
 //! anything: it checks the failure, then the success half with a package
 //! that is installed but not yet imported (`zstd`).
 
@@ -117,6 +118,21 @@ fn a_missing_build_dependency_is_named_and_imported_once_installed() {
         let manifest = std::fs::read_to_string(tmp.path().join("out-2/manifest.x86_64.jsonc"))
             .expect("manifest");
         assert!(manifest.contains("/usr/share/needs/version"), "{manifest}");
+
+        // Purged from the host, they are no longer in a root: the import
+        // follows dpkg's database, says what left, and the build fails as
+        // before instead of using the stones imported earlier.
+        let purged = build(&recipe, &tmp.path().join("out-3"));
+        assert_fails_naming(
+            &purged,
+            &[("binary(hello)", "hello"), ("binary(figlet)", "figlet")],
+        );
+        let stderr = String::from_utf8_lossy(&purged.stderr);
+        let left = stderr
+            .lines()
+            .find(|l| l.contains("no longer installed on this host"))
+            .unwrap_or_else(|| panic!("nothing says what left:\n{stderr}"));
+        assert!(left.contains("hello") && left.contains("figlet"), "{left}");
     } else {
         eprintln!(
             "build_missing_builddeps: not root, so apt-get cannot install; the installed half uses zstd"

@@ -40,18 +40,11 @@ fn packages(manifest: &Path) -> BTreeMap<String, BTreeSet<String>> {
 
 /// Differences that come from the host, not from boulder: (recipe, file
 /// prefix, why). The book's build-roots chapter explains them.
-const HOST_DIFFERENCES: [(&str, &str, &str); 2] = [
+const HOST_DIFFERENCES: [(&str, &str, &str); 1] = [
     (
         "python-ply",
         "/usr/lib/python3",
         "Debian's python3 installs into /usr/lib/python3/dist-packages, AerynOS's into /usr/lib/python3.x/site-packages; with Debian's layout setuptools names the egg-info without the python version and leaves out its SOURCES.txt",
-    ),
-    // Open: Debian 12's gtk-doc leaves out these pages of playerctl's
-    // reference (the other pages match).
-    (
-        "playerctl",
-        "/usr/share/gtk-doc/html/playerctl/",
-        "Debian 12's gtk-doc writes a different set of reference pages (open: see the book's build-roots chapter)",
     ),
 ];
 

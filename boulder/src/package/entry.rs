@@ -45,12 +45,25 @@ impl CollectedEntry {
     /// Reads the metadata (and digest, for regular files) of `on_disk`,
     /// recorded as `path`.
     pub(crate) fn read(on_disk: &Path, path: String) -> io::Result<Self> {
+        Self::read_hashed(on_disk, path, None)
+    }
+
+    /// [`CollectedEntry::read`], with the digest of a regular file already
+    /// known (the caller hashed its content) instead of hashed again.
+    pub(crate) fn read_hashed(
+        on_disk: &Path,
+        path: String,
+        digest: Option<u128>,
+    ) -> io::Result<Self> {
         let meta = fs::symlink_metadata(on_disk)?;
         let file_type = meta.file_type();
         let kind = if file_type.is_file() {
             EntryKind::Regular {
                 size: meta.len(),
-                digest: digest_file(on_disk)?,
+                digest: match digest {
+                    Some(known) => known,
+                    None => digest_file(on_disk)?,
+                },
             }
         } else if file_type.is_symlink() {
             let target = fs::read_link(on_disk)?;

@@ -2,12 +2,14 @@
 //! digest (lowercase hex without leading zeros, sharded `2/2/2` when the name
 //! has at least 10 characters — the original moss's naming).
 //!
-//! Assets are written to a temporary name and renamed into place, so a crash
-//! never leaves a half-written asset under a digest name; every asset is
+//! Assets are written to a temporary name and renamed into place (never over
+//! an asset that is already there: `publish`), so a crash never leaves
+//! a half-written asset under a digest name; every asset is
 //! verified against its digest before it is stored. All assets have one
 //! canonical mode, [`STORE_MODE`]; the tree never changes it.
 
 mod parallel;
+mod publish;
 mod sink;
 mod variants;
 
@@ -191,7 +193,7 @@ impl Store {
         file.write_all(bytes).map_err(io_err(&tmp))?;
         drop(file);
         checkpoint();
-        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        publish::publish(&tmp, &path).map_err(io_err(&path))?;
         checkpoint();
         Ok(Inserted::Written)
     }

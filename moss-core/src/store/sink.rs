@@ -34,11 +34,12 @@ impl Write for AssetWriter {
 }
 
 impl AssetWriter {
-    /// Moves the finished asset under its digest name.
+    /// Moves the finished asset under its digest name (a copy another
+    /// writer put there first stays).
     pub fn commit(mut self) -> io::Result<()> {
         drop(self.file.take());
         checkpoint();
-        fs::rename(&self.tmp, &self.path)?;
+        super::publish::publish(&self.tmp, &self.path)?;
         checkpoint();
         Ok(())
     }

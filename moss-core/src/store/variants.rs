@@ -51,8 +51,9 @@ impl ModeVariants {
         let result = (|| {
             copy_file(&store.path(digest), &tmp)?;
             fs::set_permissions(&tmp, fs::Permissions::from_mode(perm & 0o7777))?;
-            // Two blit threads may race here; both copies are identical, last rename wins.
-            fs::rename(&tmp, &path)
+            // Two blits (threads or processes) may race here; both copies are
+            // identical and the first stays, so a link made from it never fails.
+            super::publish::publish(&tmp, &path)
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -117,4 +118,39 @@ pub(crate) fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
         .mode(0o600)
         .open(to)?;
     crate::util::reflink_or_copy(&mut src, &mut dst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    /// Two blits making the same variant at once: each links the variant
+    /// right after `ensure` returned it, and neither link may fail because
+    /// the other's copy took the name away in between.
+    #[test]
+    fn a_variant_made_twice_at_once_can_always_be_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("assets"));
+        let body = b"#!/bin/sh\necho variant\n";
+        let digest = super::super::digest_of(body);
+        store.insert(digest, body).unwrap();
+        let links = dir.path().join("links");
+        fs::create_dir_all(&links).unwrap();
+        for round in 0..400 {
+            let variants = ModeVariants::new(dir.path().join(format!("modes-{round}")));
+            let barrier = Barrier::new(2);
+            std::thread::scope(|s| {
+                for thread in 0..2 {
+                    let (variants, store, barrier, links) = (&variants, &store, &barrier, &links);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let path = variants.ensure(store, digest, 0o555).unwrap();
+                        fs::hard_link(&path, links.join(format!("{round}-{thread}")))
+                            .unwrap_or_else(|e| panic!("round {round}: linking the variant: {e}"));
+                    });
+                }
+            });
+        }
+    }
 }

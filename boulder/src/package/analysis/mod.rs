@@ -212,12 +212,14 @@ fn name_siblings(
 /// Providers of one file that is already installed elsewhere (the host
 /// import): the same handler chain without debug split, strip or `.la`
 /// removal, so the file is only read. `path` is where it will live
-/// (`/usr/bin/gcc`), `on_disk` where it is now.
+/// (`/usr/bin/gcc`), `on_disk` where it is now; `digest`, when the caller
+/// already hashed a regular file's content, spares hashing it again.
 pub fn installed_file_providers(
     on_disk: &std::path::Path,
     path: &str,
+    digest: Option<u128>,
 ) -> std::io::Result<BTreeSet<Relation>> {
-    let entry = CollectedEntry::read(on_disk, path.to_string())?;
+    let entry = CollectedEntry::read_hashed(on_disk, path.to_string(), digest)?;
     let options = AnalysisOptions {
         debug: false,
         strip: false,

@@ -152,6 +152,11 @@ pub fn closure(
 
 /// The paths a package installed, as its `.list` file names them.
 pub fn file_list(admin: &Path, pkg: &DpkgPackage) -> Result<Vec<String>, RootError> {
+    file_list_text(admin, pkg).map(|text| text.lines().map(str::to_string).collect())
+}
+
+/// A package's `.list` file as it is: one path a line.
+pub fn file_list_text(admin: &Path, pkg: &DpkgPackage) -> Result<String, RootError> {
     let candidates = [
         admin.join(format!("info/{}.list", pkg.key)),
         admin.join(format!("info/{}.list", pkg.name)),
@@ -159,7 +164,7 @@ pub fn file_list(admin: &Path, pkg: &DpkgPackage) -> Result<Vec<String>, RootErr
     ];
     for path in &candidates {
         if let Ok(text) = fs::read_to_string(path) {
-            return Ok(text.lines().map(str::to_string).collect());
+            return Ok(text);
         }
     }
     Err(RootError::Import(format!(

@@ -1,7 +1,8 @@
 //! Turning dpkg's file lists into `/usr` layouts: merged-`/usr` paths move
 //! under `/usr`, diverted files are taken from where they were diverted to,
-//! `/etc/alternatives` links are resolved to their final file, and a path
-//! two packages list goes to the first by name.
+//! `/etc/alternatives` links are resolved to their final file, a `/usr`
+//! link to a file in `/etc` carries that file, and a path two packages list
+//! goes to the first by name.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -47,23 +48,44 @@ pub enum FileKind {
     },
 }
 
+fn regular(meta: &fs::Metadata) -> FileKind {
+    FileKind::Regular {
+        mode: meta.mode() & 0o777,
+        size: meta.len(),
+        mtime: (meta.mtime(), meta.mtime_nsec()),
+    }
+}
+
 /// Reads one listed path; directories and special files give `None`.
-fn read_entry(path: String, host: PathBuf) -> Option<FileEntry> {
+fn read_entry(host_root: &Path, path: String, host: PathBuf) -> Option<FileEntry> {
     let meta = fs::symlink_metadata(&host).ok()?;
     let kind = if meta.file_type().is_symlink() {
         let target = fs::read_link(&host).ok()?.to_str()?.to_string();
-        let target = if target.starts_with("/etc/alternatives/") {
-            dpkg::resolve_alternative(&target)?
+        if target.starts_with("/etc/alternatives/") {
+            FileKind::Symlink {
+                target: dpkg::resolve_alternative(&target)?,
+            }
+        } else if let Some(in_etc) = target.strip_prefix("/etc/") {
+            // Debian makes some /usr files configurable by linking them to
+            // a conffile (docbook-xml's `dbgenent.mod` →
+            // /etc/sgml/docbook-xml/…). A root keeps only /usr, so the file
+            // the link names is imported in the link's place.
+            let file = host_root.join("etc").join(in_etc);
+            match fs::metadata(&file) {
+                Ok(m) if m.is_file() => {
+                    return Some(FileEntry {
+                        path,
+                        host: file,
+                        kind: regular(&m),
+                    })
+                }
+                _ => FileKind::Symlink { target },
+            }
         } else {
-            target
-        };
-        FileKind::Symlink { target }
-    } else if meta.is_file() {
-        FileKind::Regular {
-            mode: meta.mode() & 0o777,
-            size: meta.len(),
-            mtime: (meta.mtime(), meta.mtime_nsec()),
+            FileKind::Symlink { target }
         }
+    } else if meta.is_file() {
+        regular(&meta)
     } else {
         return None;
     };
@@ -71,12 +93,14 @@ fn read_entry(path: String, host: PathBuf) -> Option<FileEntry> {
 }
 
 /// The files of each package (keyed by package name), after diversions,
-/// deduplication and alternatives.
+/// deduplication and alternatives. The packages in `known` keep their
+/// stones: their paths are claimed, but not read, and they get no files.
 pub fn layouts(
     host_root: &Path,
     lists: &BTreeMap<String, Vec<String>>,
     diversions: &HashMap<String, Diversion>,
     alternatives: &[(String, String)],
+    known: &HashSet<&str>,
 ) -> BTreeMap<String, Vec<FileEntry>> {
     let mut claimed: HashSet<String> = HashSet::new();
     let mut owner: HashMap<String, String> = HashMap::new();
@@ -94,8 +118,13 @@ pub fn layouts(
             if claimed.contains(&path) {
                 continue;
             }
+            if known.contains(package.as_str()) {
+                claimed.insert(path.clone());
+                owner.insert(path, package.clone());
+                continue;
+            }
             let host = host_root.join(on_host.trim_start_matches('/'));
-            if let Some(entry) = read_entry(path.clone(), host) {
+            if let Some(entry) = read_entry(host_root, path.clone(), host) {
                 claimed.insert(path.clone());
                 owner.insert(path, package.clone());
                 files.push(entry);
@@ -111,7 +140,7 @@ pub fn layouts(
         let Some(package) = owner.get(&target_path) else {
             continue;
         };
-        if claimed.insert(link_path.clone()) {
+        if claimed.insert(link_path.clone()) && !known.contains(package.as_str()) {
             if let Some(files) = out.get_mut(package) {
                 files.push(FileEntry {
                     path: link_path,
@@ -185,11 +214,63 @@ mod tests {
             &lists,
             &HashMap::new(),
             &[(awk.clone(), mawk.clone())],
+            &HashSet::new(),
         );
         assert_eq!(out["a"].len(), 2, "{:?}", out["a"]);
         assert!(out["b"].is_empty());
         let link = out["a"].iter().find(|e| e.path == "bin/awk").expect("link");
         assert_eq!(link.host, usr.join("awk"));
         assert!(matches!(&link.kind, FileKind::Symlink { target } if target == "/usr/bin/mawk"));
+        // A package that keeps its stone still claims its paths, unread.
+        let known: HashSet<&str> = ["a"].into_iter().collect();
+        let out = layouts(
+            dir.path(),
+            &lists,
+            &HashMap::new(),
+            &[(awk.clone(), mawk.clone())],
+            &known,
+        );
+        assert!(out["a"].is_empty() && out["b"].is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_usr_link_to_a_conffile_carries_the_conffile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dtd = dir.path().join("usr/share/xml/docbook/4.3");
+        let etc = dir.path().join("etc/sgml/docbook-xml/4.3");
+        fs::create_dir_all(&dtd).expect("mkdir");
+        fs::create_dir_all(&etc).expect("mkdir");
+        fs::write(etc.join("dbgenent.mod"), b"<!-- entities -->").expect("write");
+        std::os::unix::fs::symlink(
+            "/etc/sgml/docbook-xml/4.3/dbgenent.mod",
+            dtd.join("dbgenent.mod"),
+        )
+        .expect("symlink");
+        std::os::unix::fs::symlink("/etc/sgml/missing", dtd.join("dangling")).expect("symlink");
+        let lists: BTreeMap<String, Vec<String>> = [(
+            "docbook-xml".to_string(),
+            vec![
+                "/usr/share/xml/docbook/4.3/dbgenent.mod".to_string(),
+                "/usr/share/xml/docbook/4.3/dangling".to_string(),
+            ],
+        )]
+        .into_iter()
+        .collect();
+        let out = layouts(dir.path(), &lists, &HashMap::new(), &[], &HashSet::new());
+        let files = &out["docbook-xml"];
+        let module = files
+            .iter()
+            .find(|e| e.path == "share/xml/docbook/4.3/dbgenent.mod")
+            .expect("module");
+        assert_eq!(module.host, etc.join("dbgenent.mod"));
+        assert!(matches!(module.kind, FileKind::Regular { size: 17, .. }));
+        // A link to an /etc file the host does not have stays a link.
+        let dangling = files
+            .iter()
+            .find(|e| e.path == "share/xml/docbook/4.3/dangling")
+            .expect("dangling");
+        assert!(
+            matches!(&dangling.kind, FileKind::Symlink { target } if target == "/etc/sgml/missing")
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! (Debian's own, or AerynOS names through `debian-names.tsv`). The answer
 //! comes from dpkg's file lists, so only what is installed is found.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -28,54 +28,90 @@ pub struct Found {
     pub link: Option<(String, String)>,
 }
 
-/// Every path dpkg lists, with the package that installed it.
+/// Every installed package's file list as dpkg wrote it (one path a line),
+/// in package-name order. Lookups scan the text: the few lookups of an
+/// on-demand import cost less than indexing every path of the host (over
+/// a hundred thousand on a development machine) before the first one.
 pub struct HostFiles {
-    owner: HashMap<String, String>,
-    /// File name → full paths, for lookups by name anywhere (`cmake`, `perl`).
-    by_name: HashMap<String, Vec<String>>,
+    lists: Vec<(String, String)>,
+}
+
+/// Whether `text` has a line that is exactly `line`.
+fn has_line(text: &str, line: &str) -> bool {
+    let Some(first) = line.chars().next() else {
+        return false;
+    };
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(line) {
+        let start = from + at;
+        let end = start + line.len();
+        if (start == 0 || bytes[start - 1] == b'\n') && (end == bytes.len() || bytes[end] == b'\n')
+        {
+            return true;
+        }
+        from = start + first.len_utf8();
+    }
+    false
 }
 
 impl HostFiles {
     /// Reads the file list of every installed package.
     pub fn read(admin: &Path, installed: &BTreeMap<String, DpkgPackage>) -> HostFiles {
-        let mut files = HostFiles {
-            owner: HashMap::new(),
-            by_name: HashMap::new(),
-        };
-        for pkg in installed.values() {
-            let Ok(list) = dpkg::file_list(admin, pkg) else {
-                continue;
-            };
-            for path in list {
-                files.add(&path, &pkg.name);
-            }
-        }
-        files
+        let lists = installed
+            .values()
+            .filter_map(|pkg| {
+                let text = dpkg::file_list_text(admin, pkg).ok()?;
+                Some((pkg.name.clone(), text))
+            })
+            .collect();
+        HostFiles { lists }
     }
 
+    #[cfg(test)]
     fn add(&mut self, path: &str, package: &str) {
-        if self.owner.contains_key(path) {
-            return;
+        match self.lists.iter_mut().find(|(p, _)| p == package) {
+            Some((_, text)) => {
+                text.push_str(path);
+                text.push('\n');
+            }
+            None => self.lists.push((package.to_string(), format!("{path}\n"))),
         }
-        if let Some((_, name)) = path.rsplit_once('/') {
-            self.by_name
-                .entry(name.to_string())
-                .or_default()
-                .push(path.to_string());
-        }
-        self.owner.insert(path.to_string(), package.to_string());
+    }
+
+    /// Every listed path with its package, packages in name order.
+    fn paths(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.lists
+            .iter()
+            .flat_map(|(package, text)| text.lines().map(move |path| (package.as_str(), path)))
+    }
+
+    /// The listed paths whose file name is `name`.
+    fn named(&self, name: &str) -> Vec<String> {
+        self.paths()
+            .filter(|(_, path)| path.rsplit('/').next() == Some(name))
+            .map(|(_, path)| path.to_string())
+            .collect()
+    }
+
+    /// The first package (by name) that lists exactly `path`.
+    fn owner_exact(&self, path: &str) -> Option<&str> {
+        self.lists
+            .iter()
+            .find(|(_, text)| has_line(text, path))
+            .map(|(package, _)| package.as_str())
     }
 
     /// The package that lists `path`, also under its merged-`/usr` spelling.
     fn owner_of(&self, path: &str) -> Option<&str> {
-        if let Some(owner) = self.owner.get(path) {
+        if let Some(owner) = self.owner_exact(path) {
             return Some(owner);
         }
         let other = match path.strip_prefix("/usr") {
             Some(rest) => rest.to_string(),
             None => format!("/usr{path}"),
         };
-        self.owner.get(&other).map(String::as_str)
+        self.owner_exact(&other)
     }
 
     /// The package of `path`, following an `/etc/alternatives` link on the host.
@@ -180,11 +216,10 @@ pub fn find(
                 format!("{}-config.cmake", name.to_lowercase()),
             ];
             wanted.iter().find_map(|file| {
-                let paths = files.by_name.get(file)?;
-                let cmake_dirs: Vec<String> = paths
-                    .iter()
+                let cmake_dirs: Vec<String> = files
+                    .named(file)
+                    .into_iter()
                     .filter(|p| p.to_lowercase().contains("cmake"))
-                    .cloned()
                     .collect();
                 first_owner(&cmake_dirs)
             })
@@ -204,16 +239,10 @@ pub fn find(
             let relative = format!("/{}.pm", name.replace("::", "/"));
             let file = relative.rsplit('/').next().unwrap_or_default();
             let paths: Vec<String> = files
-                .by_name
-                .get(file)
-                .map(|paths| {
-                    paths
-                        .iter()
-                        .filter(|p| p.contains("/perl") && p.ends_with(&relative))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+                .named(file)
+                .into_iter()
+                .filter(|p| p.contains("/perl") && p.ends_with(&relative))
+                .collect();
             first_owner(&paths)
         }
         "name" => package_named(name, installed).map(plain),
@@ -243,21 +272,18 @@ fn package_named(name: &str, installed: &BTreeMap<String, DpkgPackage>) -> Optio
 fn versioned_binary(name: &str, files: &HostFiles, dirs: &[&str]) -> Option<Found> {
     let prefix = format!("{name}-");
     let mut best: Option<(u32, String, String)> = None;
-    for (file, paths) in &files.by_name {
+    for (_, path) in files.paths() {
+        let Some((dir, file)) = path.rsplit_once('/') else {
+            continue;
+        };
         let Some(version) = file.strip_prefix(&prefix) else {
             continue;
         };
         let Ok(number) = version.parse::<u32>() else {
             continue;
         };
-        for path in paths {
-            let in_dir = dirs.iter().any(|d| {
-                path.strip_prefix(d)
-                    .is_some_and(|r| r == format!("/{file}"))
-            });
-            if in_dir && best.as_ref().is_none_or(|(n, _, _)| number > *n) {
-                best = Some((number, file.clone(), path.clone()));
-            }
+        if dirs.contains(&dir) && best.as_ref().is_none_or(|(n, _, _)| number > *n) {
+            best = Some((number, file.to_string(), path.to_string()));
         }
     }
     let (_, file, path) = best?;
@@ -273,10 +299,9 @@ fn versioned_binary(name: &str, files: &HostFiles, dirs: &[&str]) -> Option<Foun
 fn python_distribution(module: &str, files: &HostFiles) -> Option<Found> {
     let wanted = module.to_lowercase();
     files
-        .owner
-        .iter()
-        .filter(|(path, _)| path.starts_with("/usr/lib/python3/dist-packages/"))
-        .find(|(path, _)| {
+        .paths()
+        .filter(|(_, path)| path.starts_with("/usr/lib/python3/dist-packages/"))
+        .find(|(_, path)| {
             let Some(dir) = path.rsplit('/').next() else {
                 return false;
             };
@@ -289,8 +314,8 @@ fn python_distribution(module: &str, files: &HostFiles) -> Option<Found> {
             let project = stem.split('-').next().unwrap_or(stem);
             project.to_lowercase().replace('-', "_") == wanted
         })
-        .map(|(_, owner)| Found {
-            package: owner.clone(),
+        .map(|(owner, _)| Found {
+            package: owner.to_string(),
             link: None,
         })
 }
@@ -312,10 +337,7 @@ mod tests {
 
     fn host(lists: &[(&str, &[&str])]) -> (BTreeMap<String, DpkgPackage>, HostFiles) {
         let mut installed = BTreeMap::new();
-        let mut files = HostFiles {
-            owner: HashMap::new(),
-            by_name: HashMap::new(),
-        };
+        let mut files = HostFiles { lists: Vec::new() };
         for (name, paths) in lists {
             installed.insert(name.to_string(), pkg(name, &["virtual-thing"]));
             for path in *paths {
@@ -399,6 +421,19 @@ mod tests {
             versioned.link,
             Some(("bin/clang-cpp".to_string(), "clang-cpp-14".to_string()))
         );
+    }
+
+    #[test]
+    fn only_whole_lines_match() {
+        let text = "/usr/bin/clang-14\n/usr/bin/clang\n/usr/lib/x\n";
+        assert!(has_line(text, "/usr/bin/clang"));
+        assert!(has_line(text, "/usr/bin/clang-14"));
+        assert!(has_line(text, "/usr/lib/x"));
+        assert!(!has_line(text, "/usr/bin/clan"));
+        assert!(!has_line(text, "/usr/lib"));
+        assert!(!has_line(text, "bin/clang"));
+        assert!(!has_line(text, ""));
+        assert!(has_line("/last", "/last"));
     }
 
     #[test]

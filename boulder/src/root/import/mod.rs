@@ -63,7 +63,7 @@ pub const SEEDS: [&str; 29] = [
 ];
 
 /// Bump when packing changes, so every package is repacked once.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What the last import packed (format, seeds, fingerprints), beside the index.
 const STATE_FILE: &str = "import-state.json";
@@ -98,6 +98,35 @@ struct State {
     /// two) makes the next build import again.
     #[serde(default)]
     index_sha256: String,
+    /// dpkg's database when the import read it ([`dpkg_stamp`]): a build
+    /// that finds another brings the import up to date first, so a root
+    /// holds what the host has installed now (upgrades repacked, removed
+    /// packages gone).
+    #[serde(default)]
+    dpkg_status: String,
+    /// Stones only the previous index named, kept until the next import: a
+    /// build that read that index just before this import still finds them.
+    #[serde(default)]
+    previous: Vec<String>,
+}
+
+/// A stamp of dpkg's `status` file (device, inode, size, mtime). dpkg and
+/// apt replace the file on every change, so another stamp means the
+/// installed packages may differ.
+fn dpkg_stamp(admin: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(admin.join("status"))
+        .map(|m| {
+            format!(
+                "{}:{}:{}:{}.{:09}",
+                m.dev(),
+                m.ino(),
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec()
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Why a package was imported on demand, and the links it gets.
@@ -122,21 +151,31 @@ pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootErr
     let dir = host_repo_dir(cache);
     let index = dir.join("stone.index");
     let _lock = FileLock::exclusive(&cache.lock_path("import-host"))?;
-    if !refresh && index.is_file() && made_from_current_seeds(&dir) {
+    if !refresh
+        && index.is_file()
+        && made_from_current_seeds(&dir)
+        && host_unchanged(&dir, &dpkg::admin_dir())
+    {
         return Ok(ImportReport {
             index,
             ..ImportReport::default()
         });
     }
-    let wanted = read_state(&dir).map(|s| s.wanted).unwrap_or_default();
+    // What was imported on demand stays wanted across a format change.
+    let wanted = read_any_state(&dir).map(|s| s.wanted).unwrap_or_default();
     import_locked(cache, &dir, Path::new("/"), &wanted)
 }
 
-fn read_state(dir: &Path) -> Option<State> {
+/// The import state, whichever boulder wrote it.
+fn read_any_state(dir: &Path) -> Option<State> {
     fs::read(dir.join(STATE_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice::<State>(&b).ok())
-        .filter(|s| s.format == FORMAT)
+}
+
+/// The import state, if this boulder's packing made it.
+fn read_state(dir: &Path) -> Option<State> {
+    read_any_state(dir).filter(|s| s.format == FORMAT)
 }
 
 /// The packages imported on demand so far (from the import state).
@@ -144,6 +183,46 @@ pub fn imported_on_demand(cache: &Cache) -> BTreeMap<String, Wanted> {
     read_state(&host_repo_dir(cache))
         .map(|s| s.wanted)
         .unwrap_or_default()
+}
+
+/// Whether dpkg's database is as the import in `dir` found it.
+fn host_unchanged(dir: &Path, admin: &Path) -> bool {
+    read_state(dir).is_some_and(|s| s.dpkg_status == dpkg_stamp(admin))
+}
+
+/// Packages of the last import that can keep their stones without their
+/// files being listed and read again, with their fingerprints: dpkg's
+/// database is as that import found it (so no package was installed,
+/// upgraded or removed since), the state belongs to the index, the stone is
+/// there, and the package is wanted for the same requests. Empty otherwise.
+fn unchanged_packages(
+    dir: &Path,
+    index: &Path,
+    dpkg_status: &str,
+    old_metas: &BTreeMap<String, moss_core::stone::Meta>,
+    wanted: &BTreeMap<String, Wanted>,
+) -> BTreeMap<String, String> {
+    let Some(state) = read_state(dir) else {
+        return BTreeMap::new();
+    };
+    if state.dpkg_status.is_empty()
+        || state.dpkg_status != dpkg_status
+        || sha256_file(index).ok().as_deref() != Some(state.index_sha256.as_str())
+    {
+        return BTreeMap::new();
+    }
+    state
+        .packages
+        .into_iter()
+        .filter(|(name, print)| {
+            let stone = format!("stones/{name}-{print}.stone");
+            old_metas.get(name).is_some_and(|m| {
+                m.package_uri.as_deref() == Some(stone.as_str())
+                    && m.package_hash.is_some()
+                    && dir.join(&stone).is_file()
+            }) && state.wanted.get(name) == wanted.get(name)
+        })
+        .collect()
 }
 
 fn current_seeds() -> Vec<String> {
@@ -278,6 +357,9 @@ fn import_from(
     let started = Instant::now();
     let progress = cache.progress();
     let admin = dpkg::admin_dir();
+    // Taken before the file lists are read: a change made while this import
+    // runs gives another stamp, and the next build imports again.
+    let dpkg_status = dpkg_stamp(&admin);
     let mut seeds: Vec<&str> = SEEDS.to_vec();
     // A package imported on demand and since removed from the host is dropped.
     seeds.extend(
@@ -290,22 +372,6 @@ fn import_from(
     for seed in &missing {
         progress.warn(&format!("{seed} is not installed on this host; skipped"));
     }
-    let mut lists = BTreeMap::new();
-    for name in &chosen {
-        lists.insert(name.clone(), dpkg::file_list(&admin, &installed[name])?);
-    }
-    let mut layouts = files::layouts(
-        host_root,
-        &lists,
-        &dpkg::diversions(&admin),
-        &dpkg::alternatives(&admin),
-    );
-    for (name, want) in wanted {
-        if let Some(files) = layouts.get_mut(name) {
-            files::add_links(files, &want.links);
-        }
-    }
-
     let stones = dir.join("stones");
     fs::create_dir_all(&stones).map_err(RootError::io("creating", &stones))?;
     let state_path = dir.join(STATE_FILE);
@@ -315,7 +381,57 @@ fn import_from(
         .into_iter()
         .map(|m| (m.name.clone(), m))
         .collect();
+    // Dependencies on packages outside the closure were not chosen (an
+    // alternative was), so only chosen ones are kept.
+    let deps_of = |name: &String| -> Vec<String> {
+        installed[name]
+            .depends
+            .iter()
+            .filter_map(|group| group.iter().find(|alt| chosen.contains(*alt)).cloned())
+            .filter(|d| d != name)
+            .collect()
+    };
+    let unchanged = unchanged_packages(dir, &index_path, &dpkg_status, &old_metas, wanted)
+        .into_iter()
+        .filter(|(name, _)| chosen.contains(name))
+        .filter(|(name, _)| {
+            let deps = deps_of(name);
+            old_metas[name]
+                .depends
+                .iter()
+                .map(|d| d.name.as_str())
+                .eq(deps.iter().map(String::as_str))
+        })
+        .collect::<BTreeMap<String, String>>();
+    let mut lists = BTreeMap::new();
+    for name in &chosen {
+        lists.insert(name.clone(), dpkg::file_list(&admin, &installed[name])?);
+    }
+    let skip: std::collections::HashSet<&str> = unchanged.keys().map(String::as_str).collect();
+    let mut layouts = files::layouts(
+        host_root,
+        &lists,
+        &dpkg::diversions(&admin),
+        &dpkg::alternatives(&admin),
+        &skip,
+    );
+    for (name, want) in wanted {
+        if let Some(files) = layouts.get_mut(name) {
+            files::add_links(files, &want.links);
+        }
+    }
 
+    let gone: Vec<&str> = old_metas
+        .keys()
+        .filter(|name| !chosen.contains(*name))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        progress.warn(&format!(
+            "no longer installed on this host, so no longer in its repository: {}",
+            gone.join(", ")
+        ));
+    }
     progress.start(chosen.len());
     let mut state = State {
         format: FORMAT,
@@ -327,6 +443,8 @@ fn import_from(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         index_sha256: String::new(),
+        dpkg_status,
+        previous: Vec::new(),
     };
     // What each package needs: its stone is reused when the index names the
     // file its fingerprint gives, else it is packed (below, in parallel).
@@ -334,16 +452,12 @@ fn import_from(
     for name in &chosen {
         let pkg = &installed[name];
         let files = layouts.get(name).map(Vec::as_slice).unwrap_or_default();
-        // Dependencies on packages outside the closure were not chosen (an
-        // alternative was), so only chosen ones are kept.
-        let deps: Vec<String> = pkg
-            .depends
-            .iter()
-            .filter_map(|group| group.iter().find(|alt| chosen.contains(*alt)).cloned())
-            .filter(|d| d != name)
-            .collect();
+        let deps = deps_of(name);
         let want = wanted.get(name);
-        let print = fingerprint(pkg, &deps, files, want);
+        let print = match unchanged.get(name) {
+            Some(print) => print.clone(),
+            None => fingerprint(pkg, &deps, files, want),
+        };
         let file_name = format!("{name}-{print}.stone");
         let stone_path = stones.join(&file_name);
         let uri = format!("stones/{file_name}");
@@ -382,23 +496,30 @@ fn import_from(
         state.packages.insert(plan.name, plan.print);
         metas.push(meta);
     }
+    let stone_name = |m: &moss_core::stone::Meta| {
+        m.package_uri
+            .as_deref()
+            .and_then(|u| u.strip_prefix("stones/"))
+            .map(str::to_string)
+    };
+    let named: std::collections::HashSet<String> = metas.iter().filter_map(stone_name).collect();
+    state.previous = old_metas
+        .values()
+        .filter_map(stone_name)
+        .filter(|s| !named.contains(s))
+        .collect();
+    state.previous.sort();
     repo::write_index(&index_path, &metas)?;
     state.index_sha256 = sha256_file(&index_path)?;
     let json = serde_json::to_vec_pretty(&state).map_err(|e| RootError::Import(e.to_string()))?;
     let tmp = state_path.with_extension("json.tmp");
     fs::write(&tmp, json).map_err(RootError::io("writing", &tmp))?;
     fs::rename(&tmp, &state_path).map_err(RootError::io("renaming into place", &state_path))?;
-    // Stones no package refers to any more.
-    let keep: std::collections::HashSet<String> = metas
-        .iter()
-        .filter_map(|m| m.package_uri.as_deref())
-        .filter_map(|u| u.strip_prefix("stones/"))
-        .map(str::to_string)
-        .collect();
+    // Stones neither this index nor the previous one names.
     if let Ok(entries) = fs::read_dir(&stones) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !keep.contains(&name) {
+            if !named.contains(&name) && !state.previous.contains(&name) {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -411,4 +532,42 @@ fn import_from(
         elapsed: started.elapsed(),
         index: index_path,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_dpkg_status_means_the_host_changed() {
+        let admin = tempfile::tempdir().expect("tempdir");
+        let repo = tempfile::tempdir().expect("tempdir");
+        let status = admin.path().join("status");
+        fs::write(&status, "Package: hello\nStatus: install ok installed\n").expect("status");
+        let state = State {
+            format: FORMAT,
+            dpkg_status: dpkg_stamp(admin.path()),
+            ..State::default()
+        };
+        fs::write(
+            repo.path().join(STATE_FILE),
+            serde_json::to_vec(&state).expect("json"),
+        )
+        .expect("state");
+        assert!(host_unchanged(repo.path(), admin.path()));
+        // As dpkg writes it: a new file renamed over the old one.
+        let new = admin.path().join("status-new");
+        fs::write(&new, "Package: hello\nStatus: purge ok not-installed\n").expect("status");
+        fs::rename(&new, &status).expect("rename");
+        assert!(!host_unchanged(repo.path(), admin.path()));
+        // An import made by an older boulder has no stamp: it is brought up to date.
+        let mut old = state;
+        old.dpkg_status = String::new();
+        fs::write(
+            repo.path().join(STATE_FILE),
+            serde_json::to_vec(&old).expect("json"),
+        )
+        .expect("state");
+        assert!(!host_unchanged(repo.path(), admin.path()));
+    }
 }

@@ -24,10 +24,23 @@ const LEVEL: i32 = 1;
 /// soname alone, so both forms are provided.
 const MULTIARCH_DIR: &str = "x86_64-linux-gnu/";
 
+/// Files up to this size are read once into memory, hashed and compressed
+/// from there; larger ones are hashed and then read again while compressing.
+const IN_MEMORY_FILE: u64 = 4 << 20;
+/// At most this much of one package is held in memory (packages are packed
+/// several at a time).
+const IN_MEMORY_PACKAGE: u64 = 64 << 20;
+
 /// Providers of the package's files plus its virtual packages, plus the
 /// requests it was imported on demand for (`cmake(X)`, `python(x)`), which
-/// the file analysis does not derive.
-fn providers(pkg: &DpkgPackage, files: &[FileEntry], extra: &[String]) -> Vec<Provider> {
+/// the file analysis does not derive. `digests` are the contents' digests
+/// by path, already computed while packing.
+fn providers(
+    pkg: &DpkgPackage,
+    files: &[FileEntry],
+    digests: &std::collections::HashMap<&str, u128>,
+    extra: &[String],
+) -> Vec<Provider> {
     let mut texts = BTreeSet::new();
     // A stone cannot provide another name (`name(...)` providers are not
     // written); requests by name are renamed instead, see `ondemand`.
@@ -38,7 +51,10 @@ fn providers(pkg: &DpkgPackage, files: &[FileEntry], extra: &[String]) -> Vec<Pr
         }
     }
     for file in files {
-        let Ok(found) = installed_file_providers(&file.host, &format!("/usr/{}", file.path)) else {
+        let digest = digests.get(file.path.as_str()).copied();
+        let Ok(found) =
+            installed_file_providers(&file.host, &format!("/usr/{}", file.path), digest)
+        else {
             continue;
         };
         for relation in found {
@@ -72,15 +88,29 @@ pub fn pack(
     let mut skipped = Vec::new();
     let mut layout = Vec::with_capacity(files.len());
     let mut contents = Vec::new();
+    let mut digests = std::collections::HashMap::new();
+    let mut in_memory = 0u64;
     for file in files {
         let (mode, kind) = match &file.kind {
-            FileKind::Regular { mode, .. } => {
+            FileKind::Regular { mode, size, .. } => {
+                // Each file is read once where it is small: hashed here,
+                // compressed from memory, its digest reused by the analysis.
+                let small = *size <= IN_MEMORY_FILE && in_memory + size <= IN_MEMORY_PACKAGE;
+                let content = if small {
+                    fs::read(&file.host).map(Content::from_bytes).ok()
+                } else {
+                    Content::from_path(file.host.clone()).ok()
+                };
                 // A file this user cannot read (an unprivileged import) is left out.
-                let Ok(content) = Content::from_path(file.host.clone()) else {
+                let Some(content) = content else {
                     skipped.push(file.path.clone());
                     continue;
                 };
+                if small {
+                    in_memory += content.size;
+                }
                 let digest = content.digest;
+                digests.insert(file.path.as_str(), digest);
                 contents.push(content);
                 (0o100000 | mode, LayoutKind::Regular { digest })
             }
@@ -116,7 +146,7 @@ pub fn pack(
             .iter()
             .map(|d| Dependency::new(DependencyKind::PackageName, d.clone()))
             .collect(),
-        provides: providers(pkg, files, extra),
+        provides: providers(pkg, files, &digests, extra),
         ..Meta::default()
     };
     let tmp = out.with_extension(format!("tmp.{}", std::process::id()));
