@@ -10,6 +10,7 @@ use stone_common::{stones_dir, MemorySink, FIXTURES};
 use xxhash_rust::xxh3::xxh3_128;
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn layout_matches_tsv_exactly() {
     let Some(dir) = stones_dir("layout_matches_tsv_exactly") else {
         return;
@@ -24,6 +25,7 @@ fn layout_matches_tsv_exactly() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn bash_completion_facts() {
     let Some(dir) = stones_dir("bash_completion_facts") else {
         return;
@@ -89,6 +91,7 @@ fn bash_completion_facts() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn small_fixture_facts() {
     let Some(dir) = stones_dir("small_fixture_facts") else {
         return;
@@ -142,6 +145,7 @@ fn moss(args: &[&std::ffi::OsStr]) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn cli_inspect_reports_facts_and_layout_lines() {
     let Some(dir) = stones_dir("cli_inspect_reports_facts_and_layout_lines") else {
         return;
@@ -205,6 +209,7 @@ fn cli_inspect_reports_facts_and_layout_lines() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn cli_extract_bash_completion() {
     let Some(dir) = stones_dir("cli_extract_bash_completion") else {
         return;
