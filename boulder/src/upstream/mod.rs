@@ -35,7 +35,6 @@ mod fetch_http;
 pub mod git;
 mod local;
 mod model;
-mod parallel;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};
