@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+pub mod http;
 pub mod probe;
 
 /// True when the tests run under CI (`CI` set to anything but `0`/`false`/empty).

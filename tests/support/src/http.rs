@@ -1,0 +1,213 @@
+//! A real HTTP/1.1 server on loopback for tests: serves the files of a
+//! folder or of an in-memory map (GET only, a thread per connection,
+//! keep-alive), and logs the paths asked for. The one server every test
+//! crate uses.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+/// Files served from memory, by request path (`/a/b.stone`); tests may
+/// change them while the server runs.
+pub type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
+#[derive(Clone)]
+enum Source {
+    Dir(PathBuf),
+    Files(Files),
+}
+
+impl Source {
+    fn body(&self, target: &str) -> Option<Vec<u8>> {
+        let path = target.split('?').next()?;
+        match self {
+            Source::Dir(dir) => {
+                let relative = path.trim_start_matches('/');
+                if relative.split('/').any(|c| c == "..") {
+                    return None;
+                }
+                let full = dir.join(relative);
+                if full.is_file() {
+                    std::fs::read(full).ok()
+                } else {
+                    None
+                }
+            }
+            Source::Files(files) => files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(path)
+                .cloned(),
+        }
+    }
+}
+
+/// A running server; it stops when dropped.
+pub struct HttpServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    log: Arc<Mutex<Vec<String>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpServer {
+    /// Serves the folder `dir` on an ephemeral loopback port.
+    pub fn serve(dir: &Path) -> Self {
+        Self::start(Source::Dir(dir.to_path_buf()))
+    }
+
+    /// Serves `files` (keyed by request path) on an ephemeral loopback port.
+    pub fn serve_files(files: Files) -> Self {
+        Self::start(Source::Files(files))
+    }
+
+    fn start(source: Source) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let (stop, log) = (stop.clone(), log.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let (source, log) = (source.clone(), log.clone());
+                    std::thread::spawn(move || handle(conn, &source, &log));
+                }
+            })
+        };
+        HttpServer {
+            addr,
+            stop,
+            log,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    /// The loopback port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Paths requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops accepting; the port is closed when this returns.
+    pub fn shut_down(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wakes the accept loop
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>) {
+    let Ok(read_half) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut conn = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        // The headers are not needed.
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim_end().is_empty() {
+                break;
+            }
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(target.to_string());
+        let response = match (method, source.body(target)) {
+            ("GET", Some(body)) => {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            }
+            _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        };
+        if conn.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn get(url_path: &str, server: &HttpServer) -> String {
+        let mut conn = TcpStream::connect(server.addr).expect("connect");
+        write!(
+            conn,
+            "GET {url_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        conn.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let mut out = String::new();
+        conn.read_to_string(&mut out).expect("read");
+        out
+    }
+
+    #[test]
+    fn serves_files_and_logs_requests() {
+        let files: Files = Arc::new(Mutex::new(HashMap::from([(
+            "/a".to_string(),
+            b"hello".to_vec(),
+        )])));
+        let server = HttpServer::serve_files(files);
+        assert!(get("/a", &server).ends_with("\r\n\r\nhello"));
+        assert!(get("/b", &server).starts_with("HTTP/1.1 404"));
+        assert_eq!(server.requests(), ["/a", "/b"]);
+    }
+
+    #[test]
+    fn a_folder_never_serves_outside_itself() {
+        let dir = std::env::temp_dir().join(format!("test-support-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("f"), b"x").expect("write");
+        let server = HttpServer::serve(&dir);
+        assert!(get("/f", &server).ends_with("\r\n\r\nx"));
+        assert!(get("/../f", &server).starts_with("HTTP/1.1 404"));
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
