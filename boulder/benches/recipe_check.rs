@@ -16,8 +16,9 @@
 //!
 //! A second part checks the real recipes of the developer set
 //! (`../shared/fixtures/upstream-expansions/recipes`) the same way, in one
-//! process, against the same baseline on the same files; the goal is the
-//! whole set in under 0.5 s.
+//! process, against the same baseline on the same files: on one thread, on
+//! every core as `boulder recipe check` does, and as the whole command (a
+//! process of its own); the goal is the whole command in under 0.12 s.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use boulder::recipe::check::Engine;
 const GOAL_PER_SECOND: f64 = 2_000.0;
 
 /// The developer set's goal: every recipe checked in under this many seconds.
-const DEVELOPER_SET_GOAL_SECONDS: f64 = 0.5;
+const DEVELOPER_SET_GOAL_SECONDS: f64 = 0.12;
 
 /// A small deterministic generator (xorshift64*), so every run checks the same corpus.
 struct Rng(u64);
@@ -212,7 +213,7 @@ fn main() {
     developer_set();
 }
 
-/// The real recipes of the developer set, checked one after the other, and
+/// The real recipes of the developer set, checked on one thread and on all, and
 /// the same files parsed as plain YAML.
 fn developer_set() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -239,21 +240,44 @@ fn developer_set() {
         }
     };
     let texts: Vec<(std::path::PathBuf, Arc<String>)> = files
-        .into_iter()
+        .iter()
         .filter_map(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            Some((path, Arc::new(text)))
+            let text = std::fs::read_to_string(path).ok()?;
+            Some((path.clone(), Arc::new(text)))
         })
         .collect();
-    let mut ours = Vec::new();
+    let mut serial = Vec::new();
+    let mut parallel = Vec::new();
+    let mut command = Vec::new();
+    let mut command_cpu = Vec::new();
     let mut baseline = Vec::new();
     // Alternating rounds, medians: the machine is shared.
-    for _ in 0..5 {
+    for _ in 0..7 {
         let started = Instant::now();
         for (path, text) in &texts {
             let _ = engine.check_text(path, text.clone());
         }
-        ours.push(started.elapsed().as_secs_f64());
+        serial.push(started.elapsed().as_secs_f64());
+        // What `boulder recipe check` does in-process: read and check on
+        // every core, with the engine loaded once.
+        let started = Instant::now();
+        let reports = engine.check_files(&files, 0);
+        parallel.push(started.elapsed().as_secs_f64());
+        assert_eq!(reports.len(), files.len());
+        // The whole command: process start, macro loading, discovery,
+        // checking, the summary.
+        let cpu_before = children_cpu();
+        let started = Instant::now();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_boulder"))
+            .args(["recipe", "check"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("running boulder recipe check");
+        command.push(started.elapsed().as_secs_f64());
+        command_cpu.push(children_cpu() - cpu_before);
+        assert!(status.code().is_some(), "boulder recipe check crashed");
         let started = Instant::now();
         for (_, text) in &texts {
             let _ = serde_yaml::from_str::<serde_yaml::Value>(text);
@@ -264,21 +288,61 @@ fn developer_set() {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    let (ours, baseline) = (median(&mut ours), median(&mut baseline));
+    let serial = median(&mut serial);
+    let parallel = median(&mut parallel);
+    let command = median(&mut command);
+    let command_cpu = median(&mut command_cpu);
+    let baseline = median(&mut baseline);
     println!(
-        "developer set: {} real recipes, one thread, medians of 5 alternating rounds",
-        texts.len()
+        "developer set: {} real recipes, medians of 7 alternating rounds, load {}",
+        texts.len(),
+        load()
     );
-    println!("  boulder check: {ours:.3} s; plain YAML parse: {baseline:.3} s");
+    println!("  plain YAML parse, one thread   : {baseline:.3} s (baseline)");
     println!(
-        "  ratio check / parse-only time: {:.2}x; goal whole set under {DEVELOPER_SET_GOAL_SECONDS} s: {}",
-        ours / baseline.max(1e-9),
-        if ours < DEVELOPER_SET_GOAL_SECONDS {
+        "  check, one thread              : {serial:.3} s ({:.2}x the baseline)",
+        serial / baseline.max(1e-9)
+    );
+    println!(
+        "  check, all cores (check_files) : {parallel:.3} s ({:.2}x the baseline)",
+        parallel / baseline.max(1e-9)
+    );
+    println!(
+        "  `boulder recipe check DIR`     : {command:.3} s ({:.2}x the baseline); goal whole set under {DEVELOPER_SET_GOAL_SECONDS} s: {}",
+        command / baseline.max(1e-9),
+        if command < DEVELOPER_SET_GOAL_SECONDS {
             "met"
         } else {
             "NOT met"
         }
     );
+    // On a machine loaded past its cores the wall time is mostly waiting
+    // for a CPU; the work itself is the command's CPU time.
+    println!(
+        "    its CPU time (user + system): {command_cpu:.3} s ({:.2}x the baseline); under the goal: {}",
+        command_cpu / baseline.max(1e-9),
+        if command_cpu < DEVELOPER_SET_GOAL_SECONDS {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+}
+
+/// User + system CPU seconds of all waited-for children so far.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage fills a plain struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// The load averages, to read the figures against.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The generated corpus.

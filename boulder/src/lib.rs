@@ -6,7 +6,10 @@
 
 pub mod build;
 pub mod cli;
+pub mod cpus;
+pub mod draft;
 pub mod macros;
+pub mod maintain;
 pub mod package;
 pub mod plan;
 pub mod recipe;

@@ -199,3 +199,54 @@ fn expand_one_phase_shows_breakpoints() {
     );
     assert_eq!(leftover_macros(&stdout), Vec::<String>::new());
 }
+
+/// The checks `recipe check` runs on every core give, file by file and in
+/// the order asked, the same problems as checking one file after another;
+/// an unreadable file is an error in its own place.
+#[test]
+fn parallel_check_matches_one_by_one() {
+    let Some(dir) = fixtures("parallel_check_matches_one_by_one") else {
+        return;
+    };
+    let broken = broken_recipe();
+    let mut paths = vec![workspace().join("recipes-example"), broken.path().into()];
+    paths.extend(
+        ["llvm-stone", "boulder-stone", "italian-pizza", "pineapple"]
+            .map(|name| dir.join(format!("{name}.yml"))),
+    );
+    let mut files = boulder::recipe::discover(&paths).expect("discovering the fixtures");
+    files.insert(files.len() / 2, broken.path().join("absent/stone.yaml"));
+    assert!(files.len() > 4, "too few fixtures to spread over threads");
+    let engine = boulder::recipe::check::Engine::embedded().expect("macros");
+    let problems = |report: &boulder::recipe::check::CheckReport| {
+        report
+            .problems
+            .iter()
+            .map(|p| (p.code, p.span.clone(), p.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    let parallel = engine.check_files(&files, 3);
+    assert_eq!(parallel.len(), files.len());
+    let mut with_problems = 0;
+    for (file, result) in files.iter().zip(&parallel) {
+        match (engine.check_file(file), result) {
+            (Ok(alone), Ok(report)) => {
+                assert_eq!(&report.path, file);
+                assert_eq!(problems(&alone), problems(report), "{}", file.display());
+                with_problems += usize::from(!report.problems.is_empty());
+            }
+            (Err(_), Err(_)) => {}
+            (alone, report) => panic!(
+                "{}: alone {:?}, in parallel {:?}",
+                file.display(),
+                alone.map(|r| r.problems.len()),
+                report.as_ref().map(|r| r.problems.len())
+            ),
+        }
+    }
+    assert!(with_problems >= 1, "the broken recipe's problems are found");
+    assert!(
+        parallel.iter().filter(|r| r.is_err()).count() == 1,
+        "the absent file is the one error"
+    );
+}

@@ -6,12 +6,20 @@
 //! ```
 //!
 //! It generates a `/usr`-like tree (default 50,000 entries, ~1 GB of content,
-//! in ~100 packages), writes the packages as stones, and measures in one run:
-//! 1. a fresh `moss install` of all stones: wall time and the child's peak RSS;
+//! in ~100 packages), writes the packages as stones with our writer's
+//! defaults, and measures in one run (`MOSS_BENCH_ROUNDS`, default 3,
+//! alternating rounds; medians and the load printed):
+//! 1. a fresh `moss install` of all stones: wall time and the child's peak
+//!    RSS, then the first small transaction into that root, alternating with
+//!    the baseline: `zstd -d | tar -x` of a tarball of the same tree
+//!    (compressed at our writer's level);
 //! 2. blitting the tree into a fresh directory, beside `cp -al` of the same
 //!    tree and beside a plain single-threaded loop of the same
 //!    `mkdirat`/`linkat`/`symlinkat` calls (the floor);
-//! 3. a small transaction: one tiny stone into the root holding the tree.
+//! 3. a small transaction: one tiny stone into the root holding the tree;
+//! 4. a fresh install of one large package written as the original's writer
+//!    does (zstd 18, window log 31; `MOSS_BENCH_LARGE_MB`), its peak RSS,
+//!    alternating with the same content written with our defaults.
 //!
 //! `MOSS_BENCH_DIR` chooses where the scratch data goes (default: the system
 //! temp dir); it is deleted at the end unless `MOSS_BENCH_KEEP` is set (to
@@ -340,6 +348,81 @@ fn db_layout(entry: &LayoutEntry) -> LayoutRecord {
     }
 }
 
+/// The tiny package of the small transactions, at `version`.
+fn tiny(base: &Meta, version: u32) -> Package {
+    Package {
+        meta: Meta {
+            name: "tiny".into(),
+            version: version.to_string(),
+            architecture: "x86_64".into(),
+            ..base.clone()
+        },
+        layout: vec![LayoutEntry {
+            uid: 0,
+            gid: 0,
+            mode: 0o100644,
+            tag: 0,
+            kind: LayoutKind::Regular {
+                digest: xxhash_rust::xxh3::xxh3_128(format!("tiny {version}\n").as_bytes()),
+            },
+            path: "share/tiny/README".into(),
+        }],
+        contents: vec![format!("tiny {version}\n").into_bytes()],
+    }
+}
+
+/// The installed tree of `root` as one tar, compressed at our writer's level.
+fn make_tarball(root: &Path, tarball: &Path) {
+    let level = format!("-{}", stone::DEFAULT_LEVEL);
+    let script = format!("tar -C \"$1\" -cf - usr | zstd -q -T0 {level} -o \"$2\"");
+    let ok = Command::new("sh")
+        .args(["-c", &script, "sh"])
+        .arg(root)
+        .arg(tarball)
+        .status()
+        .expect("running tar | zstd")
+        .success();
+    assert!(ok, "making the baseline tarball failed");
+}
+
+/// The baseline: decompress the tarball and create its files in `target`.
+fn extract(tarball: &Path, target: &Path) -> Duration {
+    fs::create_dir_all(target).unwrap();
+    settle();
+    let start = Instant::now();
+    let ok = Command::new("sh")
+        .args(["-c", "zstd -q -d -c \"$1\" | tar -C \"$2\" -xf -", "sh"])
+        .arg(tarball)
+        .arg(target)
+        .status()
+        .expect("running zstd -d | tar -x")
+        .success();
+    let elapsed = start.elapsed();
+    assert!(ok, "the baseline extraction failed");
+    elapsed
+}
+
+fn median(values: &[Duration]) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn list(values: &[Duration]) -> String {
+    values
+        .iter()
+        .map(|d| format!("{:.3}", d.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The load averages, to read the figures against.
+fn load() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn main() {
     if std::env::var_os(LAUNCH_ENV).is_some() {
         launch();
@@ -365,10 +448,8 @@ fn main() {
     let packages = generate(entries, content);
     let stones_dir = base.join("stones");
     fs::create_dir_all(&stones_dir).unwrap();
-    let writer = StoneWriter::new(WriteOptions {
-        level: 1,
-        threads: 2,
-    });
+    // Our writer's defaults: the stones `boulder` and `moss pack` make.
+    let writer = StoneWriter::new(WriteOptions::default());
     let stones: Vec<PathBuf> = packages
         .iter()
         .map(|p| write_stone(&stones_dir, p, &writer))
@@ -378,12 +459,48 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    // 1. Fresh install of every stone.
-    let root = base.join("root");
-    fs::create_dir_all(&root).unwrap();
-    let mut args: Vec<&std::ffi::OsStr> = vec!["-D".as_ref(), root.as_os_str(), "install".as_ref()];
-    args.extend(stones.iter().map(|s| s.as_os_str()));
-    let (install_time, install_rss) = run_moss(&args);
+    // 1. Fresh installs of every stone, each followed by the first small
+    // transaction into that root, alternating with the baseline: the same
+    // content decompressed by `zstd -d` and its files created by `tar -x`
+    // (one tar of the installed tree, compressed at our writer's level).
+    let rounds: usize = std::env::var("MOSS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let tiny_dir = stones_dir.join("tiny");
+    let tiny_stone = |version: u32| {
+        let dir = tiny_dir.join(version.to_string());
+        fs::create_dir_all(&dir).unwrap();
+        write_stone(&dir, &tiny(&packages[0].meta, version), &writer)
+    };
+    let first_small_stone = tiny_stone(1);
+    let tarball = base.join("tree.tar.zst");
+    let mut installs = Vec::new();
+    let mut install_rsses = Vec::new();
+    let mut firsts = Vec::new();
+    let mut extracts = Vec::new();
+    for round in 0..rounds {
+        let root = base.join(format!("root-{round}"));
+        fs::create_dir_all(&root).unwrap();
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["-D".as_ref(), root.as_os_str(), "install".as_ref()];
+        args.extend(stones.iter().map(|s| s.as_os_str()));
+        let (time, rss) = run_moss(&args);
+        installs.push(time);
+        install_rsses.push(rss);
+        firsts.push(time_moss(&[
+            "-D".as_ref(),
+            root.as_os_str(),
+            "install".as_ref(),
+            first_small_stone.as_os_str(),
+        ]));
+        if round == 0 {
+            make_tarball(&root, &tarball);
+        }
+        extracts.push(extract(&tarball, &base.join(format!("extract-{round}"))));
+    }
+    let root = base.join("root-0");
 
     // 2. Blits of the same tree.
     let metas: Vec<PackageMeta> = packages
@@ -436,31 +553,9 @@ fn main() {
     // package, replaced by another version each time. The first has no
     // archived tree to reuse (the fresh install had no previous state), so
     // it blits in full; the next ones patch the previous state's tree.
-    let tiny = |version: u32| Package {
-        meta: Meta {
-            name: "tiny".into(),
-            version: version.to_string(),
-            architecture: "x86_64".into(),
-            ..packages[0].meta.clone()
-        },
-        layout: vec![LayoutEntry {
-            uid: 0,
-            gid: 0,
-            mode: 0o100644,
-            tag: 0,
-            kind: LayoutKind::Regular {
-                digest: xxhash_rust::xxh3::xxh3_128(format!("tiny {version}\n").as_bytes()),
-            },
-            path: "share/tiny/README".into(),
-        }],
-        contents: vec![format!("tiny {version}\n").into_bytes()],
-    };
-    let tiny_dir = stones_dir.join("tiny");
     let mut small = Vec::new();
-    for version in 1..=6 {
-        let dir = tiny_dir.join(version.to_string());
-        fs::create_dir_all(&dir).unwrap();
-        let stone = write_stone(&dir, &tiny(version), &writer);
+    for version in 2..=6 {
+        let stone = tiny_stone(version);
         small.push(time_moss(&[
             "-D".as_ref(),
             root.as_os_str(),
@@ -468,13 +563,13 @@ fn main() {
             stone.as_os_str(),
         ]));
     }
-    let small_cold = small[0];
-    let mut warm = small[1..].to_vec();
+    let mut warm = small.clone();
     warm.sort();
     let small_warm = warm[warm.len() / 2];
 
     let rate = |d: Duration| n / d.as_secs_f64();
     println!();
+    println!("load: {}", load());
     println!("tree: {} entries", tree.len());
     println!(
         "blit, 2 threads     : {:>8.3} s  {:>9.0} entries/s",
@@ -508,24 +603,37 @@ fn main() {
         "small transaction   : {:>8.3} s median of {} (goal <= 0.5 s; original ~2 s): {}",
         small_warm.as_secs_f64(),
         warm.len(),
-        small[1..]
+        small
             .iter()
             .map(|d| format!("{:.3}", d.as_secs_f64()))
             .collect::<Vec<_>>()
             .join(" ")
     );
+    let first = median(&firsts);
     println!(
-        "  first one, no archived tree to patch (full blit): {:.3} s",
-        small_cold.as_secs_f64()
+        "  first one after a fresh install: {:.3} s median of {rounds} ({}) (goal <= 0.3 s); ratio to a full blit {:.2}",
+        first.as_secs_f64(),
+        list(&firsts),
+        first.as_secs_f64() / blit.as_secs_f64()
     );
+    let install = median(&installs);
+    let extract_time = median(&extracts);
+    let install_rss = *install_rsses.iter().max().unwrap();
     println!(
-        "fresh install       : {:>8.3} s, peak RSS {:.1} MiB (goals: <= ~5-6.5 s, <= 150 MiB; original ~10-13 s, ~790 MiB)",
-        install_time.as_secs_f64(),
+        "fresh install       : {:>8.3} s median of {rounds} ({}), peak RSS {:.1} MiB at most",
+        install.as_secs_f64(),
+        list(&installs),
         install_rss as f64 / 1024.0
     );
     println!(
-        "  RSS / 150 MiB goal: {:.2}",
-        install_rss as f64 / 1024.0 / 150.0
+        "extract baseline    : {:>8.3} s median of {rounds} ({}): zstd -d | tar -x of the same tree",
+        extract_time.as_secs_f64(),
+        list(&extracts)
+    );
+    println!(
+        "  install / extract time: {:.2} (goal <= 1.30); peak RSS / 64 MiB goal: {:.2}",
+        install.as_secs_f64() / extract_time.as_secs_f64(),
+        install_rss as f64 / 1024.0 / 64.0
     );
 
     // 4. Stones as the original's writer makes them (zstd 18, window log
@@ -573,23 +681,59 @@ fn main() {
         "large-window stone: {large_mb} MiB at zstd 18, window log 31, packed in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let large_root = base.join("large-root");
-    fs::create_dir_all(&large_root).unwrap();
-    let (large_time, large_rss) = run_moss(&[
-        "-D".as_ref(),
-        large_root.as_os_str(),
-        "install".as_ref(),
-        large_stone.as_os_str(),
-    ]);
+    // The same content written with our writer's defaults, installed
+    // alternately with it: the window-backed decoder must cost our own
+    // stones nothing (they keep the streaming decoder).
+    let default_dir = stones_dir.join("large-default");
+    fs::create_dir_all(&default_dir).unwrap();
+    let default_stone = write_stone(&default_dir, &large, &writer);
+    let (mut large_times, mut large_rsses) = (Vec::new(), Vec::new());
+    let (mut default_times, mut default_rsses) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        for (stone, times, rsses, label) in [
+            (&large_stone, &mut large_times, &mut large_rsses, "large"),
+            (
+                &default_stone,
+                &mut default_times,
+                &mut default_rsses,
+                "default",
+            ),
+        ] {
+            let root = base.join(format!("{label}-root-{round}"));
+            fs::create_dir_all(&root).unwrap();
+            let (time, rss) = run_moss(&[
+                "-D".as_ref(),
+                root.as_os_str(),
+                "install".as_ref(),
+                stone.as_os_str(),
+            ]);
+            times.push(time);
+            rsses.push(rss);
+        }
+    }
+    let large_rss = *large_rsses.iter().max().unwrap();
+    let default_rss = *default_rsses.iter().max().unwrap();
     println!(
-        "fresh install, zstd 18 / window log 31 stone: {:>8.3} s, peak RSS {:.1} MiB (goal <= 150 MiB; the streaming decoder: about the content size)",
-        large_time.as_secs_f64(),
+        "fresh install, zstd 18 / window log 31 stone: {:>8.3} s median of {rounds} ({}), peak RSS {:.1} MiB at most (goal <= 150 MiB; the streaming decoder: about the content size)",
+        median(&large_times).as_secs_f64(),
+        list(&large_times),
         large_rss as f64 / 1024.0
     );
     println!(
         "  RSS / 150 MiB goal: {:.2}",
         large_rss as f64 / 1024.0 / 150.0
     );
+    println!(
+        "fresh install, same content, our default stone: {:>8.3} s median of {rounds} ({}), peak RSS {:.1} MiB",
+        median(&default_times).as_secs_f64(),
+        list(&default_times),
+        default_rss as f64 / 1024.0
+    );
+    println!(
+        "  window-31 / default install time: {:.2}",
+        median(&large_times).as_secs_f64() / median(&default_times).as_secs_f64()
+    );
+    println!("load: {}", load());
 
     let _ = stone::EMPTY_DIGEST;
     if std::env::var_os("MOSS_BENCH_KEEP").is_some() {

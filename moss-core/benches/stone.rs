@@ -10,6 +10,9 @@
 //! compress a plain tar of the tree with `zstd -18 --long=31 -T0`, the
 //! original writer's setting, for comparison).
 //!
+//! After the main rounds, packing is measured again against tar with a
+//! second CPU-bound process spinning on the machine.
+//!
 //! For profiling one step alone: `<bench binary> --child generate DIR`
 //! writes the tree, then `--child pack DIR OUT LEVEL` and
 //! `--child unpack STONE OUTDIR` run the measured code.
@@ -65,6 +68,14 @@ fn child(args: &[String]) {
         "unpack" => {
             let mut reader = StoneReader::open_path(Path::new(&args[1])).expect("open");
             extract(&mut reader, Path::new(&args[2])).expect("extract");
+        }
+        // The second CPU-bound process of the loaded packing rounds: spins
+        // until killed.
+        "spin" => {
+            let mut x = 0u64;
+            loop {
+                x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+            }
         }
         // Not measured: writes the benchmark tree to a folder, for profiling.
         "generate" => {
@@ -335,6 +346,7 @@ fn orchestrate() {
         median(&tar_unpacks),
         median(&our_unpacks),
     );
+    println!("load: {}", load());
     println!(
         "medians of {runs} runs (STONE_BENCH_RUNS), steps alternating; walls per run: pack moss {} / tar {}, unpack moss {} / tar {}",
         walls(&our_packs),
@@ -394,9 +406,62 @@ fn orchestrate() {
         },
     );
 
+    busy_packs(&exe, &src, scratch.path(), &level, runs);
+
     if let Ok(levels) = std::env::var("STONE_BENCH_LEVELS") {
         compare_levels(&levels, &exe, &src, scratch.path(), mb);
     }
+}
+
+/// Packing again, alternating with tar, while a second CPU-bound process
+/// (this binary spinning) competes for the cores.
+fn busy_packs(exe: &Path, src: &Path, scratch: &Path, level: &str, runs: usize) {
+    let mut spinner = Command::new(exe)
+        .args(["--child", "spin"])
+        .spawn()
+        .expect("starting the CPU-bound process");
+    let tarball = scratch.join("busy.tar.zst");
+    let stone = scratch.join("busy.stone");
+    let (mut tars, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        tars.push(measure_synced(
+            Command::new("tar")
+                .arg("-C")
+                .arg(src)
+                .arg("-I")
+                .arg(format!("zstd -{level} -T0"))
+                .arg("-cf")
+                .arg(&tarball)
+                .arg("."),
+        ));
+        ours.push(measure_synced(
+            Command::new(exe)
+                .args(["--child", "pack"])
+                .arg(src)
+                .arg(&stone)
+                .arg(level),
+        ));
+    }
+    let _ = spinner.kill();
+    let _ = spinner.wait();
+    let (tar, our) = (median(&tars), median(&ours));
+    println!();
+    println!(
+        "with a second CPU-bound process running, medians of {runs}: pack moss {:.2} s / tar {:.2} s (walls {} / {}); ratio {:.2} (goal <= 1.00); load {}",
+        our.wall,
+        tar.wall,
+        walls(&ours),
+        walls(&tars),
+        our.wall / tar.wall,
+        load()
+    );
+}
+
+/// The load averages, to read the figures against.
+fn load() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Packing time and size at other levels, and the original's setting.

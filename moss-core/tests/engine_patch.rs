@@ -167,6 +167,44 @@ fn patched_trees_equal_full_blits() {
     assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
 }
 
+/// A fresh install leaves a copy of its tree archived (hard links, no
+/// content copied), so the first transaction after it patches that copy
+/// instead of blitting every entry; the state's archive then holds the tree
+/// that was live.
+#[test]
+fn first_transaction_after_a_fresh_install_patches() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    let (bulk, a1, a2) = (
+        s.bulk.to_str().unwrap(),
+        s.a1.to_str().unwrap(),
+        s.a2.to_str().unwrap(),
+    );
+    moss_ok(&root, &["install", bulk, a1]); // state 1
+    let archived = root.join(".moss/root/1/usr");
+    assert_eq!(
+        fs::read_to_string(archived.join(".stateID")).unwrap(),
+        "1",
+        "the fresh install archived a copy of its tree"
+    );
+    let copy = inode(&archived);
+    let live = inode(&root.join("usr"));
+    assert_ne!(copy, live);
+    let fresh_snapshot = usr_snapshot(&root);
+
+    moss_ok(&root, &["install", a2]); // state 2
+    assert_eq!(inode(&root.join("usr")), copy, "the copy was patched");
+    assert_eq!(inode(&archived), live, "state 1's live tree is archived");
+    assert_eq!(usr_snapshot(&root), fresh(work, "r2", &[&s.bulk, &s.a2]));
+    // The archived state 1 is exactly the tree the fresh install made.
+    moss_ok(&root, &["state", "activate", "1"]);
+    assert_eq!(usr_snapshot(&root), fresh_snapshot);
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+}
+
 #[test]
 fn untrusted_archived_trees_are_not_patched() {
     let work = tempfile::tempdir().unwrap();

@@ -306,6 +306,31 @@ fn signals_sent_to_the_sandbox_reach_the_command() {
     assert_eq!(child.wait().expect("wait").code(), Some(42));
 }
 
+/// stderr sent where stdout goes: both streams in one pipe, in the order
+/// written, with no shell redirecting them; asking it of stdout is refused.
+#[test]
+fn stderr_can_share_the_stdout_pipe() {
+    let root = host_usr_root();
+    let child = sandbox(&root)
+        .stdout(Stdio::Piped)
+        .stderr(Stdio::SameAsStdout)
+        .spawn([
+            "/usr/bin/bash",
+            "-c",
+            "echo one; echo two >&2; echo three; echo four >&2",
+        ])
+        .expect("spawn");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "one\ntwo\nthree\nfour\n"
+    );
+    assert!(sandbox(&root)
+        .stdout(Stdio::SameAsStdout)
+        .spawn(["true"])
+        .is_err());
+}
+
 #[test]
 fn two_sandboxes_run_at_the_same_time() {
     let root = host_usr_root();

@@ -89,7 +89,7 @@ pub fn diagnose(lines: &[String]) -> Diagnosis {
             diagnosis.command = Some(traced.to_string());
             continue;
         }
-        if line.starts_with("++") {
+        if line.starts_with("++") || line == super::script::RECIPE_COMMANDS_MARKER {
             continue;
         }
         if let Some(suggestion) = suggestion(line) {
@@ -249,7 +249,9 @@ mod tests {
     #[test]
     fn without_error_lines_the_last_output_stands_in() {
         let log = lines(
-            "+ ./run-tests
+            "+ export CFLAGS=-O2
+##boulder-recipe-commands
++ ./run-tests
 ok 1
 not ok 2 - frobnication
 + false

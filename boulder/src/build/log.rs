@@ -15,6 +15,9 @@ use crate::recipe::Phase;
 pub enum Event<'a> {
     /// A step starts (`Fetching upstreams`, `Preparing the build root`, …).
     Step(&'a str),
+    /// The upstreams are being unpacked into the build directories (it
+    /// lasts until the next event; large archives take a while).
+    Unpacking { upstreams: usize, targets: usize },
     /// A phase starts.
     Phase {
         target: &'a str,

@@ -26,6 +26,7 @@
 pub mod beneath;
 pub mod breakpoint;
 pub mod failure;
+pub mod install_check;
 pub mod log;
 pub mod packaging;
 pub mod pgo;
@@ -42,7 +43,7 @@ use moss_core::stone::WriteOptions;
 use moss_core::transaction::{Engine, EngineError, TransactionReport};
 use thiserror::Error;
 
-use crate::package::emit::manifest::{self, Verification};
+use crate::package::emit::verify::{self, Verified};
 use crate::package::emit::{self, epoch, EmitError, EmitOptions, Emitted, SourceInfo};
 use crate::recipe::check::{CheckReport, Engine as CheckEngine, EngineError as CheckEngineError};
 use crate::recipe::problem::Strictness;
@@ -138,7 +139,8 @@ pub struct BuildOutcome {
     pub stones: Vec<PathBuf>,
     /// The manifests in the output directory (not written when verifying).
     pub manifests: Option<(PathBuf, PathBuf)>,
-    pub verification: Option<Verification>,
+    /// What `--verify` compared, when it was given and everything matched.
+    pub verification: Option<Verified>,
     pub installed: Option<TransactionReport>,
     pub timings: Timings,
     pub log: PathBuf,
@@ -222,12 +224,26 @@ pub enum BuildError {
     Beneath(#[from] beneath::BeneathError),
     #[error("packaging failed")]
     Packaging(#[from] PackagingError),
+    /// The install root is empty or holds files a stone cannot ship.
+    #[error(transparent)]
+    Misinstalled(#[from] install_check::InstallProblem),
+    /// Analysis dropped every installed path (only `.la` files, say).
+    #[error("no package got a file: analysis dropped everything that was installed")]
+    NothingPackaged,
+    #[error(transparent)]
+    InstallRead(#[from] install_check::ReadError),
     #[error(transparent)]
     Emit(#[from] EmitError),
-    #[error("the built manifest differs from {} in package(s): {}", path.display(), differing.join(", "))]
+    #[error(
+        "the rebuild differs from the earlier build ({}) in {} way(s):\n{}",
+        path.display(),
+        differences.len(),
+        differences.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
+    )]
     VerifyMismatch {
         path: PathBuf,
-        differing: Vec<String>,
+        /// One line per difference, package first.
+        differences: Vec<String>,
     },
     #[error("cannot install the new stones into {}", root.display())]
     Install {
@@ -330,6 +346,7 @@ pub fn build(
     }
     let source_dirs = crate::upstream::SourceDirs::configured(&request.sources);
     let fetched = sources::fetch(cache.dir(), &recipe_dir, &source_dirs, &upstreams)
+        .map_err(|e| sources::locate_hashes(e, recipe, &checked.text, &recipe_path))
         .map_err(BuildError::Upstream)?;
     timings.add("upstreams", started.elapsed());
 
@@ -364,6 +381,12 @@ pub fn build(
     }
     let dirs = BuildDirs::create(cache, &recipe.source.name.value)?;
     let log = log::BuildLog::create(&dirs.base.join("build.log"));
+    if !fetched.is_empty() {
+        report(Event::Unpacking {
+            upstreams: fetched.len(),
+            targets: targets.len(),
+        });
+    }
     for target in &targets {
         let buildroot = dirs.build.join(&target.name);
         fs::create_dir_all(&buildroot).map_err(io("create", &buildroot))?;
@@ -485,12 +508,32 @@ pub fn build(
     report(Event::Step("Analysing the install tree"));
     let install = mason.dir("install")?;
     let install_root = install.pinned_for_children();
+    let checked = install_check::check(&install_root)??;
+    for dir in &checked.dropped_directories {
+        report(Event::Warning(&format!(
+            "{dir}: empty directory outside /usr, not packaged"
+        )));
+    }
     let mut analysis = packaging::package(&plan, recipe, &install_root, &prepared.path)?;
     for warning in &analysis.warnings {
         report(Event::Warning(&format!(
             "{}: {}",
             warning.path, warning.message
         )));
+    }
+    if analysis.packages.is_empty() {
+        return Err(BuildError::NothingPackaged);
+    }
+    let unmatched: Vec<String> = plan
+        .subpackages
+        .iter()
+        .map(|p| p.name.clone())
+        .filter(|name| !analysis.packages.iter().any(|p| &p.name == name))
+        .collect();
+    if !unmatched.is_empty() {
+        report(Event::Warning(
+            &install_check::UnmatchedPackages(&unmatched).to_string(),
+        ));
     }
     packaging::sandbox_owners(
         &mut analysis.packages,
@@ -522,7 +565,7 @@ pub fn build(
     // A fresh directory of boulder's own, out of the build's reach (the
     // build could have planted symlinks in `/mason/artefacts`).
     let artefacts = base.create_dir("artefacts")?;
-    let mut emit_options = EmitOptions {
+    let emit_options = EmitOptions {
         output_dir: artefacts.path().to_path_buf(),
         install_root: install_root.clone(),
         build_release: request.build_release,
@@ -534,25 +577,29 @@ pub fn build(
         },
         manifests: true,
     };
+    report(Event::Step("Writing stones"));
+    let mut emitted = emit::emit(&source, &analysis.packages, &plan.info, &emit_options)?;
     let mut verification = None;
-    if let Some(given) = &request.verify {
-        report(Event::Step("Verifying the manifest"));
-        let refs: Vec<_> = analysis.packages.iter().collect();
-        let fresh = manifest::encode_binary(&source, &refs, &plan.info, &emit_options)?;
-        match manifest::verify(&fresh, given)? {
-            Verification::Mismatch { differing } => {
+    if let (Some(given), Some((bin, json))) = (&request.verify, &emitted.manifests) {
+        report(Event::Step("Verifying against the earlier build"));
+        let stones: Vec<PathBuf> = emitted.stones.iter().map(|s| s.path.clone()).collect();
+        let fresh = verify::Fresh {
+            manifest_bin: bin,
+            manifest_json: json,
+            stones: &stones,
+        };
+        match verify::verify(&fresh, given)? {
+            Ok(verified) => verification = Some(verified),
+            Err(differences) => {
                 return Err(BuildError::VerifyMismatch {
                     path: given.clone(),
-                    differing,
+                    differences,
                 })
             }
-            matched => verification = Some(matched),
         }
-        // A matching manifest is left as it is.
-        emit_options.manifests = false;
+        // The earlier manifests stay as they are.
+        emitted.manifests = None;
     }
-    report(Event::Step("Writing stones"));
-    let emitted = emit::emit(&source, &analysis.packages, &plan.info, &emit_options)?;
     let (stones, manifests) = publish(&emitted, &request.output_dir, report)?;
     timings.add("emit", started.elapsed());
 

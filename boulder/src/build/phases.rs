@@ -60,18 +60,13 @@ pub fn run(
     let guest = format!("{GUEST_SCRIPTS_DIR}/{name}");
 
     let started = Instant::now();
-    // One pipe for both streams keeps their lines in order.
+    // One pipe for both streams keeps their lines in order; one bash.
     let mut child = sandbox
         .clone()
         .stdin(Stdio::Null)
         .stdout(Stdio::Piped)
-        .stderr(Stdio::Null)
-        .spawn([
-            "/usr/bin/bash",
-            "-c",
-            "exec 2>&1; exec /usr/bin/bash \"$0\"",
-            guest.as_str(),
-        ])?;
+        .stderr(Stdio::SameAsStdout)
+        .spawn(["/usr/bin/bash", guest.as_str()])?;
     let tag = script.phase.name();
     let mut kept = VecDeque::new();
     if let Some(stdout) = child.stdout.take() {

@@ -73,7 +73,7 @@ impl Default for ScriptOptions {
     fn default() -> Self {
         Self {
             source_date_epoch: 0,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: crate::cpus::available(),
             base_tuning: Vec::new(),
             script_environment: None,
         }
@@ -309,6 +309,7 @@ impl<'a> TargetScripts<'a> {
         }
         push_block(&mut text, break_function);
         push_block(&mut text, &error_trap());
+        push_block(&mut text, &recipe_commands_marker());
         push_block(&mut text, &environment);
         let body_line = text.matches('\n').count() + 1;
         let (body, body_recipe_lines) = self.render_body(phase, script, &mut dependencies)?;
@@ -469,6 +470,20 @@ fn error_trap() -> String {
          echo \"{}$__bb_line\" >&2; {}' ERR",
         super::failure::FAILED_LINE_MARKER,
         super::breakpoint::FAILURE_HOOK,
+    )
+}
+
+/// The line a phase prints where the recipe's own part (its `environment`,
+/// then the phase) starts: output renderers show the traced prologue before
+/// it only when asked to. The build log keeps every line.
+pub const RECIPE_COMMANDS_MARKER: &str = "##boulder-recipe-commands";
+
+/// Prints [`RECIPE_COMMANDS_MARKER`] untraced, then restores tracing as the
+/// prologue left it.
+fn recipe_commands_marker() -> String {
+    format!(
+        "{{ __bb_flags=$-; set +x; }} 2>/dev/null; echo '{RECIPE_COMMANDS_MARKER}'; \
+         case $__bb_flags in *x*) set -x ;; esac"
     )
 }
 

@@ -66,3 +66,30 @@ pub fn extract(fetched: &[Fetched], buildroot: &Path) -> Result<(), UpstreamErro
     }
     Ok(())
 }
+
+/// Names, in a stale-hash error, the recipe line holding the hash
+/// (`stone.yaml:12`); `text` is the recipe as read from `path`.
+pub fn locate_hashes(
+    error: UpstreamError,
+    recipe: &Recipe,
+    text: &str,
+    path: &Path,
+) -> UpstreamError {
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let at = |url: &str| {
+        recipe.upstreams.iter().find_map(|upstream| match upstream {
+            RecipeUpstream::Archive { url: u, hash, .. } if u.value == url => {
+                let line = text[..hash.span.start.min(text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                Some(format!("{file}:{line}"))
+            }
+            _ => None,
+        })
+    };
+    error.locate_hashes(&at)
+}

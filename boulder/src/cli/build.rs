@@ -6,14 +6,17 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use clap::Args;
 
 use super::cache::CacheArgs;
+use super::output::{self, Verbosity};
 use crate::build::failure::{Limit, FAILED_LINE_MARKER};
-use crate::build::log::printable;
+use crate::build::log::{format_duration, printable};
+use crate::build::script::RECIPE_COMMANDS_MARKER;
 use crate::build::{self, BuildError, BuildRequest, Event, PhaseFailure};
-use crate::package::emit::manifest::Verification;
 use crate::root;
 
 #[derive(Debug, Args)]
@@ -40,7 +43,9 @@ pub struct BuildArgs {
     /// Install the new stones into this root (one moss transaction).
     #[arg(long, value_name = "ROOT")]
     pub install: Option<PathBuf>,
-    /// Fail when the new binary manifest (`manifest.<arch>.bin`) differs from this one.
+    /// Fail when the rebuild differs from the build that wrote this binary manifest
+    /// (`manifest.<arch>.bin`): package metadata; file lists when its `.jsonc` lies beside
+    /// it; file contents, modes and owners when its stones do. Every difference is listed.
     #[arg(long, value_name = "MANIFEST")]
     pub verify: Option<PathBuf>,
     /// Profile the build root is made from.
@@ -50,7 +55,7 @@ pub struct BuildArgs {
     #[arg(short = 'b', long, default_value_t = 1)]
     pub build_release: u64,
     /// Parallel jobs (`%(jobs)`). Default: the number of CPUs.
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Extra macro data directory (`DIR/macros/{arch,actions}`); repeatable, later wins.
     #[arg(long = "data-dir", value_name = "DIR")]
@@ -76,6 +81,15 @@ pub struct BuildArgs {
     pub tmp_size: u64,
     #[command(flatten)]
     pub cache: CacheArgs,
+}
+
+/// A job count of at least 1 (`make -j 0` would be an error or unlimited).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("the number of jobs must be at least 1".to_string()),
+        Ok(jobs) => Ok(jobs),
+        Err(_) => Err(format!("`{text}` is not a number of jobs")),
+    }
 }
 
 /// `4096`, `512K`, `64M`, `4G`.
@@ -130,18 +144,13 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         tmp_size: args.tmp_size,
         ..BuildRequest::new(&recipe_arg)
     };
-    let tty = std::io::stdout().is_terminal();
-    let report = move |event: Event<'_>| render(event, tty);
+    let renderer = Renderer::new();
+    let report = |event: Event<'_>| renderer.render(event);
     match build::build(&request, &cache, &report) {
         Ok(outcome) => {
             let mut out = local.publish(&recipe_arg, &outcome)?;
-            if let Some(verification) = &outcome.verification {
-                out.push_str(&match verification {
-                    Verification::HashMatch { sha256 } => {
-                        format!("verified: the manifest matches (sha256 {sha256})\n")
-                    }
-                    _ => "verified: the manifest matches by content\n".to_string(),
-                });
+            if let Some(verified) = &outcome.verification {
+                out.push_str(&format!("verified: {} match\n", verified.summary()));
             }
             if let (Some(report), Some(root)) = (&outcome.installed, &args.install) {
                 out.push_str(&format!(
@@ -151,8 +160,12 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
                     report.state
                 ));
             }
-            out.push_str(&format!("\n{}", outcome.timings.table()));
-            out.push_str(&format!("build log: {}\n", outcome.log.display()));
+            if renderer.verbosity == Verbosity::Quiet {
+                out.push_str(&summary(&outcome));
+            } else {
+                out.push_str(&format!("\n{}", outcome.timings.table()));
+                out.push_str(&format!("build log: {}\n", outcome.log.display()));
+            }
             print_stdout(&out);
             Ok(ExitCode::SUCCESS)
         }
@@ -167,12 +180,52 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
             );
             Ok(ExitCode::FAILURE)
         }
+        Err(BuildError::Misinstalled(problem)) => {
+            eprintln!("error: {}", problem.what());
+            eprintln!("help: {}", problem.help());
+            eprintln!("nothing was written");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(BuildError::VerifyMismatch { path, differences }) => {
+            eprintln!(
+                "error: the rebuild differs from the earlier build ({}) in {} way(s):",
+                path.display(),
+                differences.len()
+            );
+            for difference in &differences {
+                eprintln!("  {difference}");
+            }
+            eprintln!("the new stones were not written");
+            Ok(ExitCode::FAILURE)
+        }
         Err(BuildError::PhaseFailed(failure)) => {
             eprint!("{}", failure_report(&failure, &recipe_arg));
             Ok(ExitCode::FAILURE)
         }
         Err(error) => Err(miette::Report::new(Rendered(error))),
     }
+}
+
+/// The one line `-q` prints for a good build: the stones and the time.
+fn summary(outcome: &build::BuildOutcome) -> String {
+    let names: Vec<String> = outcome
+        .stones
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let dir = outcome
+        .stones
+        .first()
+        .and_then(|p| p.parent())
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    format!(
+        "built {} stone(s) in {} into {dir}: {}\n",
+        names.len(),
+        format_duration(outcome.timings.total()),
+        names.join(" ")
+    )
 }
 
 /// A build error rendered with its cause chain.
@@ -197,30 +250,107 @@ fn print_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-fn render(event: Event<'_>, tty: bool) {
-    let line = match event {
-        Event::Step(step) => format!("» {step}\n"),
-        Event::Phase {
-            target,
-            phase,
-            line,
-        } => format!("» Phase {} ({target}, recipe line {line})\n", phase.name()),
-        Event::Output { phase, line } => {
-            if line.starts_with(FAILED_LINE_MARKER) {
+/// Renders the build's events by the verbosity: the traced prologue of a
+/// phase (everything before [`RECIPE_COMMANDS_MARKER`]) only with `-v`;
+/// with `-q` only warnings.
+struct Renderer {
+    verbosity: Verbosity,
+    colour: bool,
+    /// Whether the current phase is still in its prologue.
+    in_prologue: AtomicBool,
+    /// On a terminal, the spinner of a long step (unpacking), cleared by
+    /// the next event.
+    spinner: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Renderer {
+    fn new() -> Self {
+        Self {
+            verbosity: output::verbosity(),
+            colour: output::stdout_colour(),
+            in_prologue: AtomicBool::new(false),
+            spinner: Mutex::new(None),
+        }
+    }
+
+    fn render(&self, event: Event<'_>) {
+        if let Some(spinner) = self.spinner.lock().ok().and_then(|mut s| s.take()) {
+            spinner.finish_and_clear();
+        }
+        let quiet = self.verbosity == Verbosity::Quiet;
+        let line = match event {
+            Event::Step(_)
+            | Event::Phase { .. }
+            | Event::Wrote { .. }
+            | Event::Output { .. }
+            | Event::Unpacking { .. }
+                if quiet =>
+            {
+                if let Event::Phase { .. } = event {
+                    self.in_prologue.store(true, Ordering::Relaxed);
+                }
                 return;
             }
-            // The build's bytes never drive the terminal.
-            let line = printable(line);
-            if tty {
-                format!("\x1b[2m{:>7} │\x1b[0m {line}\n", phase.name())
-            } else {
-                format!("{:>7} │ {line}\n", phase.name())
+            Event::Step(step) => format!("» {step}\n"),
+            Event::Unpacking { upstreams, targets } => {
+                let step = format!("» Unpacking {upstreams} upstream(s) for {targets} target(s)");
+                if std::io::stderr().is_terminal() {
+                    let spinner = indicatif::ProgressBar::new_spinner();
+                    if let Ok(style) =
+                        indicatif::ProgressStyle::with_template("{spinner} {elapsed}")
+                    {
+                        spinner.set_style(style);
+                    }
+                    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+                    if let Ok(mut slot) = self.spinner.lock() {
+                        *slot = Some(spinner);
+                    }
+                }
+                format!("{step}\n")
             }
-        }
-        Event::Warning(warning) => format!("warning: {warning}\n"),
-        Event::Wrote { path, size } => format!("wrote {} ({size} bytes)\n", path.display()),
-    };
-    print_stdout(&line);
+            Event::Phase {
+                target,
+                phase,
+                line,
+            } => {
+                self.in_prologue.store(true, Ordering::Relaxed);
+                let header = format!("» Phase {} ({target}, recipe line {line})", phase.name());
+                if self.colour {
+                    format!("\x1b[1m{header}\x1b[0m\n")
+                } else {
+                    format!("{header}\n")
+                }
+            }
+            Event::Output { phase, line } => {
+                if line == RECIPE_COMMANDS_MARKER {
+                    self.in_prologue.store(false, Ordering::Relaxed);
+                    return;
+                }
+                if line.starts_with(FAILED_LINE_MARKER)
+                    || (self.verbosity < Verbosity::Verbose
+                        && self.in_prologue.load(Ordering::Relaxed))
+                {
+                    return;
+                }
+                // The build's bytes never drive the terminal.
+                let line = printable(line);
+                if self.colour {
+                    format!("\x1b[2m{:>7} │\x1b[0m {line}\n", phase.name())
+                } else {
+                    format!("{:>7} │ {line}\n", phase.name())
+                }
+            }
+            Event::Warning(warning) => {
+                if self.colour {
+                    format!("\x1b[33mwarning:\x1b[0m {warning}\n")
+                } else {
+                    format!("warning: {warning}\n")
+                }
+            }
+            Event::Wrote { path, size } => format!("wrote {} ({size} bytes)\n", path.display()),
+        };
+        print_stdout(&line);
+    }
 }
 
 /// The report of a failed phase: where, what the log says, what may fix it.

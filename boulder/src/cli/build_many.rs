@@ -176,16 +176,20 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let planned = started.elapsed();
-    println!(
-        "{} recipe(s) in order: {} (planned in {})",
-        plan.recipes.len(),
-        plan.order
-            .iter()
-            .map(|&i| plan.recipes[i].name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        seconds(planned)
-    );
+    // `-q`: only failures, skips and the summary table.
+    let quiet = super::output::verbosity() == super::output::Verbosity::Quiet;
+    if !quiet {
+        println!(
+            "{} recipe(s) in order: {} (planned in {})",
+            plan.recipes.len(),
+            plan.order
+                .iter()
+                .map(|&i| plan.recipes[i].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            seconds(planned)
+        );
+    }
     let results = Runner::new(&args, &plan, &repo, &settings, &assessed).run()?;
     print_summary(&plan, &repo, &results);
     let all_good = results
@@ -315,7 +319,9 @@ impl<'a> Runner<'a> {
                     running.insert(index);
                     let tx = done_tx.clone();
                     let recipe = &self.plan.recipes[index];
-                    println!("building {} (-j {jobs})", recipe.name);
+                    if super::output::verbosity() != super::output::Verbosity::Quiet {
+                        println!("building {} (-j {jobs})", recipe.name);
+                    }
                     let command = self.command(&recipe.path, jobs);
                     let log = self.repo.log_path(&recipe.name);
                     scope.spawn(move || {
@@ -340,7 +346,9 @@ impl<'a> Runner<'a> {
                 };
                 match state {
                     Some(state) => {
-                        println!("built {name} in {}", seconds(took));
+                        if super::output::verbosity() != super::output::Verbosity::Quiet {
+                            println!("built {name} in {}", seconds(took));
+                        }
                         outputs[index] = Some(state.outputs);
                         status[index] = Some((Status::Built, took));
                     }

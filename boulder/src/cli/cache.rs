@@ -107,7 +107,8 @@ impl ImportProgress for ProgressDisplay {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
-    /// Remove unused build roots, old build directories and unreferenced store assets.
+    /// Remove unused build roots, old build directories, unreferenced store assets, and
+    /// downloaded sources and git mirrors unused for `--days`.
     Prune(PruneArgs),
     /// Show where the cache is and what it holds.
     Info(InfoArgs),
@@ -117,7 +118,7 @@ pub enum CacheCommand {
 pub struct PruneArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
-    /// Remove roots and build directories unused for this many days.
+    /// Remove roots, build directories and sources unused for this many days.
     #[arg(long, default_value_t = 14)]
     pub days: u64,
     /// Then remove least recently used roots until roots and store fit in this many MiB.
@@ -140,12 +141,18 @@ pub fn run(command: CacheCommand) -> miette::Result<ExitCode> {
                 max_bytes: args.max_size.map(|m| m.saturating_mul(1 << 20)),
             };
             let report = prune::prune(&cache, &options).into_diagnostic()?;
+            let upstreams = crate::upstream::UpstreamCache::new(cache.dir());
+            let sources = crate::upstream::prune::prune_sources(&upstreams, options.max_age)
+                .into_diagnostic()?;
             println!(
-                "Removed {} root(s), {} build director(y/ies), {} store asset(s) ({} MiB).",
+                "Removed {} root(s), {} build director(y/ies), {} store asset(s) ({} MiB), \
+                 {} source archive(s) or git mirror(s) ({} MiB).",
                 report.roots.len(),
                 report.builds,
                 report.assets,
-                report.bytes >> 20
+                report.bytes >> 20,
+                sources.entries,
+                sources.bytes >> 20
             );
             Ok(ExitCode::SUCCESS)
         }

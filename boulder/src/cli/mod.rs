@@ -9,20 +9,34 @@ pub mod build;
 pub mod build_many;
 pub mod cache;
 mod chroot;
+pub mod completions;
+mod downloads;
 mod macros;
+pub mod output;
 pub mod profile;
 pub mod recipe;
+mod recipe_maintain;
+mod recipe_new;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "boulder",
-    version,
+    version = VERSION,
     about = "Build stone packages from stone.yaml recipes, rootless"
 )]
 pub struct Cli {
+    /// Print only warnings, errors and the summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print everything, the traced prologue of every phase included.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version and the commit boulder was built from (`0.1.0 (abc123def)`).
+pub const VERSION: &str = env!("BOULDER_VERSION_TEXT");
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -34,7 +48,7 @@ pub enum Command {
     Doc(macros::DocArgs),
     /// Build a recipe into stones and manifests.
     Build(build::BuildArgs),
-    /// Check recipes or show their expanded scripts.
+    /// Check recipes, show their expanded scripts, draft, update or bump them.
     #[command(subcommand)]
     Recipe(recipe::RecipeCommand),
     /// Enter a recipe's build root (a shell, or `-- COMMAND...`).
@@ -45,16 +59,36 @@ pub enum Command {
     /// The build cache: roots, store, build directories.
     #[command(subcommand)]
     Cache(cache::CacheCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages (boulder.1 and one per subcommand) into a directory.
+    Man(completions::ManArgs),
 }
 
 /// Entry point of the `boulder` binary.
 pub fn main() -> ExitCode {
+    output::die_on_closed_output();
     let cli = Cli::parse();
+    output::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => output::Verbosity::Quiet,
+        (_, true) => output::Verbosity::Verbose,
+        _ => output::Verbosity::Normal,
+    });
+    downloads::DownloadDisplay::install();
+    // Errors keep long lines whole: a sha256 or a URL wrapped over two lines
+    // cannot be copied.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
-            println!("boulder {}", env!("CARGO_PKG_VERSION"));
+            println!("boulder {VERSION}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            completions::print::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man(args) => completions::man::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS),
         Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
         Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args),

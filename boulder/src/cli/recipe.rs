@@ -1,4 +1,5 @@
-//! `boulder recipe check|expand`: validate recipes and show their final scripts.
+//! `boulder recipe check|expand|new|update|bump`: validate recipes, show their
+//! final scripts; the subcommands that write recipes live beside this file.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +21,14 @@ pub enum RecipeCommand {
     Check(CheckArgs),
     /// Print the final phase scripts of a recipe, with every macro expanded.
     Expand(ExpandArgs),
+    /// Draft a stone.yaml from an upstream archive: build system, licence and
+    /// build dependencies detected, FIXME comments where you must decide.
+    New(super::recipe_new::NewArgs),
+    /// Set a new version: rewrite the version, upstream URLs and hashes (fetched),
+    /// raise the release, and print the diff.
+    Update(super::recipe_maintain::UpdateArgs),
+    /// Raise the recipe's release and print the diff.
+    Bump(super::recipe_maintain::BumpArgs),
     /// Print the recipe reference page of the book (generated from the schema).
     #[command(hide = true)]
     Reference,
@@ -80,6 +89,9 @@ pub fn run(command: RecipeCommand) -> miette::Result<ExitCode> {
     match command {
         RecipeCommand::Check(args) => run_check(args),
         RecipeCommand::Expand(args) => run_expand(args),
+        RecipeCommand::New(args) => super::recipe_new::run_new(args),
+        RecipeCommand::Update(args) => super::recipe_maintain::run_update(args),
+        RecipeCommand::Bump(args) => super::recipe_maintain::run_bump(args),
         RecipeCommand::Reference => {
             write_stdout(&crate::recipe::reference::markdown());
             Ok(ExitCode::SUCCESS)
@@ -91,10 +103,11 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let files = crate::recipe::discover(&args.paths).into_diagnostic()?;
     let engine = check::Engine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
     warn_about_macro_files(&engine);
-    let mut reports = Vec::with_capacity(files.len());
-    for file in &files {
-        reports.push(engine.check_file(file).into_diagnostic()?);
-    }
+    let reports = engine
+        .check_files(&files, 0)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .into_diagnostic()?;
     let errors: usize = reports
         .iter()
         .map(|r| r.error_count(Strictness::Strict))
@@ -360,6 +373,6 @@ fn warn_about_macro_files(engine: &check::Engine) {
 }
 
 /// Writes to stdout, ignoring a closed pipe (`boulder recipe expand x | head`).
-fn write_stdout(text: &str) {
+pub(super) fn write_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -76,7 +76,7 @@ impl RecipeFacts {
             name: name.into(),
             version: version.into(),
             release,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: crate::cpus::available(),
             toolchain: Toolchain::Llvm,
             mold: false,
             compiler_cache: false,

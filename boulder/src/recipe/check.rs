@@ -101,7 +101,7 @@ impl Default for ExpandOptions {
         Self {
             base_tuning: Vec::new(),
             script_environment: None,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: crate::cpus::available(),
         }
     }
 }
@@ -157,8 +157,56 @@ impl Engine {
 
     /// Reads and checks the recipe at `path`.
     pub fn check_file(&self, path: &Path) -> Result<CheckReport, LoadError> {
-        let loaded = super::load(path)?;
-        Ok(self.check_text(path, loaded.text))
+        // Read only: `check_text` parses, once.
+        let text = super::read_text(path)?;
+        Ok(self.check_text(path, Arc::new(text)))
+    }
+
+    /// Reads and checks every file in `paths` on up to `jobs` threads (all
+    /// cores for 0), one engine and macro library shared by all. The
+    /// reports come back in the order of `paths`.
+    pub fn check_files(
+        &self,
+        paths: &[PathBuf],
+        jobs: usize,
+    ) -> Vec<Result<CheckReport, LoadError>> {
+        let jobs = if jobs == 0 {
+            crate::cpus::available()
+        } else {
+            jobs
+        }
+        .min(paths.len());
+        if jobs <= 1 {
+            return paths.iter().map(|p| self.check_file(p)).collect();
+        }
+        // Workers take the next file from a shared counter, so one slow
+        // recipe does not hold up a fixed share of the others.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut results: Vec<(usize, Result<CheckReport, LoadError>)> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..jobs)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(path) = paths.get(i) else { break };
+                                done.push((i, self.check_file(path)));
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| match w.join() {
+                        Ok(done) => done,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    })
+                    .collect()
+            });
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Checks recipe `text` (named `path` in diagnostics): every structural problem and

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod diagnostic;
 mod discover;
+pub mod edit;
 pub mod model;
 mod parse;
 pub mod problem;
@@ -62,19 +63,24 @@ pub enum LoadError {
 
 /// Reads and parses the recipe at `path` (structural validation only).
 pub fn load(path: &Path) -> Result<LoadedRecipe, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
-        path: path.to_path_buf(),
-    })?;
+    let text = read_text(path)?;
     let (recipe, problems) = parse(&text);
     Ok(LoadedRecipe {
         path: path.to_path_buf(),
         text: Arc::new(text),
         recipe,
         problems,
+    })
+}
+
+/// The text of the recipe file at `path`, unparsed.
+pub(crate) fn read_text(path: &Path) -> Result<String, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
+        path: path.to_path_buf(),
     })
 }
 

@@ -780,7 +780,14 @@ impl Reader {
                         .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
                     && !rest.is_empty()
             });
-            if !scheme_ok {
+            // A plain path, absolute or explicitly relative (to the recipe's
+            // directory), names a local archive; a bare name is more likely a
+            // URL missing its scheme.
+            let local_path = !is_git
+                && ["/", "./", "../"]
+                    .iter()
+                    .any(|start| url_text.starts_with(start) && url_text.len() > start.len());
+            if !scheme_ok && !local_path {
                 self.error(
                     Problem::new(
                         "recipe::bad-url",
@@ -788,7 +795,7 @@ impl Reader {
                         key.span.clone(),
                     )
                     .label("expected scheme://host/path")
-                    .help("archives are `https://…: <sha256>`, git repositories `git|https://…: <ref>`"),
+                    .help("archives are `https://…: <sha256>` (or a local `./file`, `/path/file`), git repositories `git|https://…: <ref>`"),
                 );
                 continue;
             }

@@ -1,4 +1,11 @@
-//! The upstream cache: verified archives keyed by sha256, git mirrors by URL.
+//! The upstream cache: verified archives keyed by sha256 and the URLs they
+//! came from, git mirrors by URL.
+//!
+//! An archive entry is reused only for a URL it was fetched from: a recipe
+//! whose URL changed but whose hash did not (a forgotten hash after a version
+//! bump) fetches the new URL and fails on the hash, instead of building the
+//! old file under the new version. Files of the local source directories
+//! have no URL and stay matched by hash alone.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -9,6 +16,7 @@ use std::time::Duration;
 use super::errors::UpstreamError;
 use super::local::SourceDirs;
 use super::model::Upstream;
+use super::origins::Origins;
 use super::verify::{self, HashingWriter};
 use super::{extract, fetch_file, fetch_http, git};
 use moss_core::util::map_ordered;
@@ -61,6 +69,11 @@ impl UpstreamCache {
     /// Directory of verified archives: `<sha256>/<name>` below it.
     pub fn fetched_dir(&self) -> PathBuf {
         self.root.join("fetched")
+    }
+
+    /// The URLs each archive entry was fetched from.
+    fn origins(&self) -> Origins {
+        Origins::new(self.root.join("origins"))
     }
 
     /// Directory of bare git mirrors.
@@ -146,21 +159,56 @@ impl UpstreamCache {
         let expected = verify::expected_hash(url, hash)?;
         let entry_dir = self.fetched_dir().join(&expected);
         let target = entry_dir.join(name);
-        if reuse_entry(&entry_dir, &target, &expected)? {
+        let origins = self.origins();
+        let known_urls = origins.urls(&expected);
+        let local = self.sources.find_hash(&expected).map(Path::to_path_buf);
+        // The local source directories are matched by hash alone (their
+        // files have no URL); the cache only for a URL the entry came from.
+        let reusable = local.is_some() || known_urls.iter().any(|known| known == url);
+        if reusable && reuse_entry(&entry_dir, &target, &expected)? {
             return Ok((target, true));
         }
 
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            move |error| UpstreamError::Io {
-                url: url.to_string(),
-                action,
-                path,
-                error,
+        let from_source_dir = local.is_some();
+        let download = self.download(agent, url, local)?;
+        if download.hash != expected {
+            // The recipe's hash is the one of a file fetched before from
+            // another URL: the hash, not the download, is what is stale.
+            if let Some(previous) = known_urls.iter().find(|known| *known != url) {
+                return Err(UpstreamError::StaleHash {
+                    url: url.to_string(),
+                    expected,
+                    actual: download.hash,
+                    previous_url: previous.clone(),
+                    hash_at: None,
+                });
             }
-        };
+        }
+        verify::check(url, &expected, &download.hash)?;
+        let target = self.keep(download, url, name, !from_source_dir)?;
+        Ok((target, false))
+    }
+
+    /// Fetch `url` whatever it holds, for a recipe being written or updated:
+    /// the file is kept in the cache under its sha256 (so the next build
+    /// reuses it) as `name`, and the path and sha256 are returned.
+    pub fn fetch_any(&self, url: &str, name: &str) -> Result<(PathBuf, String), UpstreamError> {
+        let download = self.download(&fetch_http::agent(), url, None)?;
+        let hash = download.hash.clone();
+        let target = self.keep(download, url, name, true)?;
+        Ok((target, hash))
+    }
+
+    /// Download `url` (or read `local`, a file of a source directory) into a
+    /// partial file beside the entries, hashing it on the way.
+    fn download(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        local: Option<PathBuf>,
+    ) -> Result<Download, UpstreamError> {
         let fetched_dir = self.fetched_dir();
-        fs::create_dir_all(&fetched_dir).map_err(io("create", &fetched_dir))?;
+        fs::create_dir_all(&fetched_dir).map_err(io_error(url, "create", &fetched_dir))?;
         sweep_stale_parts(&fetched_dir);
         // The partial download lives beside the entries (same filesystem, so
         // the final rename is atomic) and is deleted on drop if anything fails.
@@ -168,10 +216,9 @@ impl UpstreamCache {
             .prefix(".")
             .suffix(".part")
             .tempfile_in(&fetched_dir)
-            .map_err(io("create a partial download in", &fetched_dir))?;
+            .map_err(io_error(url, "create a partial download in", &fetched_dir))?;
         let part_path = part.path().to_path_buf();
 
-        let local = self.sources.find_hash(&expected).map(Path::to_path_buf);
         let mut reader: Box<dyn Read + Send> = match local.or_else(|| fetch_file::local_path(url)) {
             Some(path) => {
                 let path = match &self.base {
@@ -193,16 +240,58 @@ impl UpstreamCache {
         };
         let mut writer = HashingWriter::new(part.as_file());
         copy_stream(url, &mut reader, &mut writer, &part_path)?;
-        let (file, actual) = writer.finish();
-        verify::check(url, &expected, &actual)?;
-        file.sync_all().map_err(io("write", &part_path))?;
-        file.set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(io("set permissions of", &part_path))?;
+        let (_, hash) = writer.finish();
+        Ok(Download { part, hash })
+    }
 
-        fs::create_dir_all(&entry_dir).map_err(io("create", &entry_dir))?;
+    /// Move a verified download into its entry `fetched/<sha256>/<name>`,
+    /// recording `url` as an origin of the entry when `record` is set.
+    fn keep(
+        &self,
+        download: Download,
+        url: &str,
+        name: &str,
+        record: bool,
+    ) -> Result<PathBuf, UpstreamError> {
+        let Download { part, hash } = download;
+        let part_path = part.path().to_path_buf();
+        let file = part.as_file();
+        file.sync_all()
+            .map_err(io_error(url, "write", &part_path))?;
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_error(url, "set permissions of", &part_path))?;
+        let entry_dir = self.fetched_dir().join(&hash);
+        let target = entry_dir.join(name);
+        fs::create_dir_all(&entry_dir).map_err(io_error(url, "create", &entry_dir))?;
         part.persist(&target)
-            .map_err(|e| io("move the download to", &target)(e.error))?;
-        Ok((target, false))
+            .map_err(|e| io_error(url, "move the download to", &target)(e.error))?;
+        if record {
+            self.origins().record(&hash, url).map_err(io_error(
+                url,
+                "record the origin of",
+                &target,
+            ))?;
+        }
+        Ok(target)
+    }
+}
+
+/// A complete download not yet in its cache entry.
+struct Download {
+    part: tempfile::NamedTempFile,
+    hash: String,
+}
+
+fn io_error<'a>(
+    url: &'a str,
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> UpstreamError + 'a {
+    move |error| UpstreamError::Io {
+        url: url.to_string(),
+        action,
+        path: path.to_path_buf(),
+        error,
     }
 }
 

@@ -23,6 +23,24 @@ pub enum UpstreamError {
         actual: String,
     },
 
+    #[error(
+        "upstream {url}: hash mismatch: the sha256 in {} belongs to the file previously fetched \
+         from {previous_url}\n  recipe sha256:   {expected}\n  fetched sha256:  {actual}\n\
+         the URL changed but the hash did not; if the new file is trusted, put its sha256 in the \
+         recipe (`boulder recipe update` does both)",
+        hash_at.as_deref().unwrap_or("the recipe")
+    )]
+    StaleHash {
+        url: String,
+        /// The recipe's hash: that of the file fetched from `previous_url`.
+        expected: String,
+        /// The hash of what `url` served.
+        actual: String,
+        previous_url: String,
+        /// Where the hash is written (`stone.yaml:12`), when known.
+        hash_at: Option<String>,
+    },
+
     #[error("upstream {url}: the server answered HTTP {status}")]
     HttpStatus { url: String, status: u16 },
 
@@ -69,6 +87,30 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// Names where the recipe writes each stale hash: `at(url)` gives the
+    /// place (`stone.yaml:12`) of the upstream with that URL.
+    pub fn locate_hashes(self, at: &dyn Fn(&str) -> Option<String>) -> UpstreamError {
+        match self {
+            UpstreamError::StaleHash {
+                url,
+                expected,
+                actual,
+                previous_url,
+                hash_at,
+            } => UpstreamError::StaleHash {
+                hash_at: hash_at.or_else(|| at(&url)),
+                url,
+                expected,
+                actual,
+                previous_url,
+            },
+            UpstreamError::Several(errors) => {
+                UpstreamError::Several(errors.into_iter().map(|e| e.locate_hashes(at)).collect())
+            }
+            other => other,
+        }
+    }
+
     /// Combine the failures of several upstreams: one stays itself.
     pub(crate) fn combine(mut errors: Vec<UpstreamError>) -> Option<UpstreamError> {
         match errors.len() {

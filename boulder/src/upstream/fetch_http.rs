@@ -25,7 +25,11 @@ pub(crate) fn open(agent: &ureq::Agent, url: &str) -> Result<Box<dyn Read + Send
     match agent.get(url).call() {
         // No size limit: archives can be large, and the hash check bounds
         // what we accept.
-        Ok(response) => Ok(Box::new(response.into_body().into_reader())),
+        Ok(response) => {
+            let total = response.body().content_length();
+            let reader = Box::new(response.into_body().into_reader());
+            Ok(super::progress::watched(url, total, reader))
+        }
         Err(ureq::Error::StatusCode(status)) => Err(UpstreamError::HttpStatus {
             url: url.to_string(),
             status,

@@ -23,6 +23,8 @@
 //! Cache layout under the cache directory (see `book/src/upstreams.md`):
 //! * `upstreams/fetched/<sha256>/<name>`: a verified archive, keyed by its
 //!   content hash; `<name>` is `rename` or the last segment of the URL.
+//! * `upstreams/origins/<sha256>`: the URLs that entry was fetched from, one
+//!   a line; an entry is reused only for one of them.
 //! * `upstreams/git/<host>_<path with '/' as '.'>`: a bare mirror per URL.
 //!
 //! Every error is an [`UpstreamError`] that names the upstream's URL.
@@ -35,6 +37,9 @@ mod fetch_http;
 pub mod git;
 mod local;
 mod model;
+mod origins;
+pub mod progress;
+pub mod prune;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod completions;
 mod extract;
 mod index;
 mod info;
@@ -22,17 +23,26 @@ mod search;
 mod state;
 mod sync;
 mod verify;
+mod when;
 
 #[derive(Debug, Parser)]
-#[command(name = "moss", version, about = "The moss package engine")]
+#[command(name = "moss", version = VERSION, about = "The moss package engine")]
 pub struct Cli {
     /// Root of the installation to operate on.
     #[arg(short = 'D', long = "directory", global = true, default_value = "/")]
     pub root: PathBuf,
 
+    /// Assume yes for every question. Accepted for scripts written for
+    /// upstream moss, which asks before it changes a root; this moss never asks.
+    #[arg(short = 'y', long = "yes-all", visible_alias = "yes", global = true)]
+    pub yes_all: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version and the commit moss was built from (`0.1.0 (abc123def)`).
+pub const VERSION: &str = env!("MOSS_VERSION_TEXT");
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -69,16 +79,50 @@ pub enum Command {
     Pack(Box<pack::Args>),
     /// Run a command in the rootless sandbox: `moss sandbox ROOT [OPTIONS] -- CMD...`.
     Sandbox(sandbox::SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages (moss.1 and one per subcommand) into a directory.
+    Man(completions::ManArgs),
+}
+
+/// Commands that set a root up (`install`, `repo add`, `sync`) create a
+/// `-D` root that does not exist yet, as `boulder build --install` does;
+/// the others report it missing.
+fn create_missing_root(cli: &Cli) -> miette::Result<()> {
+    let sets_up = matches!(
+        cli.command,
+        Command::Install(_) | Command::Sync(_) | Command::Repo(repo::Args::Add { .. })
+    );
+    if sets_up && !cli.root.exists() {
+        std::fs::create_dir_all(&cli.root).map_err(|error| {
+            miette::miette!("cannot create the root {}: {error}", cli.root.display())
+        })?;
+    }
+    Ok(())
 }
 
 /// Entry point of the `moss` binary.
 pub fn main() -> ExitCode {
+    // A closed output stream (`moss list installed | head`) ends moss by
+    // SIGPIPE, the conventional way, instead of a panic (Rust ignores it).
+    // SAFETY: installing the default action runs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
+    if let Err(report) = create_missing_root(&cli) {
+        eprintln!("{report:?}");
+        return ExitCode::FAILURE;
+    }
     let result: miette::Result<ExitCode> = match cli.command {
         Command::Version => {
-            println!("moss {}", env!("CARGO_PKG_VERSION"));
+            println!("moss {VERSION}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            completions::print::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man(args) => completions::man::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS),
         Command::Install(args) => install::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Remove(args) => remove::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::List(args) => list::run(&cli.root, args).map(|()| ExitCode::SUCCESS),

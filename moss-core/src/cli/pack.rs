@@ -59,6 +59,16 @@ pub struct Args {
     pub window_log: Option<u32>,
 }
 
+/// Whether `dir`'s only entry is a `usr` directory (a whole root given
+/// where its `/usr` was meant).
+fn holds_only_usr(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).take(2).collect();
+    names.len() == 1 && names[0] == "usr" && dir.join("usr").is_dir()
+}
+
 pub fn run(args: &Args) -> miette::Result<()> {
     let meta = Meta {
         name: args.name.clone(),
@@ -76,6 +86,14 @@ pub fn run(args: &Args) -> miette::Result<()> {
         conflicts: args.conflicts.clone(),
         ..Meta::default()
     };
+    if holds_only_usr(&args.dir) {
+        eprintln!(
+            "warning: {} holds nothing but a usr/ folder: DIR is what becomes /usr, so these \
+             files would install under /usr/usr/; pack {} instead",
+            args.dir.display(),
+            args.dir.join("usr").display()
+        );
+    }
     let tree = scan_tree(&args.dir)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", args.dir.display()))?;

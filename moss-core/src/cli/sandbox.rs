@@ -55,6 +55,33 @@ fn split_bind(spec: &str) -> (PathBuf, PathBuf) {
     }
 }
 
+/// Where the user's cache is: `$XDG_CACHE_HOME`, else `$HOME/.cache`.
+fn user_cache() -> Option<PathBuf> {
+    let nonempty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    nonempty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| nonempty("HOME").map(|home| PathBuf::from(home).join(".cache")))
+}
+
+/// Prints the id-mapping limitation once per user: a file in the user's
+/// cache remembers that it was shown (without a cache it is shown each time).
+fn warn_once(limitation: &str) {
+    let marker = user_cache().map(|dir| dir.join("moss").join("uidmap-warning-shown"));
+    if marker.as_ref().is_some_and(|m| m.exists()) {
+        return;
+    }
+    eprintln!("warning: {limitation}");
+    if let Some(marker) = marker {
+        let remembered = marker
+            .parent()
+            .is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+            && std::fs::write(&marker, format!("{limitation}\n")).is_ok();
+        if remembered {
+            eprintln!("(shown once; delete {} to see it again)", marker.display());
+        }
+    }
+}
+
 pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
     let mut sandbox = Sandbox::new(&args.root)
         .hostname(&args.hostname)
@@ -85,14 +112,20 @@ pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
     }
     let mut child = sandbox.spawn(&args.command).into_diagnostic()?;
     if let Some(limit) = child.id_mapping().limitation() {
-        eprintln!("warning: {limit}");
+        warn_once(limit);
     }
     let status = child.wait_forwarding_signals().into_diagnostic()?;
     if args.timings {
         let t = child.timings();
+        let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
         eprintln!(
-            "sandbox timings: mapped {:?}, mounted {:?}, pivoted {:?}, exec {:?}, exited {:?}, reaped {:?}",
-            t.mapped, t.mounted, t.pivoted, t.exec, t.exited, t.reaped
+            "sandbox timings: mapped {}, mounted {}, pivoted {}, exec {}, exited {}, reaped {}",
+            ms(t.mapped),
+            ms(t.mounted),
+            ms(t.pivoted),
+            ms(t.exec),
+            ms(t.exited),
+            ms(t.reaped)
         );
     }
     use std::os::unix::process::ExitStatusExt;

@@ -32,12 +32,13 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
     match args {
         Args::List => {
             let active = engine.active_state().into_diagnostic()?;
+            let now = super::when::now();
             for s in engine.states().into_diagnostic()? {
                 let mark = if Some(s.id) == active { "*" } else { " " };
                 println!(
                     "{mark} {:>4}  {}  {:<8} {} package(s)",
                     s.id,
-                    s.created,
+                    super::when::describe(s.created, now),
                     s.summary.as_deref().unwrap_or(""),
                     s.selections.len()
                 );
@@ -49,7 +50,7 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
                 "State {} ({}), created {}",
                 state.id,
                 state.summary.as_deref().unwrap_or(""),
-                state.created
+                super::when::describe(state.created, super::when::now())
             );
             for sel in &state.selections {
                 let name = engine
@@ -66,10 +67,10 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         }
         Args::Activate { id, skip_triggers } => {
             let report = engine.activate_with(id, !skip_triggers).into_diagnostic()?;
-            println!(
-                "state {} is active (was {:?})",
-                report.state, report.previous
-            );
+            match report.previous {
+                Some(previous) => println!("state {} is active (was {previous})", report.state),
+                None => println!("state {} is active (none was before)", report.state),
+            }
             for line in report.triggers.report_lines() {
                 eprintln!("{line}");
             }
@@ -77,10 +78,15 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         Args::Prune { keep } => {
             let r = engine.prune(keep as usize).into_diagnostic()?;
             println!(
-                "removed {} state(s) {:?}, {} archived tree(s) ({} bytes), {} package(s), \
+                "removed {} state(s){}, {} archived tree(s) ({} bytes), {} package(s), \
                  {} asset(s) ({} bytes), {} mode variant(s) ({} bytes)",
                 r.states.len(),
-                r.states,
+                if r.states.is_empty() {
+                    String::new()
+                } else {
+                    let ids: Vec<String> = r.states.iter().map(ToString::to_string).collect();
+                    format!(" ({})", ids.join(", "))
+                },
                 r.trees,
                 r.tree_bytes,
                 r.packages,

@@ -55,6 +55,10 @@ pub enum Stdio {
     Piped,
     /// The terminal given with [`Sandbox::controlling_terminal`].
     Terminal,
+    /// For stderr only: wherever stdout goes, so that both streams reach
+    /// one pipe in the order they were written (what `2>&1` does, without
+    /// a shell to do it).
+    SameAsStdout,
 }
 
 /// An extra mount inside the sandbox, applied in the order given.
@@ -329,6 +333,9 @@ impl Sandbox {
                     guest.display()
                 ));
             }
+        }
+        if self.stdio[..2].contains(&Stdio::SameAsStdout) {
+            return bad("Stdio::SameAsStdout is for stderr only".into());
         }
         if self.terminal.is_none() && self.stdio.contains(&Stdio::Terminal) {
             return bad("Stdio::Terminal needs a controlling_terminal".into());

@@ -239,6 +239,17 @@ fn stdio_pipes(
                 child[n] = Some(theirs);
             }
             Stdio::Terminal => child[n] = dup_terminal()?,
+            Stdio::SameAsStdout => {
+                let dup = |fd: std::os::fd::BorrowedFd<'_>| {
+                    fd.try_clone_to_owned()
+                        .map_err(|e| SandboxError::io("duplicate stdout for stderr", e))
+                };
+                child[n] = Some(match &child[1] {
+                    Some(stdout) => dup(stdout.as_fd())?,
+                    // stdout is inherited: stderr gets our own stdout.
+                    None => dup(std::io::stdout().as_fd())?,
+                });
+            }
         }
     }
     Ok((parent, ChildStdio(child, dup_terminal()?)))

@@ -303,6 +303,9 @@ impl Engine {
         let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
+        if old.is_none() && reuse.is_some() {
+            self.archive_fresh_tree(tree, selections, id);
+        }
         triggers.extend(self.system_triggers(Some(tree)));
         Ok(TransactionReport {
             state: id,
@@ -312,6 +315,29 @@ impl Engine {
             bytes_written: 0,
             triggers,
         })
+    }
+
+    /// After a fresh install, a second copy of its tree (directories,
+    /// hard links into the store, symlinks: no content is copied) is put
+    /// where the state's archived tree goes, so that the next transaction
+    /// patches it instead of blitting every entry again. The state is
+    /// already committed: this is best effort, and a copy that did not
+    /// complete lacks its `.stateID` (written last), so it is never
+    /// patched, and the next transaction's archiving replaces it.
+    fn archive_fresh_tree(&self, tree: &Tree, selections: &[Selection], id: i64) {
+        let dir = self.inst.archive_dir(id);
+        let copy = || -> Result<(), EngineError> {
+            remove_tree(&dir).map_err(io("removing", &dir))?;
+            fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+            let usr = dir.join("usr");
+            self.blitter().blit(tree, &usr)?;
+            release::write(&usr, tree, &self.system_model(selections)?)?;
+            write_state_id(&usr, id)?;
+            Ok(())
+        };
+        if copy().is_err() {
+            let _ = remove_tree(&dir);
+        }
     }
 
     fn stage_and_swap(

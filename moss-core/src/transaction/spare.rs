@@ -120,8 +120,10 @@ impl Engine {
         }))
     }
 
-    /// The highest-numbered archive directory that is neither the old nor
-    /// the new state of `journal`.
+    /// The highest-numbered archive directory other than the new state of
+    /// `journal`. The old state's own archive exists only as the copy a
+    /// fresh install leaves (the live tree is never archived while live),
+    /// and is the closest tree there is.
     fn newest_archive(&self, journal: &Journal) -> Result<Option<i64>, EngineError> {
         let dir = self.inst.states_dir();
         let entries = fs::read_dir(&dir).map_err(|source| EngineError::Io {
@@ -132,7 +134,7 @@ impl Engine {
         Ok(entries
             .flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<i64>().ok())
-            .filter(|id| Some(*id) != journal.old_state && *id != journal.new_state)
+            .filter(|id| *id != journal.new_state)
             .max())
     }
 }

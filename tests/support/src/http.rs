@@ -125,6 +125,42 @@ impl Drop for HttpServer {
     }
 }
 
+/// The server by file name: `GET /NAME` answers the bytes registered under
+/// NAME. A view of [`HttpServer`] for tests that think in names, not paths.
+pub struct Server {
+    files: Files,
+    inner: HttpServer,
+}
+
+impl Server {
+    /// Serves `files` (name → content) from an ephemeral loopback port.
+    pub fn start(files: HashMap<String, Vec<u8>>) -> std::io::Result<Server> {
+        let files: Files = Arc::new(Mutex::new(
+            files.into_iter().map(|(name, body)| (format!("/{name}"), body)).collect(),
+        ));
+        let inner = HttpServer::serve_files(files.clone());
+        Ok(Server { files, inner })
+    }
+
+    /// The URL of `name` on this server.
+    pub fn url(&self, name: &str) -> String {
+        self.inner.url(name)
+    }
+
+    /// Serves `content` under `name` from now on.
+    pub fn put(&self, name: &str, content: Vec<u8>) {
+        self.files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(format!("/{name}"), content);
+    }
+
+    /// How many requests were answered so far.
+    pub fn requests(&self) -> usize {
+        self.inner.requests().len()
+    }
+}
+
 fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>) {
     let Ok(read_half) = conn.try_clone() else {
         return;

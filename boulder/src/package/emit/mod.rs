@@ -13,6 +13,7 @@
 pub mod epoch;
 pub mod manifest;
 pub mod stone;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::io;
