@@ -136,7 +136,10 @@ impl Server {
     /// Serves `files` (name → content) from an ephemeral loopback port.
     pub fn start(files: HashMap<String, Vec<u8>>) -> std::io::Result<Server> {
         let files: Files = Arc::new(Mutex::new(
-            files.into_iter().map(|(name, body)| (format!("/{name}"), body)).collect(),
+            files
+                .into_iter()
+                .map(|(name, body)| (format!("/{name}"), body))
+                .collect(),
         ));
         let inner = HttpServer::serve_files(files.clone());
         Ok(Server { files, inner })
