@@ -100,6 +100,7 @@ const STATEFUL: &str = "install     : |
 
 /// Acceptance 1.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn shell_at_break_continue_keeps_state_and_the_build_packages_its_work() {
     if !have_dpkg() {
         return;
@@ -136,6 +137,7 @@ fn shell_at_break_continue_keeps_state_and_the_build_packages_its_work() {
 
 /// Acceptance 2.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn break_exit_stops_the_build_after_the_shell_and_keeps_the_root() {
     if !have_dpkg() {
         return;
@@ -158,6 +160,7 @@ fn break_exit_stops_the_build_after_the_shell_and_keeps_the_root() {
 
 /// Acceptance 3: no terminal (new session, pipes); never waits.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn without_a_terminal_the_same_recipes_finish_or_fail_under_the_flag() {
     if !have_dpkg() {
         return;
@@ -191,6 +194,7 @@ fn without_a_terminal_the_same_recipes_finish_or_fail_under_the_flag() {
 
 /// Acceptance 4.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn break_on_failure_opens_the_console_at_a_failing_make() {
     if !have_dpkg() {
         return;
@@ -228,6 +232,7 @@ build       : |
 /// A breakpoint inside an action's expansion pauses at that exact point;
 /// `where` names the line of the action call.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn breakpoint_inside_a_macro_pauses_at_that_point() {
     if !have_dpkg() {
         return;

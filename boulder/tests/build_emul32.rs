@@ -57,6 +57,7 @@ fn host_has_multilib() -> bool {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn an_emul32_recipe_builds_both_x86_targets() {
     if !have_dpkg() {
         return;

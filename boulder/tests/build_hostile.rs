@@ -86,6 +86,7 @@ fn shared_state() -> BTreeMap<PathBuf, String> {
 const SHARED_ROOT: &str = "$(awk '$5 == \"/\" { print $4; exit }' /proc/self/mountinfo)";
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn attacking_builds_leave_the_host_the_store_and_the_roots_unchanged() {
     if !have_dpkg() {
         return;
@@ -330,6 +331,7 @@ fn build_in_a_terminal(recipe: &Path, out: &Path) -> (std::process::ExitStatus, 
 }
 
 #[test]
+#[cfg_attr(lacks_git, ignore = "needs git")]
 fn a_hostile_git_config_in_the_recipe_directory_runs_nothing() {
     if Command::new("git").arg("--version").output().is_err() {
         test_support::missing(

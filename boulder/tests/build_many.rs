@@ -125,6 +125,7 @@ fn order_of(plan: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn libraries_build_first_then_everything_is_up_to_date_and_a_change_rebuilds_only_its_users() {
     if !have_dpkg() {
         return;
@@ -231,6 +232,7 @@ fn every_broken_recipe_is_reported_before_anything_builds() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_failure_skips_its_users_and_the_rest_still_builds() {
     if !have_dpkg() {
         return;
@@ -280,6 +282,7 @@ fn a_failure_skips_its_users_and_the_rest_still_builds() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_json_plan_agrees_with_a_real_run() {
     if !have_dpkg() {
         return;
@@ -342,6 +345,7 @@ fn the_json_plan_agrees_with_a_real_run() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_library_and_its_user_build_as_two_commands_with_one_repository() {
     if !have_dpkg() {
         return;

@@ -81,6 +81,7 @@ fn assert_fails_naming(output: &Output, missing: &[(&str, &str)]) {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_missing_build_dependency_is_named_and_imported_once_installed() {
     if !have_dpkg() {
         return;

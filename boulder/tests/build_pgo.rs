@@ -92,6 +92,7 @@ fn files(stone: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_gnu_recipe_with_a_workload_is_built_in_pgo_stages_with_gcc() {
     if !have_dpkg() {
         return;
@@ -279,6 +280,10 @@ fn build_llvm(test: &str, extra: &str, stages: &[&str]) {
 }
 
 #[test]
+#[cfg_attr(
+    any(lacks_llvm, lacks_dpkg),
+    ignore = "needs clang, lld and llvm; needs dpkg (the host profile)"
+)]
 fn an_llvm_recipe_with_a_workload_is_built_in_pgo_stages_with_clang() {
     build_llvm(
         "an_llvm_recipe_with_a_workload_is_built_in_pgo_stages_with_clang",
@@ -288,6 +293,10 @@ fn an_llvm_recipe_with_a_workload_is_built_in_pgo_stages_with_clang() {
 }
 
 #[test]
+#[cfg_attr(
+    any(lacks_llvm, lacks_dpkg),
+    ignore = "needs clang, lld and llvm; needs dpkg (the host profile)"
+)]
 fn cspgo_adds_a_context_sensitive_stage_on_llvm() {
     build_llvm(
         "cspgo_adds_a_context_sensitive_stage_on_llvm",

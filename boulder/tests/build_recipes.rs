@@ -83,6 +83,7 @@ fn layout_paths(path: &Path) -> Vec<(String, LayoutKind)> {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn every_example_recipe_builds() {
     if !have_dpkg() {
         return;
@@ -119,6 +120,7 @@ fn every_example_recipe_builds() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_shared_library_example_is_split_related_and_stripped() {
     if !have_dpkg() {
         return;
@@ -210,6 +212,7 @@ fn the_shared_library_example_is_split_related_and_stripped() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn building_twice_gives_identical_stones_and_manifests() {
     if !have_dpkg() {
         return;
@@ -264,6 +267,7 @@ fn host_closure(wanted: &[String]) -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn installed_hello_runs_in_a_sandbox_over_the_root() {
     if !have_dpkg() {
         return;
@@ -332,6 +336,7 @@ install     : |
 ";
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_failing_build_reports_the_error_and_keeps_its_root() {
     if !have_dpkg() {
         return;
@@ -407,6 +412,7 @@ fn a_wrong_upstream_hash_stops_before_the_root() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_missing_command_suggests_a_builddep() {
     if !have_dpkg() {
         return;
@@ -431,6 +437,7 @@ fn a_missing_command_suggests_a_builddep() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn an_archive_upstream_is_fetched_unpacked_and_built() {
     if !have_dpkg() {
         return;

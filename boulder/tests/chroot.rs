@@ -33,6 +33,7 @@ fn sh(script: &str) -> Output {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn gcc_runs_inside() {
     if !have_dpkg() {
         return;
@@ -43,6 +44,7 @@ fn gcc_runs_inside() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_user_is_root_inside() {
     if !have_dpkg() {
         return;
@@ -53,6 +55,7 @@ fn the_user_is_root_inside() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn home_and_the_checkout_are_not_visible() {
     if !have_dpkg() {
         return;
@@ -69,6 +72,7 @@ fn home_and_the_checkout_are_not_visible() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn usr_is_read_only() {
     if !have_dpkg() {
         return;
@@ -86,6 +90,7 @@ fn usr_is_read_only() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_port_on_the_host_loopback_is_not_reachable() {
     if !have_dpkg() {
         return;
@@ -108,6 +113,7 @@ fn a_port_on_the_host_loopback_is_not_reachable() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn ps_shows_only_the_sandbox() {
     if !have_dpkg() {
         return;
@@ -134,6 +140,7 @@ fn ps_shows_only_the_sandbox() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_command_status_is_the_exit_status() {
     if !have_dpkg() {
         return;
@@ -145,6 +152,7 @@ fn the_command_status_is_the_exit_status() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn without_a_command_it_is_a_shell() {
     if !have_dpkg() {
         return;
@@ -179,6 +187,7 @@ fn without_a_command_it_is_a_shell() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_phase_environment_is_loaded() {
     if !have_dpkg() {
         return;

@@ -508,20 +508,14 @@ fn data_dir_duplicates_across_files_are_errors_naming_both() {
     assert!(missing.to_string().contains("nope"), "{missing}");
 }
 
-fn fixtures() -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures"
-    ));
-    path.is_dir().then(|| path.to_path_buf())
-}
-
 /// The phases of the real recipes in the fixtures expand with no macro left.
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn fixture_recipes_expand() {
     use boulder::macros::{TuningRequest, TuningSetting};
-    let Some(fixtures) = fixtures() else {
-        test_support::missing("fixture_recipes_expand", "../shared/fixtures is absent");
+    let Some(fixtures) =
+        test_support::shared_fixtures(env!("CARGO_MANIFEST_DIR"), "fixture_recipes_expand")
+    else {
         return;
     };
     let library = MacroLibrary::embedded().unwrap();

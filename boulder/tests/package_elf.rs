@@ -168,6 +168,7 @@ fn debug_path_for(build_id: &[u8]) -> String {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn shared_library_build_splits_and_relates_like_the_original() {
     if tool_missing("shared_library_build_splits_and_relates_like_the_original") {
         return;
@@ -309,6 +310,7 @@ fn shared_library_build_splits_and_relates_like_the_original() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn debug_and_strip_can_be_turned_off() {
     if tool_missing("debug_and_strip_can_be_turned_off") {
         return;
@@ -333,6 +335,7 @@ fn debug_and_strip_can_be_turned_off() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn excludes_rundeps_and_conflicts_apply_per_package() {
     if tool_missing("excludes_rundeps_and_conflicts_apply_per_package") {
         return;
@@ -377,6 +380,7 @@ fn excludes_rundeps_and_conflicts_apply_per_package() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn bad_settings_are_named_errors() {
     if tool_missing("bad_settings_are_named_errors") {
         return;
@@ -418,6 +422,7 @@ fn bad_settings_are_named_errors() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn failing_tools_leave_the_file_and_warn() {
     if tool_missing("failing_tools_leave_the_file_and_warn") {
         return;
@@ -448,6 +453,7 @@ fn failing_tools_leave_the_file_and_warn() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn hard_linked_programs_share_one_debug_file_and_final_digest() {
     if tool_missing("hard_linked_programs_share_one_debug_file_and_final_digest") {
         return;
@@ -481,6 +487,7 @@ fn hard_linked_programs_share_one_debug_file_and_final_digest() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn emul32_library_goes_to_the_32bit_packages_with_the_386_isa() {
     if tool_missing("emul32_library_goes_to_the_32bit_packages_with_the_386_isa") {
         return;
@@ -551,6 +558,7 @@ fn emul32_library_goes_to_the_32bit_packages_with_the_386_isa() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn corrupted_real_elf_files_never_panic_the_reader() {
     if tool_missing("corrupted_real_elf_files_never_panic_the_reader") {
         return;
@@ -587,6 +595,7 @@ fn corrupted_real_elf_files_never_panic_the_reader() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn run_paths_name_private_libraries_by_their_subdirectory() {
     if tool_missing("run_paths_name_private_libraries_by_their_subdirectory") {
         return;
@@ -655,6 +664,7 @@ fn run_paths_name_private_libraries_by_their_subdirectory() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn debug_files_are_never_written_through_a_symlink() {
     if tool_missing("debug_files_are_never_written_through_a_symlink") {
         return;
@@ -677,6 +687,7 @@ fn debug_files_are_never_written_through_a_symlink() {
 }
 
 #[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
 fn sibling_providers_can_become_package_dependencies() {
     if tool_missing("sibling_providers_can_become_package_dependencies") {
         return;

@@ -15,13 +15,7 @@ fn workspace() -> PathBuf {
 }
 
 fn fixtures(test: &str) -> Option<PathBuf> {
-    let dir = workspace().join("../shared/fixtures/recipes");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        test_support::missing(test, "../shared/fixtures is absent");
-        None
-    }
+    test_support::shared_fixtures(env!("CARGO_MANIFEST_DIR"), test).map(|dir| dir.join("recipes"))
 }
 
 fn run(command: &mut Command) -> (i32, String, String) {
@@ -163,6 +157,7 @@ fn leftover_macros(script: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn expand_of_llvm_leaves_no_macro_token() {
     let Some(dir) = fixtures("expand_of_llvm_leaves_no_macro_token") else {
         return;

@@ -11,6 +11,7 @@ use std::sync::Barrier;
 use boulder::root::{self, BuildDirs, Cache, RootRequest};
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn two_builds_of_one_recipe_share_no_writable_directory() {
     if !have_dpkg() {
         return;
@@ -75,6 +76,7 @@ fn two_builds_of_one_recipe_share_no_writable_directory() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn networked_builds_sharing_a_root_all_start() {
     if !have_dpkg() {
         return;

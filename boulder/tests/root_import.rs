@@ -30,6 +30,7 @@ fn copy_of_the_shared_import() -> (tempfile::TempDir, Cache) {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_second_import_packs_only_what_changed() {
     if !have_dpkg() {
         return;
@@ -67,6 +68,7 @@ fn a_second_import_packs_only_what_changed() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn an_import_made_from_other_seeds_is_made_again_when_needed() {
     if !have_dpkg() {
         return;

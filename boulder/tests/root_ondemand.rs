@@ -138,6 +138,10 @@ fn stones(cache: &Cache) -> Vec<(String, SystemTime)> {
 }
 
 #[test]
+#[cfg_attr(
+    any(lacks_zstd, lacks_dpkg, lacks_bwrap),
+    ignore = "needs /usr/bin/zstd; needs dpkg (the host profile); needs /usr/bin/bwrap"
+)]
 fn two_roots_needing_different_new_packages_both_get_them_incrementally() {
     if !have_dpkg() {
         return;
@@ -206,6 +210,7 @@ fn two_roots_needing_different_new_packages_both_get_them_incrementally() {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_state_that_does_not_match_its_index_is_imported_again() {
     if !have_dpkg() {
         return;
@@ -224,6 +229,10 @@ fn a_state_that_does_not_match_its_index_is_imported_again() {
 }
 
 #[test]
+#[cfg_attr(
+    any(lacks_git, lacks_dpkg),
+    ignore = "needs git; needs dpkg (the host profile)"
+)]
 fn a_killed_import_leaves_a_cache_the_next_root_repairs() {
     if !have_dpkg() {
         return;

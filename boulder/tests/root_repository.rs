@@ -2,11 +2,9 @@
 //! a root index, then a `stone.index`, then stones), served by a real HTTP
 //! server on loopback; reuse by key, resolution errors, and pruning.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Cursor, Write};
-use std::net::TcpListener;
+use std::io::Cursor;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use boulder::root::{self, prune, Cache, RootError, RootRequest};
 use moss_core::stone::{
@@ -15,47 +13,11 @@ use moss_core::stone::{
 };
 use sha2::{Digest, Sha256};
 
-type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+use test_support::http::{Files, HttpServer};
 
-/// A tiny HTTP/1.1 server: GET of a known path gives its bytes, else 404.
-fn serve(files: Files) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                match reader.read_line(&mut header) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if header == "\r\n" => break,
-                    Ok(_) => {}
-                }
-            }
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let body = files.lock().expect("files").get(&path).cloned();
-            let response = match body {
-                Some(body) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    r.extend(body);
-                    r
-                }
-                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_vec(),
-            };
-            let _ = stream.write_all(&response);
-        }
-    });
-    port
+/// The loopback server of a test, serving `files` by request path.
+fn serve(files: Files) -> HttpServer {
+    HttpServer::serve_files(files)
 }
 
 fn package(name: &str, file: &str, content: &[u8], depends: &[&str]) -> (Meta, Vec<u8>) {
@@ -143,7 +105,8 @@ fn request(packages: &[&str]) -> RootRequest {
 fn a_root_from_a_remote_repository_is_made_once_and_reused() {
     let files: Files = Arc::default();
     publish(&files);
-    let port = serve(files.clone());
+    let server = serve(files.clone());
+    let port = server.port();
     let tmp = tempfile::tempdir().expect("tempdir");
     setup(&tmp.path().join("profiles"), port);
     let cache = Cache::open(Some(&tmp.path().join("cache")))
@@ -198,7 +161,8 @@ fn a_stone_that_does_not_match_its_index_is_refused() {
         "/main/history/42/x86_64/stones/tiny-lib.stone".into(),
         b"tampered".to_vec(),
     );
-    let port = serve(files);
+    let server = serve(files);
+    let port = server.port();
     let tmp = tempfile::tempdir().expect("tempdir");
     setup(&tmp.path().join("profiles"), port);
     let cache = Cache::open(Some(&tmp.path().join("cache")))
@@ -213,7 +177,8 @@ fn a_stone_that_does_not_match_its_index_is_refused() {
 fn prune_removes_unused_roots_and_their_store_assets() {
     let files: Files = Arc::default();
     publish(&files);
-    let port = serve(files.clone());
+    let server = serve(files.clone());
+    let port = server.port();
     let tmp = tempfile::tempdir().expect("tempdir");
     setup(&tmp.path().join("profiles"), port);
     let cache = Cache::open(Some(&tmp.path().join("cache")))

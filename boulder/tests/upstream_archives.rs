@@ -3,101 +3,43 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use boulder::upstream::{Upstream, UpstreamCache, UpstreamError};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
+use test_support::http::HttpServer;
 
 // ---------------------------------------------------------------- server --
 
-/// A tiny HTTP/1.1 server: GET of a known path gives 200 and the bytes,
-/// anything else 404. One connection at a time, `Connection: close`.
-struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    requests: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
-}
+/// The loopback server of a test: `files` by name under `/files/`.
+struct Server(HttpServer);
 
 impl Server {
     fn start(files: HashMap<String, Vec<u8>>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (stop2, requests2) = (stop.clone(), requests.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = stream {
-                    requests2.fetch_add(1, Ordering::SeqCst);
-                    let _ = serve(stream, &files);
-                }
-            }
-        });
-        Server {
-            addr,
-            stop,
-            requests,
-            thread: Some(thread),
-        }
+        let files = files
+            .into_iter()
+            .map(|(name, body)| (format!("/files/{name}"), body))
+            .collect();
+        Server(HttpServer::serve_files(Arc::new(Mutex::new(files))))
     }
 
     fn url(&self, name: &str) -> String {
-        format!("http://{}/files/{name}", self.addr)
+        self.0.url(&format!("files/{name}"))
     }
 
+    /// How many requests it has answered.
     fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.0.requests().len()
     }
 
     /// Stop accepting and close the port.
     fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // wake the accept loop
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
+        self.0.shut_down();
     }
-}
-
-fn serve(stream: TcpStream, files: &HashMap<String, Vec<u8>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            break;
-        }
-    }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("");
-    let name = path.strip_prefix("/files/").unwrap_or("");
-    let mut out = stream;
-    match files.get(name) {
-        Some(body) if request_line.starts_with("GET ") => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
-            out.write_all(body)?;
-        }
-        _ => write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?,
-    }
-    out.flush()
 }
 
 // -------------------------------------------------------------- archives --

@@ -102,6 +102,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(lacks_git, ignore = "needs git")]
 fn a_git_upstream_comes_from_a_local_mirror() {
     if Command::new("git").arg("--version").output().is_err() {
         test_support::missing("upstream_local", "git is not installed");
@@ -145,6 +146,7 @@ type Case = (&'static str, Vec<String>, Vec<(&'static str, String)>);
 
 /// `boulder build` finds the directory through each of the three settings.
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn the_build_takes_sources_from_the_option_the_environment_and_the_configuration() {
     if !have_dpkg() {
         return;

@@ -5,6 +5,7 @@
 //! binaries render them.
 
 pub mod blit;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
 pub mod db;

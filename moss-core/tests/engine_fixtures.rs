@@ -24,9 +24,10 @@ fn expected_layout(tsv: &str) -> BTreeMap<String, (String, String)> {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn install_remove_activate_prune_bash_completion() {
-    let Some(fixtures) = fixtures() else {
-        return skip("install_remove_activate_prune_bash_completion");
+    let Some(fixtures) = fixtures("install_remove_activate_prune_bash_completion") else {
+        return;
     };
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
@@ -103,9 +104,10 @@ fn install_remove_activate_prune_bash_completion() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn conflicting_fixtures_are_refused_and_nothing_changes() {
-    let Some(fixtures) = fixtures() else {
-        return skip("conflicting_fixtures_are_refused_and_nothing_changes");
+    let Some(fixtures) = fixtures("conflicting_fixtures_are_refused_and_nothing_changes") else {
+        return;
     };
     let pizza = fixtures.join("italian-pizza-1-1-1-x86_64.stone");
     let pineapple = fixtures.join("pineapple-1-1-1-x86_64.stone");

@@ -37,6 +37,7 @@ fn in_namespace(disk: &Path, size_kib: u64, script: &str) -> Option<std::process
 }
 
 #[test]
+#[cfg_attr(lacks_unshare, ignore = "needs /usr/bin/unshare")]
 fn full_disk_read_only_commands_work_and_a_failed_install_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let stones = dir.path().join("stones");

@@ -397,9 +397,10 @@ fn unsatisfiable_requests_name_the_chain() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn fixtures_of_the_original_tools_are_served_and_installed() {
-    let Some(fixtures) = fixtures() else {
-        return skip("fixtures_of_the_original_tools_are_served_and_installed");
+    let Some(fixtures) = fixtures("fixtures_of_the_original_tools_are_served_and_installed") else {
+        return;
     };
     let tmp = tempfile::tempdir().unwrap();
     // The served folder is a scratch copy made at run time.

@@ -150,9 +150,10 @@ fn cli_writes_to_another_folder_with_relative_uris() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn fixtures_of_the_original_tools_are_indexed() {
-    let Some(fixtures) = fixtures() else {
-        return skip("fixtures_of_the_original_tools_are_indexed");
+    let Some(fixtures) = fixtures("fixtures_of_the_original_tools_are_indexed") else {
+        return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let report = repo::write_index_to(&fixtures, tmp.path()).unwrap();

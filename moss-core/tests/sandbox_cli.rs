@@ -85,6 +85,7 @@ fn setup_errors_are_reported_without_running_anything() {
 }
 
 #[test]
+#[cfg_attr(lacks_unshare, ignore = "needs /usr/bin/unshare")]
 fn no_user_namespaces_gives_a_host_fix() {
     // Inside a user namespace of our own whose limit of nested user
     // namespaces is 0, the sandbox must explain how to fix the host.

@@ -62,6 +62,7 @@ const SECRET_NAME: &str = "MOSS_SEAL_TEST_SECRET";
 const SECRET: &str = "hunter2-the-packagers-token";
 
 #[test]
+#[cfg_attr(lacks_perl, ignore = "needs /usr/bin/perl")]
 fn pid_one_keeps_no_environment_and_cannot_be_read_or_traced() {
     if !have_perl("pid_one_keeps_no_environment_and_cannot_be_read_or_traced") {
         return;
@@ -106,6 +107,7 @@ fn pty() -> (OwnedFd, OwnedFd) {
 }
 
 #[test]
+#[cfg_attr(lacks_perl, ignore = "needs /usr/bin/perl")]
 fn tiocsti_cannot_reach_the_callers_terminal() {
     if !have_perl("tiocsti_cannot_reach_the_callers_terminal") {
         return;
@@ -171,6 +173,7 @@ fn tiocsti_cannot_reach_the_callers_terminal() {
 }
 
 #[test]
+#[cfg_attr(lacks_perl, ignore = "needs /usr/bin/perl")]
 fn a_terminal_of_the_callers_own_is_the_sandboxs_controlling_terminal() {
     if !have_perl("a_terminal_of_the_callers_own_is_the_sandboxs_controlling_terminal") {
         return;

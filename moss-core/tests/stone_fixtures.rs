@@ -5,11 +5,13 @@ mod stone_common;
 
 use moss_core::stone::{
     Dependency, DependencyKind, FileType, LayoutKind, PayloadKind, Provider, StoneReader,
+    StoneWriter, WriteOptions, MANIFEST_LEVEL,
 };
 use stone_common::{stones_dir, MemorySink, FIXTURES};
 use xxhash_rust::xxh3::xxh3_128;
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn layout_matches_tsv_exactly() {
     let Some(dir) = stones_dir("layout_matches_tsv_exactly") else {
         return;
@@ -24,6 +26,7 @@ fn layout_matches_tsv_exactly() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn bash_completion_facts() {
     let Some(dir) = stones_dir("bash_completion_facts") else {
         return;
@@ -89,6 +92,7 @@ fn bash_completion_facts() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn small_fixture_facts() {
     let Some(dir) = stones_dir("small_fixture_facts") else {
         return;
@@ -142,6 +146,7 @@ fn moss(args: &[&std::ffi::OsStr]) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn cli_inspect_reports_facts_and_layout_lines() {
     let Some(dir) = stones_dir("cli_inspect_reports_facts_and_layout_lines") else {
         return;
@@ -205,6 +210,7 @@ fn cli_inspect_reports_facts_and_layout_lines() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn cli_extract_bash_completion() {
     let Some(dir) = stones_dir("cli_extract_bash_completion") else {
         return;
@@ -265,4 +271,131 @@ fn cli_extract_bash_completion() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["bash-completion-2.11-1.x86_64"]);
+}
+
+/// The `.jsonc` manifest's list `key` of one package, as written.
+fn json_list(package: &serde_json::Value, key: &str) -> Vec<String> {
+    package
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .map(|v| v.as_str().expect("a string").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A relation as the binary manifest holds it: a bare name in the `.jsonc`
+/// (a recipe's rundep as written) is `name(…)` there.
+fn as_relation(text: &str) -> String {
+    let relation: Dependency = text.parse().expect("a relation");
+    relation.to_string()
+}
+
+/// The `manifest.x86_64.bin` files AerynOS's boulder wrote for the real
+/// recipes: our reader reads each one into exactly what its `.jsonc` says
+/// (packages, provides, depends, build dependencies, source), and our writer,
+/// given what was read, writes the same bytes back.
+#[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
+fn original_build_manifests_read_as_their_jsonc_and_write_back_byte_identical() {
+    let Some(fixtures) = test_support::shared_fixtures(
+        env!("CARGO_MANIFEST_DIR"),
+        "original_build_manifests_read_as_their_jsonc_and_write_back_byte_identical",
+    ) else {
+        return;
+    };
+    let mut manifests = Vec::new();
+    let mut pending = vec![fixtures.join("real-recipes/recipes")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read recipes") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|n| n == "manifest.x86_64.bin") {
+                manifests.push(path);
+            }
+        }
+    }
+    manifests.sort();
+    assert_eq!(manifests.len(), 14, "the real recipes' manifests");
+    let mut rewritten_identical = 0;
+    for bin in &manifests {
+        let reader = StoneReader::open_path(bin).expect("our reader reads the original manifest");
+        assert_eq!(
+            reader.header().file_type,
+            FileType::BuildManifest,
+            "{}",
+            bin.display()
+        );
+        let metas: Vec<moss_core::stone::Meta> = reader
+            .metas()
+            .collect::<Result<_, _>>()
+            .expect("every package's metadata");
+
+        let jsonc = std::fs::read_to_string(bin.with_extension("jsonc")).expect("the jsonc");
+        let json_text = jsonc.split_once('\n').expect("a header line").1;
+        let json: serde_json::Value = serde_json::from_str(json_text).expect("the jsonc parses");
+        let packages = json["packages"].as_object().expect("packages");
+        let names: Vec<&str> = metas.iter().map(|m| m.name.as_str()).collect();
+        let json_names: Vec<&str> = packages.keys().map(String::as_str).collect();
+        assert_eq!(names, json_names, "{}: packages", bin.display());
+        for meta in &metas {
+            let package = &packages[&meta.name];
+            let what = format!("{} {}", bin.display(), meta.name);
+            assert_eq!(meta.source_id, json["source-name"], "{what}: source");
+            assert_eq!(meta.version, json["source-version"], "{what}: version");
+            assert_eq!(
+                meta.source_release.to_string(),
+                json["source-release"],
+                "{what}: release"
+            );
+            let mut provides: Vec<String> = meta.provides.iter().map(ToString::to_string).collect();
+            provides.sort();
+            assert_eq!(provides, json_list(package, "provides"), "{what}: provides");
+            let mut depends: Vec<String> = meta.depends.iter().map(ToString::to_string).collect();
+            depends.sort();
+            let mut json_depends: Vec<String> = json_list(package, "depends")
+                .iter()
+                .map(|d| as_relation(d))
+                .collect();
+            json_depends.sort();
+            json_depends.dedup();
+            assert_eq!(depends, json_depends, "{what}: depends");
+            let mut build_depends: Vec<String> =
+                meta.build_depends.iter().map(ToString::to_string).collect();
+            build_depends.sort();
+            let mut json_build: Vec<String> = json_list(package, "build-depends")
+                .iter()
+                .map(|d| as_relation(d))
+                .collect();
+            json_build.sort();
+            assert_eq!(build_depends, json_build, "{what}: build dependencies");
+        }
+
+        let original = std::fs::read(bin).expect("read the manifest");
+        let written = StoneWriter::new(WriteOptions {
+            level: MANIFEST_LEVEL,
+            threads: 1,
+        })
+        .write_metas(Vec::new(), FileType::BuildManifest, &metas)
+        .expect("our writer writes the manifest");
+        if written == original {
+            rewritten_identical += 1;
+        } else {
+            eprintln!(
+                "{}: {} bytes written, {} original",
+                bin.display(),
+                written.len(),
+                original.len()
+            );
+        }
+    }
+    assert_eq!(
+        rewritten_identical,
+        manifests.len(),
+        "manifests our writer rewrites byte for byte"
+    );
 }

@@ -220,6 +220,7 @@ fn contents_are_deduplicated_and_largest_first() {
 }
 
 #[test]
+#[cfg_attr(lacks_fixtures, ignore = "needs ../shared/fixtures")]
 fn rewriting_bash_completion_keeps_its_meaning() {
     let Some(dir) = stones_dir("rewriting_bash_completion_keeps_its_meaning") else {
         return;

@@ -14,14 +14,6 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The folder of real artefacts made by the original tools, when present.
-///
-/// A user's fresh clone has no `../shared`; callers skip (and say so) on `None`.
-pub fn shared_fixtures() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/fixtures");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
-}
-
 /// Path of a binary built from this workspace (`moss` or `boulder`).
 pub fn binary(name: &str) -> PathBuf {
     // Test executables live in target/<profile>/deps; binaries one level up.

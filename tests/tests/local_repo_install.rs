@@ -35,6 +35,7 @@ fn stone(dir: &Path, name: &str) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(lacks_dpkg, ignore = "needs dpkg (the host profile)")]
 fn a_program_from_the_local_repository_installs_with_its_library_and_runs() {
     if !test_support::have_dpkg("local_repo_install") {
         return;

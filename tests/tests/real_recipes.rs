@@ -56,6 +56,10 @@ fn host_caused(recipe: &str, file: &str) -> Option<&'static str> {
 }
 
 #[test]
+#[cfg_attr(
+    any(lacks_fixtures, lacks_dpkg),
+    ignore = "needs ../shared/fixtures; needs dpkg (the host profile)"
+)]
 fn real_recipes_build_as_written_with_the_files_aerynos_made() {
     let Some(fixtures) = test_support::shared_fixtures(env!("CARGO_MANIFEST_DIR"), "real_recipes")
     else {

@@ -590,6 +590,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(lacks_bash, ignore = "needs bash")]
     fn rc_and_scripts_are_valid_bash() {
         let Ok(bash) = which("bash") else {
             test_support::missing("rc_and_scripts_are_valid_bash", "no bash on this host");

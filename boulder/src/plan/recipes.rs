@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::recipe::check::{CheckReport, Engine, EngineError};
 use crate::recipe::model::{PackageBlock, Recipe};
@@ -109,40 +107,20 @@ fn check_parallel(
     data_dirs: &[PathBuf],
     strictness: Strictness,
 ) -> Result<Vec<Checked>, Vec<ReadError>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Checked>>> = Mutex::new((0..files.len()).map(|_| None).collect());
-    let engine_error: Mutex<Option<EngineError>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let engine = match Engine::with_data_dirs(data_dirs) {
-                    Ok(engine) => engine,
-                    Err(error) => {
-                        *engine_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
-                        return;
-                    }
-                };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let checked = check_one(&engine, file, strictness);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(checked);
-                }
-            });
-        }
-    });
-    if let Some(error) = engine_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(vec![error.into()]);
-    }
-    Ok(results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .flatten()
-        .collect())
+    // Loaded once here so that a library that cannot load is one error, not
+    // one per recipe; each worker then loads its own.
+    Engine::with_data_dirs(data_dirs).map_err(|error| vec![error.into()])?;
+    Ok(moss_core::util::map_ordered_with(
+        files,
+        moss_core::util::available_cpus(),
+        || Engine::with_data_dirs(data_dirs),
+        |engine, file| match engine {
+            Ok(engine) => check_one(engine, file, strictness),
+            Err(_) => Engine::with_data_dirs(data_dirs)
+                .map_err(ReadError::from)
+                .and_then(|engine| check_one(&engine, file, strictness)),
+        },
+    ))
 }
 
 fn check_one(engine: &Engine, file: &Path, strictness: Strictness) -> Checked {

@@ -17,9 +17,9 @@ use super::errors::UpstreamError;
 use super::local::SourceDirs;
 use super::model::Upstream;
 use super::origins::Origins;
-use super::parallel::map_bounded;
 use super::verify::{self, HashingWriter};
 use super::{extract, fetch_file, fetch_http, git};
+use moss_core::util::map_ordered;
 
 /// How many upstreams are fetched at once (as the original boulder does).
 const PARALLEL_FETCHES: usize = 8;
@@ -100,7 +100,7 @@ impl UpstreamCache {
         let mut results: Vec<Option<Result<Fetched, UpstreamError>>> =
             upstreams.iter().map(|_| None).collect();
         let fetch_index = |&i: &usize| (i, self.fetch_with(&agent, &upstreams[i]));
-        for (i, result) in map_bounded(&first, PARALLEL_FETCHES, fetch_index) {
+        for (i, result) in map_ordered(&first, PARALLEL_FETCHES, fetch_index) {
             results[i] = Some(result);
         }
         for (i, result) in rest.iter().map(fetch_index) {

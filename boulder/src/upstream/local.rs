@@ -120,7 +120,7 @@ fn hash_files(dirs: &[PathBuf]) -> HashMap<String, PathBuf> {
         files.extend(names);
     }
     // Hashing is the cost; spread it over the CPUs.
-    let hashes = super::parallel::map_bounded(&files, 4, |path: &PathBuf| {
+    let hashes = moss_core::util::map_ordered(&files, 4, |path: &PathBuf| {
         (verify::hash_file(path).ok(), path.clone())
     });
     let mut by_hash = HashMap::new();

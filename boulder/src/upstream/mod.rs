@@ -38,7 +38,6 @@ pub mod git;
 mod local;
 mod model;
 mod origins;
-mod parallel;
 pub mod progress;
 pub mod prune;
 mod verify;

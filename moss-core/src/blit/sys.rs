@@ -122,12 +122,10 @@ pub(super) fn copy_into(
     check(unsafe { libc::fchmod(dst.as_raw_fd(), mode as libc::mode_t) }).map(drop)
 }
 
-/// The process umask (read by setting and restoring it).
+/// The process umask; when it cannot be read, every bit counts as cleared,
+/// so every mode is applied with `fchmod`.
 pub(super) fn current_umask() -> u32 {
-    // SAFETY: umask cannot fail.
-    let old = unsafe { libc::umask(0o022) };
-    unsafe { libc::umask(old) };
-    old as u32
+    crate::util::process_umask().unwrap_or(0o777)
 }
 
 /// `unlinkat`; `dir_flag` removes an (empty) directory instead of a file.

@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use super::error::RepoError;
 use crate::fetch::part_path;
@@ -204,38 +202,13 @@ fn find_stones(dir: &Path) -> Result<Vec<PathBuf>, RepoError> {
 
 /// Hashes and reads every stone on all CPUs; results keep the input order.
 fn scan_all(stones: &[PathBuf], out_dir: &Path) -> Result<Vec<(PathBuf, Meta)>, RepoError> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(stones.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Meta, RepoError>>>> =
-        Mutex::new((0..stones.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = stones.get(i) else { break };
-                let result = scan_one(path, out_dir);
-                if let Ok(mut slots) = results.lock() {
-                    slots[i] = Some(result);
-                }
-            });
-        }
+    let scanned = crate::util::map_ordered(stones, crate::util::available_cpus(), |path| {
+        scan_one(path, out_dir)
     });
-    let slots = results.into_inner().unwrap_or_else(|e| e.into_inner());
     stones
         .iter()
-        .zip(slots)
-        .map(|(path, slot)| {
-            let meta = slot.unwrap_or_else(|| {
-                Err(RepoError::Io {
-                    op: "indexing",
-                    path: path.clone(),
-                    source: std::io::Error::other("a worker thread stopped"),
-                })
-            })?;
-            Ok((path.clone(), meta))
-        })
+        .zip(scanned)
+        .map(|(path, meta)| Ok((path.clone(), meta?)))
         .collect()
 }
 

@@ -43,7 +43,9 @@ pub use path::check_layout_path;
 pub use payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
 pub use reader::{ContentPayload, Payload, StoneReader, METADATA_PLAIN_LIMIT};
 pub use tree::{scan_tree, Tree};
-pub use writer::{Content, ContentSource, StoneWriter, WriteOptions, DEFAULT_LEVEL};
+pub use writer::{
+    Content, ContentSource, StoneWriter, WriteOptions, DEFAULT_LEVEL, MANIFEST_LEVEL,
+};
 
 /// xxh3-128 of zero bytes: the digest of every empty file.
 pub const EMPTY_DIGEST: u128 = 0x99aa06d3014798d86001c324468d497f;

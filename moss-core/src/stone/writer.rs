@@ -23,6 +23,13 @@ use super::readahead;
 /// of a local build (the original uses 18 with a 2 GiB window; see the book).
 pub const DEFAULT_LEVEL: i32 = 3;
 
+/// zstd level of build manifests (`manifest.*.bin`): at this level our writer
+/// reproduces the bytes of the manifests AerynOS's boulder wrote (levels 16
+/// to 22 all do for them; checked against the real recipes' manifests in
+/// `tests/stone_fixtures.rs`). Manifests are a few kilobytes, so the level
+/// costs nothing.
+pub const MANIFEST_LEVEL: i32 = 18;
+
 /// How to compress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteOptions {

@@ -15,14 +15,10 @@ use moss_core::stone::{
 };
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
-/// The fixtures made by the original tools, when present.
-pub fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/stones");
-    dir.is_dir().then_some(dir)
-}
-
-pub fn skip(test: &str) {
-    test_support::missing(test, "../shared/fixtures is absent");
+/// The stones made by the original tools, or `None` after reporting them
+/// missing for `test`.
+pub fn fixtures(test: &str) -> Option<PathBuf> {
+    test_support::shared_fixtures(env!("CARGO_MANIFEST_DIR"), test).map(|dir| dir.join("stones"))
 }
 
 pub fn moss_command(root: &Path) -> Command {

@@ -10,16 +10,7 @@ use moss_core::stone::{ContentSink, IndexEntry};
 /// `../shared/fixtures/stones` beside the workspace, or `None` (after saying
 /// the test is skipped) when it is absent.
 pub fn stones_dir(test: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/stones"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        test_support::missing(test, "../shared/fixtures is absent");
-        None
-    }
+    test_support::shared_fixtures(env!("CARGO_MANIFEST_DIR"), test).map(|dir| dir.join("stones"))
 }
 
 /// The three fixture stones, by file stem.

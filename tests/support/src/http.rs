@@ -1,71 +1,116 @@
-//! A small HTTP/1.1 server on loopback for tests that fetch over real HTTP:
-//! `GET /NAME` answers 200 with the bytes registered under NAME, anything
-//! else 404. One connection at a time, each closed after its answer.
+//! A real HTTP/1.1 server on loopback for tests: serves the files of a
+//! folder or of an in-memory map (GET only, a thread per connection,
+//! keep-alive), and logs the paths asked for. The one server every test
+//! crate uses.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-/// The running server; stopped (port closed) when dropped.
-pub struct Server {
+/// Files served from memory, by request path (`/a/b.stone`); tests may
+/// change them while the server runs.
+pub type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
+#[derive(Clone)]
+enum Source {
+    Dir(PathBuf),
+    Files(Files),
+}
+
+impl Source {
+    fn body(&self, target: &str) -> Option<Vec<u8>> {
+        let path = target.split('?').next()?;
+        match self {
+            Source::Dir(dir) => {
+                let relative = path.trim_start_matches('/');
+                if relative.split('/').any(|c| c == "..") {
+                    return None;
+                }
+                let full = dir.join(relative);
+                if full.is_file() {
+                    std::fs::read(full).ok()
+                } else {
+                    None
+                }
+            }
+            Source::Files(files) => files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(path)
+                .cloned(),
+        }
+    }
+}
+
+/// A running server; it stops when dropped.
+pub struct HttpServer {
     addr: SocketAddr,
-    files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     stop: Arc<AtomicBool>,
-    requests: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<String>>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Server {
-    /// Serves `files` (name → content) from an ephemeral loopback port.
-    pub fn start(files: HashMap<String, Vec<u8>>) -> std::io::Result<Server> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let files = Arc::new(Mutex::new(files));
+impl HttpServer {
+    /// Serves the folder `dir` on an ephemeral loopback port.
+    pub fn serve(dir: &Path) -> Self {
+        Self::start(Source::Dir(dir.to_path_buf()))
+    }
+
+    /// Serves `files` (keyed by request path) on an ephemeral loopback port.
+    pub fn serve_files(files: Files) -> Self {
+        Self::start(Source::Files(files))
+    }
+
+    fn start(source: Source) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
         let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (files2, stop2, requests2) = (files.clone(), stop.clone(), requests.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let (stop, log) = (stop.clone(), log.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let (source, log) = (source.clone(), log.clone());
+                    std::thread::spawn(move || handle(conn, &source, &log));
                 }
-                if let Ok(stream) = stream {
-                    requests2.fetch_add(1, Ordering::SeqCst);
-                    let _ = answer(stream, &files2);
-                }
-            }
-        });
-        Ok(Server {
+            })
+        };
+        HttpServer {
             addr,
-            files,
             stop,
-            requests,
+            log,
             thread: Some(thread),
-        })
+        }
     }
 
-    /// The URL of `name` on this server.
-    pub fn url(&self, name: &str) -> String {
-        format!("http://{}/{name}", self.addr)
+    /// `http://127.0.0.1:PORT/` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
     }
 
-    /// Serves `content` under `name` from now on.
-    pub fn put(&self, name: &str, content: Vec<u8>) {
-        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
-        files.insert(name.to_string(), content);
+    /// The loopback port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 
-    /// How many connections were answered so far.
-    pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+    /// Paths requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
-}
 
-impl Drop for Server {
-    fn drop(&mut self) {
+    /// Stops accepting; the port is closed when this returns.
+    pub fn shut_down(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(self.addr); // wakes the accept loop
         if let Some(thread) = self.thread.take() {
@@ -74,37 +119,134 @@ impl Drop for Server {
     }
 }
 
-fn answer(stream: TcpStream, files: &Mutex<HashMap<String, Vec<u8>>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// The server by file name: `GET /NAME` answers the bytes registered under
+/// NAME. A view of [`HttpServer`] for tests that think in names, not paths.
+pub struct Server {
+    files: Files,
+    inner: HttpServer,
+}
+
+impl Server {
+    /// Serves `files` (name → content) from an ephemeral loopback port.
+    pub fn start(files: HashMap<String, Vec<u8>>) -> std::io::Result<Server> {
+        let files: Files = Arc::new(Mutex::new(
+            files
+                .into_iter()
+                .map(|(name, body)| (format!("/{name}"), body))
+                .collect(),
+        ));
+        let inner = HttpServer::serve_files(files.clone());
+        Ok(Server { files, inner })
+    }
+
+    /// The URL of `name` on this server.
+    pub fn url(&self, name: &str) -> String {
+        self.inner.url(name)
+    }
+
+    /// Serves `content` under `name` from now on.
+    pub fn put(&self, name: &str, content: Vec<u8>) {
+        self.files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(format!("/{name}"), content);
+    }
+
+    /// How many requests were answered so far.
+    pub fn requests(&self) -> usize {
+        self.inner.requests().len()
+    }
+}
+
+fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>) {
+    let Ok(read_half) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut conn = conn;
     loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            break;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        // The headers are not needed.
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim_end().is_empty() {
+                break;
+            }
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(target.to_string());
+        let response = match (method, source.body(target)) {
+            ("GET", Some(body)) => {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            }
+            _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        };
+        if conn.write_all(&response).is_err() {
+            return;
         }
     }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("");
-    let name = path.strip_prefix('/').unwrap_or(path);
-    let body = files
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(name)
-        .cloned();
-    let mut out = stream;
-    match body {
-        Some(body) if request_line.starts_with("GET ") => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
-            out.write_all(&body)?;
-        }
-        _ => write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn get(url_path: &str, server: &HttpServer) -> String {
+        let mut conn = TcpStream::connect(server.addr).expect("connect");
+        write!(
+            conn,
+            "GET {url_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        conn.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let mut out = String::new();
+        conn.read_to_string(&mut out).expect("read");
+        out
     }
-    out.flush()
+
+    #[test]
+    fn serves_files_and_logs_requests() {
+        let files: Files = Arc::new(Mutex::new(HashMap::from([(
+            "/a".to_string(),
+            b"hello".to_vec(),
+        )])));
+        let server = HttpServer::serve_files(files);
+        assert!(get("/a", &server).ends_with("\r\n\r\nhello"));
+        assert!(get("/b", &server).starts_with("HTTP/1.1 404"));
+        assert_eq!(server.requests(), ["/a", "/b"]);
+    }
+
+    #[test]
+    fn a_folder_never_serves_outside_itself() {
+        let dir = std::env::temp_dir().join(format!("test-support-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("f"), b"x").expect("write");
+        let server = HttpServer::serve(&dir);
+        assert!(get("/f", &server).ends_with("\r\n\r\nx"));
+        assert!(get("/../f", &server).starts_with("HTTP/1.1 404"));
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,14 +1,17 @@
 //! Shared by the test code of every crate in the workspace.
 //!
 //! A test that needs something this machine may lack (`../shared/fixtures`,
-//! dpkg, gcc, git, …) calls [`missing`] when it is absent. Outside CI that
-//! prints a `SKIPPED` line and the test returns; under CI (`CI` set, as
-//! `.ci/run` runs) it fails the test, so a CI run can never be green without
-//! the checks it claims.
+//! dpkg, gcc, git, …) is marked `#[cfg_attr(lacks_<name>, ignore = "…")]`
+//! (see [`probe`]: the crate's build script sets the cfg when the requirement
+//! is absent), so libtest reports it as ignored, never as a silent `ok`. The
+//! test still calls [`missing`] when it finds the requirement absent at run
+//! time: under CI (`CI` set, as `.ci/run` runs) that fails the test, so a CI
+//! run can never be green without the checks it claims.
 
 use std::path::PathBuf;
 
 pub mod http;
+pub mod probe;
 
 /// True when the tests run under CI (`CI` set to anything but `0`/`false`/empty).
 pub fn under_ci() -> bool {
@@ -31,23 +34,35 @@ pub fn missing(test: &str, what: &str) {
 /// `../shared/fixtures` beside the workspace whose crate manifest dir is
 /// `manifest_dir`, or `None` after reporting it missing for `test`.
 pub fn shared_fixtures(manifest_dir: &str, test: &str) -> Option<PathBuf> {
-    let start = PathBuf::from(manifest_dir);
-    // Crates live one or two levels below the workspace root.
-    for up in [1usize, 2] {
-        let mut dir = start.clone();
-        for _ in 0..up {
-            dir.pop();
-        }
-        if dir.join("Cargo.lock").is_file() {
-            let fixtures = dir.join("../shared/fixtures");
-            if fixtures.is_dir() {
-                return Some(fixtures.canonicalize().unwrap_or(fixtures));
-            }
-            break;
-        }
+    let fixtures = probe::fixtures_path(std::path::Path::new(manifest_dir));
+    if fixtures.is_dir() {
+        record_fixture_test(test);
+        return Some(fixtures.canonicalize().unwrap_or(fixtures));
     }
     missing(test, "../shared/fixtures is absent");
     None
+}
+
+/// Appends `test` to the file named by `FIXTURE_TEST_LOG`, when set: CI counts
+/// the tests that ran against the original tools' fixtures from it.
+pub fn record_fixture_test(test: &str) {
+    let Some(log) = std::env::var_os("FIXTURE_TEST_LOG") else {
+        return;
+    };
+    use std::io::Write;
+    // One short line per append: O_APPEND keeps concurrent writers' lines whole.
+    let line = format!("{test}\n");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        panic!(
+            "cannot record the fixture test {test} in {}: {e}",
+            PathBuf::from(log).display()
+        );
+    }
 }
 
 /// Whether the dpkg database exists (the host profile imports from it);

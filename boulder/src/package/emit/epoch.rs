@@ -85,6 +85,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(lacks_git, ignore = "needs git")]
     fn committed_recipes_use_the_commit_time() {
         let dir = tempfile::tempdir().expect("tempdir");
         let git = |args: &[&str]| {

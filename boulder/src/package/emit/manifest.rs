@@ -65,7 +65,12 @@ pub fn encode_binary(
         meta.build_depends = build_depends.clone();
         metas.push(meta);
     }
-    StoneWriter::new(options.write)
+    // At the original's level, so that the same packages give the same bytes.
+    let write = moss_core::stone::WriteOptions {
+        level: moss_core::stone::MANIFEST_LEVEL,
+        ..options.write
+    };
+    StoneWriter::new(write)
         .write_metas(Vec::new(), FileType::BuildManifest, &metas)
         .map_err(|source| EmitError::Stone {
             package: "(manifest)".into(),

@@ -278,34 +278,24 @@ fn pack_all(
     plans: &[PackPlan<'_>],
     progress: &dyn super::ImportProgress,
 ) -> Vec<Option<Result<moss_core::stone::Meta, RootError>>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
     let todo: Vec<usize> = (0..plans.len())
         .filter(|&i| plans[i].old.is_none())
         .collect();
     for plan in plans.iter().filter(|p| p.old.is_some()) {
         progress.package(&plan.name, false);
     }
-    let results: Mutex<Vec<Option<Result<moss_core::stone::Meta, RootError>>>> =
-        Mutex::new(plans.iter().map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
-        .min(todo.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = pack_one(&plans[i], progress);
-                    progress.package(&plans[i].name, true);
-                    let mut slots = results.lock().unwrap_or_else(|p| p.into_inner());
-                    slots[i] = Some(result);
-                }
-            });
-        }
+    let workers = moss_core::util::available_cpus().clamp(1, 4);
+    let packed = moss_core::util::map_ordered(&todo, workers, |&i| {
+        let result = pack_one(&plans[i], progress);
+        progress.package(&plans[i].name, true);
+        result
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner())
+    let mut results: Vec<Option<Result<moss_core::stone::Meta, RootError>>> =
+        plans.iter().map(|_| None).collect();
+    for (&i, result) in todo.iter().zip(packed) {
+        results[i] = Some(result);
+    }
+    results
 }
 
 /// Packs one package and completes its index fields.

@@ -17,13 +17,7 @@ pub(super) fn fail(path: &Path, e: io::Error) -> StoneError {
     }
 }
 
-/// The process umask, read without changing it (`umask(2)` can only set).
-/// `None` if it cannot be read: then every mode is applied with `chmod`.
-pub(super) fn process_umask() -> Option<u32> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
-    u32::from_str_radix(line.trim(), 8).ok()
-}
+pub(super) use crate::util::process_umask;
 
 /// The permission bits a new file or directory gets when it is created with
 /// `mode` (the umask clears some), so no `chmod` is needed afterwards; `None`
