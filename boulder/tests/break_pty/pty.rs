@@ -120,10 +120,12 @@ impl Pty {
         let left = deadline.saturating_duration_since(Instant::now());
         let (screen, timeout) = changed.wait_timeout(screen, left).expect("wait");
         if timeout.timed_out() && !screen.closed {
+            let transcript = String::from_utf8_lossy(&screen.bytes).into_owned();
+            // Release the lock first, so the reader thread is not poisoned too.
+            drop(screen);
             let _ = self.child.kill();
             panic!(
-                "watchdog: still waiting for {waiting_for:?} after {WATCHDOG:?}; transcript so far:\n{}",
-                String::from_utf8_lossy(&screen.bytes)
+                "watchdog: still waiting for {waiting_for:?} after {WATCHDOG:?}; transcript so far:\n{transcript}"
             );
         }
         screen
