@@ -5,7 +5,8 @@ use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use nix::pty::{openpty, Winsize};
 
@@ -14,6 +15,11 @@ struct Screen {
     bytes: Vec<u8>,
     closed: bool,
 }
+
+/// A hang detector, not a timing assertion: a wait this long means the
+/// console is stuck, so the test fails with the transcript instead of
+/// holding CI until its own timeout.
+const WATCHDOG: Duration = Duration::from_secs(300);
 
 pub struct Pty {
     master: File,
@@ -81,7 +87,9 @@ impl Pty {
 
     /// Wait until `needle` appears after what earlier waits consumed.
     pub fn expect(&mut self, needle: &str) {
-        let (lock, changed) = &*self.screen;
+        let deadline = Instant::now() + WATCHDOG;
+        let screen = Arc::clone(&self.screen);
+        let (lock, changed) = &*screen;
         let mut screen = lock.lock().expect("lock");
         loop {
             let text = String::from_utf8_lossy(&screen.bytes[self.seen..]).into_owned();
@@ -96,8 +104,31 @@ impl Pty {
                     String::from_utf8_lossy(&screen.bytes)
                 );
             }
-            screen = changed.wait(screen).expect("wait");
+            screen = self.wait_or_fail(changed, screen, deadline, needle);
         }
+    }
+
+    /// Wait for the reader's next change; past `deadline`, kill the child and
+    /// fail with everything the terminal showed so far.
+    fn wait_or_fail<'a>(
+        &mut self,
+        changed: &Condvar,
+        screen: MutexGuard<'a, Screen>,
+        deadline: Instant,
+        waiting_for: &str,
+    ) -> MutexGuard<'a, Screen> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (screen, timeout) = changed.wait_timeout(screen, left).expect("wait");
+        if timeout.timed_out() && !screen.closed {
+            let transcript = String::from_utf8_lossy(&screen.bytes).into_owned();
+            // Release the lock first, so the reader thread is not poisoned too.
+            drop(screen);
+            let _ = self.child.kill();
+            panic!(
+                "watchdog: still waiting for {waiting_for:?} after {WATCHDOG:?}; transcript so far:\n{transcript}"
+            );
+        }
+        screen
     }
 
     pub fn send(&mut self, text: &str) {
@@ -121,13 +152,18 @@ impl Pty {
 
     /// Wait for the child and the end of its output.
     pub fn finish(mut self) -> (ExitStatus, String) {
-        let status = self.child.wait().expect("wait for the phase runner");
-        let (lock, changed) = &*self.screen;
+        // The terminal closes once every process holding it has exited, so
+        // waiting for that (under the watchdog) first keeps `wait` from hanging.
+        let deadline = Instant::now() + WATCHDOG;
+        let shared = Arc::clone(&self.screen);
+        let (lock, changed) = &*shared;
         let mut screen = lock.lock().expect("lock");
         while !screen.closed {
-            screen = changed.wait(screen).expect("wait");
+            screen = self.wait_or_fail(changed, screen, deadline, "the end of the output");
         }
         let transcript = String::from_utf8_lossy(&screen.bytes).into_owned();
+        drop(screen);
+        let status = self.child.wait().expect("wait for the phase runner");
         (status, transcript)
     }
 
