@@ -1,6 +1,6 @@
 //! The book's `boulder` command-line reference is generated from the clap
 //! definitions; this test fails when the committed page is stale.
-//! Regenerate with `UPDATE_BOOK=1 cargo test -p boulder --test cli_reference`.
+//! Regenerate with `UPDATE_BOOK=1 cargo test -p boulder --test api cli_reference`.
 
 use clap::CommandFactory;
 
@@ -21,6 +21,6 @@ fn boulder_cli_reference_is_current() {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == page,
-        "{path} is stale: run `UPDATE_BOOK=1 cargo test -p boulder --test cli_reference`"
+        "{path} is stale: run `UPDATE_BOOK=1 cargo test -p boulder --test api cli_reference`"
     );
 }

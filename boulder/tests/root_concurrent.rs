@@ -1,7 +1,7 @@
 //! Two roots for the same recipe at once: both are ready and entered, and
 //! they write to different directories (acceptance 2 of the build roots).
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 

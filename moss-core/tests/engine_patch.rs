@@ -3,7 +3,7 @@
 //! removed packages), and an archived tree that cannot be trusted is not
 //! reused.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;

@@ -3,7 +3,7 @@
 //! and the shared roots and the store are bit-for-bit unchanged afterwards.
 //! Runs as root and as an unprivileged user.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg, workspace};
 

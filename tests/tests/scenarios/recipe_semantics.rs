@@ -5,7 +5,7 @@
 //! outside the output; very long lines, very many problems and very long
 //! phases are handled in linear time without a panic.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
