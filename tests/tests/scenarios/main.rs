@@ -19,7 +19,6 @@ mod break_build;
 mod build_emul32;
 mod build_hostile;
 mod build_many;
-mod build_missing_builddeps;
 mod build_output;
 mod build_pgo;
 mod build_recipes;

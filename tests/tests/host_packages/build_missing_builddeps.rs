@@ -11,17 +11,10 @@
 
 use crate::common;
 
-use common::have_dpkg;
+use common::{cache_dir, have_dpkg};
 
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// A cache of this file's own: the test follows what its builds import from
-/// the host while it installs and purges packages, so no other scenario of
-/// the binary may import into it meanwhile.
-fn cache_dir() -> std::path::PathBuf {
-    common::cache_dir().with_file_name("boulder-root-cache-missing-builddeps")
-}
 
 fn recipe(dir: &Path, tool: &str, extra_dep: &str) -> std::path::PathBuf {
     let recipe = dir.join(format!("needs-{tool}"));
