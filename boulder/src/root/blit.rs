@@ -7,10 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use moss_core::blit::{BlitStats, Blitter};
-use moss_core::db::{LayoutRecord, PackageMeta};
 use moss_core::fetch::uri::Location;
 use moss_core::fetch::{Download, Fetcher};
-use moss_core::stone::{self, StoneReader};
+use moss_core::stone::{self, LayoutEntry, StoneReader};
 use moss_core::store::StoreSink;
 use moss_core::tree::{PackageLayouts, Tree};
 
@@ -25,12 +24,9 @@ fn stone_err(path: &Path) -> impl FnOnce(stone::StoneError) -> RootError + '_ {
     }
 }
 
-/// The store and layout of one picked stone, found at `path`.
-fn load(
-    cache: &Cache,
-    path: &Path,
-    meta: &stone::Meta,
-) -> Result<(PackageMeta, Vec<LayoutRecord>), RootError> {
+/// Puts one picked stone's content (found at `path`) into the store, once,
+/// and returns its layout.
+fn load(cache: &Cache, path: &Path, meta: &stone::Meta) -> Result<Vec<LayoutEntry>, RootError> {
     let mut reader = StoneReader::open_path(path).map_err(stone_err(path))?;
     let id = repo::package_id(meta).to_string();
     let mark = cache.cached_marks_dir().join(&id);
@@ -46,8 +42,7 @@ fn load(
         fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
         fs::write(&mark, meta.id()).map_err(RootError::io("writing", &mark))?;
     }
-    let layouts = reader.layout().iter().map(LayoutRecord::from).collect();
-    Ok((PackageMeta::from_stone(id, meta), layouts))
+    Ok(reader.layout().to_vec())
 }
 
 /// Loads every picked stone, in `picked`'s order. Local stones are read where
@@ -58,10 +53,9 @@ fn load_all(
     cache: &Cache,
     repos: &[Repository],
     picked: &[Picked],
-) -> Result<Vec<(PackageMeta, Vec<LayoutRecord>)>, RootError> {
+) -> Result<Vec<Vec<LayoutEntry>>, RootError> {
     let meta = |p: &Picked| &repos[p.repo].packages[p.package];
-    let mut loaded: Vec<Option<(PackageMeta, Vec<LayoutRecord>)>> =
-        picked.iter().map(|_| None).collect();
+    let mut loaded: Vec<Option<Vec<LayoutEntry>>> = picked.iter().map(|_| None).collect();
     let mut downloads = Vec::new();
     let mut positions = Vec::new();
     for (i, p) in picked.iter().enumerate() {
@@ -98,9 +92,10 @@ pub fn make_root(
     target: &Path,
 ) -> Result<BlitStats, RootError> {
     let loaded = load_all(cache, repos, picked)?;
-    let layouts: Vec<PackageLayouts<'_>> = loaded
+    let layouts: Vec<PackageLayouts<'_>> = picked
         .iter()
-        .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+        .zip(&loaded)
+        .map(|(p, layouts)| PackageLayouts::from_stone(&repos[p.repo].packages[p.package], layouts))
         .collect();
     let tree = Tree::build(&layouts)?;
 
