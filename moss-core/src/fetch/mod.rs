@@ -218,7 +218,10 @@ impl Fetcher {
         observer: &dyn FetchObserver,
         stop: &AtomicBool,
     ) -> Result<u64, FetchError> {
-        let part = part_path(target);
+        // One partial file per process: two processes sharing a download
+        // cache (concurrent builds) may fetch the same package at once, and
+        // must not write into each other's file.
+        let part = part_path(&target.with_extension(format!("stone.{}", std::process::id())));
         let result = (|| {
             let mut body = http::open(url)?.reader;
             let mut file = File::create(&part).map_err(|e| FetchError::io("creating", &part, e))?;
