@@ -352,6 +352,29 @@ mod tests {
     }
 
     #[test]
+    fn a_gate_answers_once_enough_requests_wait_together() {
+        let files: Files = Arc::new(Mutex::new(HashMap::from([
+            ("/a.stone".to_string(), b"a".to_vec()),
+            ("/b.stone".to_string(), b"b".to_vec()),
+            ("/index".to_string(), b"i".to_vec()),
+        ])));
+        let gate = Gate::new(".stone", 2);
+        let server = HttpServer::serve_files_gated(files, gate.clone());
+        // Not gated: answered at once.
+        assert!(get("/index", &server).ends_with("\r\n\r\ni"));
+        assert!(!gate.opened());
+        let answers = std::thread::scope(|scope| {
+            let a = scope.spawn(|| get("/a.stone", &server));
+            let b = scope.spawn(|| get("/b.stone", &server));
+            [a.join().expect("a"), b.join().expect("b")]
+        });
+        assert!(gate.opened());
+        assert!(answers[0].ends_with("\r\n\r\na"), "{}", answers[0]);
+        assert!(answers[1].ends_with("\r\n\r\nb"), "{}", answers[1]);
+        assert_eq!(server.connections(), 3);
+    }
+
+    #[test]
     fn a_folder_never_serves_outside_itself() {
         let dir = std::env::temp_dir().join(format!("test-support-http-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
