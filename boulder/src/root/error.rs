@@ -40,6 +40,8 @@ pub enum RootError {
         #[source]
         source: moss_core::stone::StoneError,
     },
+    #[error(transparent)]
+    Fetch(#[from] moss_core::fetch::FetchError),
     #[error("the packages of the root do not fit together")]
     Tree(#[from] moss_core::tree::TreeError),
     #[error(transparent)]

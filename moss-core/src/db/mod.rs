@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use layout::{LayoutKind, LayoutRecord};
 pub use meta::PackageMeta;
 pub use state::{Journal, Selection, StateRecord};
 

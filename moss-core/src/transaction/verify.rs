@@ -265,7 +265,7 @@ impl Engine {
         let packages: Vec<PackageLayouts<'_>> = metas
             .iter()
             .zip(&layouts)
-            .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+            .map(|(meta, layouts)| super::package_layouts(meta, layouts))
             .collect();
         Ok(Some(Tree::build(&packages)?))
     }
