@@ -34,7 +34,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use moss_core::blit::Blitter;
-use moss_core::db::{LayoutKind as DbKind, LayoutRecord, PackageMeta};
+use moss_core::db::{LayoutRecord, PackageMeta};
 use moss_core::stone::{self, Content, LayoutEntry, LayoutKind, Meta, StoneWriter, WriteOptions};
 use moss_core::store::{relative_path, ModeVariants, Store, STORE_MODE};
 use moss_core::tree::{NodeKind, PackageLayouts, Tree};
@@ -350,17 +350,12 @@ fn best_of<F: FnMut(&Path)>(label: &str, runs: usize, scratch: &Path, mut f: F) 
 }
 
 fn db_layout(entry: &LayoutEntry) -> LayoutRecord {
-    let kind = match &entry.kind {
-        LayoutKind::Regular { digest } => DbKind::Regular(*digest),
-        LayoutKind::Symlink { target } => DbKind::Symlink(target.clone()),
-        _ => DbKind::Directory,
-    };
     LayoutRecord {
         uid: 0,
         gid: 0,
         mode: entry.mode,
         tag: 0,
-        kind,
+        kind: entry.kind.clone(),
         path: entry.path.clone(),
     }
 }

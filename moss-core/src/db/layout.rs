@@ -4,21 +4,8 @@ use std::collections::HashSet;
 
 use super::{Database, DbError};
 use crate::fault::checkpoint;
+use crate::stone::LayoutKind;
 use crate::store::Digest;
-
-/// What a layout entry is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum LayoutKind {
-    Regular(Digest),
-    /// The link text.
-    Symlink(String),
-    Directory,
-    CharacterDevice,
-    BlockDevice,
-    Fifo,
-    Socket,
-    Unknown,
-}
 
 /// One file a package installs. `path` is relative to `/usr`, without a leading slash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,63 +22,65 @@ pub struct LayoutRecord {
 impl From<&crate::stone::LayoutEntry> for LayoutRecord {
     /// The database form of a stone's layout entry.
     fn from(entry: &crate::stone::LayoutEntry) -> Self {
-        use crate::stone::LayoutKind as Stone;
-        let kind = match &entry.kind {
-            Stone::Regular { digest } => LayoutKind::Regular(*digest),
-            Stone::Symlink { target } => LayoutKind::Symlink(target.clone()),
-            Stone::Directory => LayoutKind::Directory,
-            Stone::CharDevice => LayoutKind::CharacterDevice,
-            Stone::BlockDevice => LayoutKind::BlockDevice,
-            Stone::Fifo => LayoutKind::Fifo,
-            Stone::Socket => LayoutKind::Socket,
-            Stone::Unknown { .. } => LayoutKind::Unknown,
-        };
         LayoutRecord {
             uid: entry.uid,
             gid: entry.gid,
             mode: entry.mode,
             tag: entry.tag,
-            kind,
+            kind: entry.kind.clone(),
             path: entry.path.clone(),
         }
     }
 }
 
-impl LayoutKind {
-    fn type_name(&self) -> &'static str {
-        match self {
-            LayoutKind::Regular(_) => "regular",
-            LayoutKind::Symlink(_) => "symlink",
-            LayoutKind::Directory => "directory",
-            LayoutKind::CharacterDevice => "character-device",
-            LayoutKind::BlockDevice => "block-device",
-            LayoutKind::Fifo => "fifo",
-            LayoutKind::Socket => "socket",
-            LayoutKind::Unknown => "unknown",
-        }
+/// The `entry_type` column's word for `kind`, as the original moss writes it.
+fn type_name(kind: &LayoutKind) -> &'static str {
+    match kind {
+        LayoutKind::Regular { .. } => "regular",
+        LayoutKind::Symlink { .. } => "symlink",
+        LayoutKind::Directory => "directory",
+        LayoutKind::CharDevice => "character-device",
+        LayoutKind::BlockDevice => "block-device",
+        LayoutKind::Fifo => "fifo",
+        LayoutKind::Socket => "socket",
+        LayoutKind::Unknown { .. } => "unknown",
     }
 }
 
 /// (entry_type, entry_value1, entry_value2) as the original moss stores them.
 fn encode(rec: &LayoutRecord) -> (&'static str, String, Option<&str>) {
     match &rec.kind {
-        LayoutKind::Regular(d) => ("regular", d.to_string(), Some(&rec.path)),
-        LayoutKind::Symlink(t) => ("symlink", t.clone(), Some(&rec.path)),
-        other => (other.type_name(), rec.path.clone(), None),
+        LayoutKind::Regular { digest } => ("regular", digest.to_string(), Some(&rec.path)),
+        LayoutKind::Symlink { target } => ("symlink", target.clone(), Some(&rec.path)),
+        other => (type_name(other), rec.path.clone(), None),
     }
 }
 
 fn decode(kind: &str, v1: Option<&str>, v2: Option<&str>) -> Option<(LayoutKind, String)> {
     let simple = |k| v1.map(|p| (k, p.to_string()));
     match kind {
-        "regular" => Some((LayoutKind::Regular(v1?.parse().ok()?), v2?.to_string())),
-        "symlink" => Some((LayoutKind::Symlink(v1?.to_string()), v2?.to_string())),
+        "regular" => Some((
+            LayoutKind::Regular {
+                digest: v1?.parse().ok()?,
+            },
+            v2?.to_string(),
+        )),
+        "symlink" => Some((
+            LayoutKind::Symlink {
+                target: v1?.to_string(),
+            },
+            v2?.to_string(),
+        )),
         "directory" => simple(LayoutKind::Directory),
-        "character-device" => simple(LayoutKind::CharacterDevice),
+        "character-device" => simple(LayoutKind::CharDevice),
         "block-device" => simple(LayoutKind::BlockDevice),
         "fifo" => simple(LayoutKind::Fifo),
         "socket" => simple(LayoutKind::Socket),
-        _ => simple(LayoutKind::Unknown),
+        // The database keeps no type byte or raw record for these.
+        _ => simple(LayoutKind::Unknown {
+            file_type: 0,
+            source: Vec::new(),
+        }),
     }
 }
 

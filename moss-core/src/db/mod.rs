@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use layout::{LayoutKind, LayoutRecord};
+pub use layout::LayoutRecord;
 pub use meta::PackageMeta;
 pub use state::{Journal, Selection, StateRecord};
 

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
-use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
+use crate::db::{Journal, LayoutRecord, PackageMeta, Selection};
 use crate::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, release, remove_tree, write_state_id};
+use crate::stone::LayoutKind;
 use crate::tree::{PackageLayouts, Tree};
 use crate::trigger::Outcome as TriggerOutcome;
 
@@ -74,7 +75,7 @@ impl Engine {
         }
         for stone in &stones {
             for rec in &stone.layouts {
-                if let LayoutKind::Regular(digest) = rec.kind {
+                if let LayoutKind::Regular { digest } = rec.kind {
                     if !stone.contents.contains(&digest) && !self.store.contains(digest) {
                         return Err(EngineError::MissingContent {
                             path: stone.path.clone(),

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use super::hash::{FastMap, FastSet};
 
 use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError, WRITE_BITS};
-use crate::db::{LayoutKind, LayoutRecord};
+use crate::db::LayoutRecord;
+use crate::stone::LayoutKind;
 
 /// Symlink chains longer than this are treated as leading nowhere.
 const MAX_LINK_DEPTH: u32 = 40;
@@ -109,13 +110,13 @@ fn disagreement(a: &LayoutRecord, b: &LayoutRecord) -> Option<String> {
     let (pa, pb) = (a.mode & 0o7777, b.mode & 0o7777);
     let modes = || (pa != pb).then(|| format!("modes {pa:o} and {pb:o}"));
     match (&a.kind, &b.kind) {
-        (LayoutKind::Regular(x), LayoutKind::Regular(y)) if x != y => {
+        (LayoutKind::Regular { digest: x }, LayoutKind::Regular { digest: y }) if x != y => {
             Some(format!("different contents {x:032x} and {y:032x}"))
         }
-        (LayoutKind::Symlink(x), LayoutKind::Symlink(y)) if x != y => {
+        (LayoutKind::Symlink { target: x }, LayoutKind::Symlink { target: y }) if x != y => {
             Some(format!("symlinks to {x:?} and {y:?}"))
         }
-        (LayoutKind::Symlink(_), LayoutKind::Symlink(_)) => None,
+        (LayoutKind::Symlink { .. }, LayoutKind::Symlink { .. }) => None,
         (x, y) if std::mem::discriminant(x) == std::mem::discriminant(y) => modes(),
         (x, y) => Some(format!("{} and {}", kind_name(x), kind_name(y))),
     }
@@ -123,8 +124,8 @@ fn disagreement(a: &LayoutRecord, b: &LayoutRecord) -> Option<String> {
 
 fn kind_name(kind: &LayoutKind) -> &'static str {
     match kind {
-        LayoutKind::Regular(_) => "a regular file",
-        LayoutKind::Symlink(_) => "a symlink",
+        LayoutKind::Regular { .. } => "a regular file",
+        LayoutKind::Symlink { .. } => "a symlink",
         LayoutKind::Directory => "a directory",
         _ => "a special file",
     }
@@ -138,8 +139,7 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     let mut records: Vec<(u32, &LayoutRecord)> = Vec::new();
     for (index, package) in packages.iter().enumerate() {
         for record in package.layouts {
-            let bad_target =
-                matches!(&record.kind, LayoutKind::Symlink(t) if t.is_empty() || t.contains('\0'));
+            let bad_target = matches!(&record.kind, LayoutKind::Symlink { target: t } if t.is_empty() || t.contains('\0'));
             if is_safe_path(&record.path) && !bad_target {
                 records.push((index as u32, record));
             } else {
@@ -154,7 +154,7 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     let mut symlinks = FastMap::default();
     let mut link_owner = FastMap::default();
     for &(package, record) in &records {
-        if let LayoutKind::Symlink(target) = &record.kind {
+        if let LayoutKind::Symlink { target } = &record.kind {
             symlinks
                 .entry(record.path.as_str())
                 .or_insert(target.as_str());
@@ -352,11 +352,11 @@ fn assemble(
                     // moss's rule): the tree's files share inodes with the
                     // store, and a writable one would be an edit of every
                     // state holding that content.
-                    LayoutKind::Regular(digest) => NodeKind::File {
+                    LayoutKind::Regular { digest } => NodeKind::File {
                         digest: *digest,
                         mode: mode & !WRITE_BITS,
                     },
-                    LayoutKind::Symlink(target) => NodeKind::Symlink {
+                    LayoutKind::Symlink { target } => NodeKind::Symlink {
                         target: target.as_str().into(),
                     },
                     _ => NodeKind::Special {

@@ -1,6 +1,6 @@
 use super::build::join_for_tests;
 use super::*;
-use crate::db::LayoutKind;
+use crate::stone::LayoutKind;
 
 fn meta(name: &str) -> PackageMeta {
     PackageMeta {
@@ -18,7 +18,7 @@ fn file(path: &str, digest: u128, mode: u32) -> LayoutRecord {
         gid: 0,
         mode: 0o100000 | mode,
         tag: 0,
-        kind: LayoutKind::Regular(digest),
+        kind: LayoutKind::Regular { digest },
         path: path.into(),
     }
 }
@@ -29,7 +29,9 @@ fn link(path: &str, target: &str) -> LayoutRecord {
         gid: 0,
         mode: 0o120777,
         tag: 0,
-        kind: LayoutKind::Symlink(target.into()),
+        kind: LayoutKind::Symlink {
+            target: target.into(),
+        },
         path: path.into(),
     }
 }
