@@ -10,7 +10,7 @@
 //!    streamed with a phase tag to the reporter and the build log;
 //! 5. check the install tree ([`install_check`]: not empty, nothing outside
 //!    `/usr` or under `/usr/local`), then collect and analyse it
-//!    ([`packaging`]);
+//!    ([`package_plan`]);
 //! 6. write the stones and manifests ([`crate::package::emit`]), compare
 //!    them with an earlier build's under `--verify`
 //!    ([`crate::package::emit::verify`]), copy them to the output
@@ -33,7 +33,7 @@ pub mod breakpoint;
 pub mod failure;
 pub mod install_check;
 pub mod log;
-pub mod packaging;
+pub mod package_plan;
 pub mod pgo;
 pub mod phases;
 pub mod prepare;
@@ -59,7 +59,7 @@ use crate::upstream::UpstreamError;
 use beneath::Beneath;
 use failure::Diagnosis;
 pub use log::{Event, Reporter, Timings};
-use packaging::{PackagingError, PlanError};
+use package_plan::{PackagingError, PlanError};
 use script::{RecipeScripts, ScriptError};
 
 /// What to build and where the results go.
@@ -321,7 +321,7 @@ pub fn build(
         .unwrap_or_else(|| breakpoint::bash_function().to_string());
     scripts = scripts.with_break_function(break_function);
     let phase_scripts = scripts.phases()?;
-    let plan = packaging::plan(recipe, &scripts)?;
+    let plan = package_plan::plan(recipe, &scripts)?;
     timings.add("validate", started.elapsed());
 
     // 2. Upstreams, before any root exists.
@@ -502,7 +502,7 @@ pub fn build(
             "{dir}: empty directory outside /usr, not packaged"
         )));
     }
-    let mut analysis = packaging::package(&plan, recipe, &install_root, &prepared.path)?;
+    let mut analysis = package_plan::package(&plan, recipe, &install_root, &prepared.path)?;
     for warning in &analysis.warnings {
         report(Event::Warning(&format!(
             "{}: {}",
@@ -523,7 +523,7 @@ pub fn build(
             &install_check::UnmatchedPackages(&unmatched).to_string(),
         ));
     }
-    packaging::sandbox_owners(
+    package_plan::sandbox_owners(
         &mut analysis.packages,
         &id_mapping.unwrap_or_else(IdMapping::detect),
     );

@@ -53,6 +53,7 @@ fn decode(kind: &str, v1: Option<&str>, v2: Option<&str>) -> Option<(LayoutKind,
         "block-device" => simple(LayoutKind::BlockDevice),
         "fifo" => simple(LayoutKind::Fifo),
         "socket" => simple(LayoutKind::Socket),
+        // The database keeps no type byte or raw record for these.
         _ => simple(LayoutKind::Unknown {
             file_type: 0,
             source: Vec::new(),

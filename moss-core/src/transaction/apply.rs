@@ -140,7 +140,7 @@ impl Engine {
         for digest in assets.iter().filter(|d| !referenced.contains(d)) {
             self.store
                 .remove(*digest)
-                .map_err(|e| state::StateError::Inconsistent(e.to_string()))?;
+                .map_err(|e| state::StateError::Inconsistent(crate::util::with_causes(&e)))?;
         }
         let dir = self.inst.mode_variants_dir();
         self.variants

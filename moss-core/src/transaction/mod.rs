@@ -57,14 +57,14 @@ pub enum EngineError {
     Tree(#[from] TreeError),
     #[error(transparent)]
     Blit(#[from] BlitError),
-    #[error("{path}: {source}")]
+    #[error("cannot read the stone {path}")]
     Stone {
         path: PathBuf,
         source: crate::stone::StoneError,
     },
     #[error(transparent)]
     Trigger(#[from] TriggerError),
-    #[error("{path}: {source}")]
+    #[error("{path}: the stone's name, version or architecture is refused")]
     BadName {
         path: PathBuf,
         source: crate::name::NameError,
@@ -89,7 +89,7 @@ pub enum EngineError {
         error: Box<EngineError>,
         cleanup: Box<EngineError>,
     },
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,

@@ -25,6 +25,7 @@ mod build_recipes;
 mod chroot;
 mod codebase;
 mod engine_extract_safety;
+mod error_rendering;
 mod engine_full_disk;
 mod extract_names;
 mod local_repo_install;
