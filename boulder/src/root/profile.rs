@@ -136,7 +136,7 @@ impl Profile {
             Path::to_path_buf,
         );
         let mut profile: Profile =
-            serde_yaml::from_str(text).map_err(|e| RootError::BadProfile {
+            moss_core::yaml::from_str(text).map_err(|e| RootError::BadProfile {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;
