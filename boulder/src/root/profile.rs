@@ -49,7 +49,7 @@ fn default_channel() -> String {
 }
 
 fn default_arch() -> String {
-    "x86_64".into()
+    crate::recipe::HOST_ARCH.into()
 }
 
 /// One tuning default of a profile: on, off, or an option of the group.
