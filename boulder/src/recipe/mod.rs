@@ -15,7 +15,6 @@ pub mod reference;
 pub mod restricted;
 pub mod schema;
 pub mod stages;
-pub mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

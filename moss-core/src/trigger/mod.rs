@@ -60,7 +60,7 @@ pub enum TriggerError {
     #[error("{path}: not a valid trigger file")]
     Parse {
         path: PathBuf,
-        source: serde_yaml::Error,
+        source: crate::yaml::Error,
     },
     #[error("{path}: {why}")]
     Invalid { path: PathBuf, why: String },

@@ -1,7 +1,7 @@
 //! A YAML document tree that remembers where every node came from.
 //!
-//! serde_yaml drops positions, so recipes are read with `saphyr-parser`'s event stream and
-//! turned into [`Node`]s carrying byte spans into the source text. Scalars also carry an
+//! `saphyr-parser`'s event stream is turned into [`Node`]s carrying byte spans into the
+//! source text. Scalars also carry an
 //! [`OffsetMap`] from byte offsets in their *value* back to byte offsets in the file, so a
 //! position inside a block scalar (`|` or `>`) — after indentation stripping, folding and
 //! chomping — still points at the exact file line and column.
@@ -9,6 +9,8 @@
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+use super::scalar::{self, Resolved};
 
 /// Deepest nesting accepted; recipes need four or five levels.
 const MAX_DEPTH: usize = 64;
@@ -31,6 +33,8 @@ pub struct Scalar {
     pub value: String,
     pub style: Style,
     pub map: OffsetMap,
+    /// Tagged `!!str`: a string however it looks.
+    pub tagged_str: bool,
 }
 
 /// One node of the document.
@@ -51,7 +55,7 @@ pub struct Node {
 /// A YAML syntax error, positioned in the source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct YamlError {
+pub struct SyntaxError {
     pub message: String,
     pub offset: usize,
 }
@@ -85,7 +89,7 @@ impl Node {
     }
 }
 
-/// What a scalar resolves to under the YAML 1.2 core schema.
+/// What a plain scalar resolves to (see [`scalar::resolve`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlainType {
     Null,
@@ -96,18 +100,23 @@ pub enum PlainType {
 }
 
 impl Scalar {
-    /// Core-schema resolution; quoted and block scalars are always strings.
+    /// The scalar's type; quoted and block scalars are always strings.
     pub fn plain_type(&self) -> PlainType {
-        if self.style != Style::Plain {
-            return PlainType::Str;
+        match self.resolve() {
+            Resolved::Null => PlainType::Null,
+            Resolved::Bool(_) => PlainType::Bool,
+            Resolved::Int(_) => PlainType::Int,
+            Resolved::Float(_) => PlainType::Float,
+            Resolved::Str(_) => PlainType::Str,
         }
-        let v = self.value.as_str();
-        match v {
-            "" | "~" | "null" | "Null" | "NULL" => PlainType::Null,
-            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => PlainType::Bool,
-            _ if is_int(v) => PlainType::Int,
-            _ if is_float(v) => PlainType::Float,
-            _ => PlainType::Str,
+    }
+
+    /// The scalar's value; quoted and block scalars are always strings.
+    pub fn resolve(&self) -> Resolved<'_> {
+        if self.style == Style::Plain && !self.tagged_str {
+            scalar::resolve(&self.value)
+        } else {
+            Resolved::Str(&self.value)
         }
     }
 
@@ -119,41 +128,6 @@ impl Scalar {
     pub fn file_offset(&self, offset: usize) -> usize {
         self.map.file_offset(offset)
     }
-}
-
-fn is_int(v: &str) -> bool {
-    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
-    if let Some(hex) = digits.strip_prefix("0x") {
-        return !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit());
-    }
-    if let Some(oct) = digits.strip_prefix("0o") {
-        return !oct.is_empty() && oct.chars().all(|c| ('0'..='7').contains(&c));
-    }
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-}
-
-fn is_float(v: &str) -> bool {
-    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
-    if matches!(body, ".inf" | ".Inf" | ".INF") || matches!(v, ".nan" | ".NaN" | ".NAN") {
-        return true;
-    }
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let mut parts = mantissa.splitn(2, '.');
-    let whole = parts.next().unwrap_or("");
-    let frac = parts.next();
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    let mantissa_ok = digits(whole)
-        && frac.is_none_or(digits)
-        && (!whole.is_empty() || frac.is_some_and(|f| !f.is_empty()))
-        && (frac.is_some() || exponent.is_some());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mantissa_ok && exponent_ok
 }
 
 /// Piecewise map from byte offsets in a scalar's value to byte offsets in the file.
@@ -265,7 +239,54 @@ impl OffsetMap {
 /// Parses the first document of `source` into a tree.
 ///
 /// An empty document yields a null scalar. Only one document is allowed.
-pub fn parse(source: &str) -> Result<Node, YamlError> {
+pub fn parse(source: &str) -> Result<Node, SyntaxError> {
+    let mut patched: Option<String> = None;
+    let mut fixes = 0;
+    loop {
+        let text = patched.as_deref().unwrap_or(source);
+        match parse_once(text) {
+            Ok(node) => return Ok(node),
+            Err((error, tab_after_colon)) => {
+                let fixed = tab_after_colon
+                    .then(|| space_out_tabs_before(text, error.offset))
+                    .flatten();
+                match fixed {
+                    Some(text) if fixes < MAX_TAB_FIXES => {
+                        fixes += 1;
+                        patched = Some(text);
+                    }
+                    _ => return Err(error),
+                }
+            }
+        }
+    }
+}
+
+/// Most `key:<tab>value` separators repaired in one file (each costs a parse).
+const MAX_TAB_FIXES: usize = 32;
+
+/// `key:<tab>value` is valid YAML (and the original tools read it), but saphyr refuses a
+/// tab right after `:` when a value follows on the same line. The parser stops exactly
+/// there, so the tabs between that `:` and `offset` become spaces, which keeps every
+/// offset and every value as it was.
+fn space_out_tabs_before(text: &str, offset: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut start = offset.min(bytes.len());
+    while start > 0 && matches!(bytes[start - 1], b' ' | b'\t') {
+        start -= 1;
+    }
+    if start == 0 || bytes[start - 1] != b':' || !bytes[start..offset].contains(&b'\t') {
+        return None;
+    }
+    let mut fixed = text.as_bytes().to_vec();
+    for byte in &mut fixed[start..offset] {
+        *byte = b' ';
+    }
+    String::from_utf8(fixed).ok()
+}
+
+/// One parse; on failure also says whether it was saphyr's tab-after-colon refusal.
+fn parse_once(source: &str) -> Result<Node, (SyntaxError, bool)> {
     let offsets = CharOffsets::new(source);
     let mut builder = Builder {
         source,
@@ -278,13 +299,18 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
     };
     for event in Parser::new_from_str(source) {
         match event {
-            Ok((event, span)) => builder.event(event, span)?,
+            Ok((event, span)) => builder.event(event, span).map_err(|e| (e, false))?,
             Err(error) => {
                 let marker = error.marker();
-                return Err(YamlError {
-                    message: format!("invalid YAML: {}", error.info()),
-                    offset: offsets.byte(marker.index()),
-                });
+                let tab_after_colon =
+                    error.info() == "':' must be followed by a valid YAML whitespace";
+                return Err((
+                    SyntaxError {
+                        message: format!("invalid YAML: {}", error.info()),
+                        offset: offsets.byte(marker.index()),
+                    },
+                    tab_after_colon,
+                ));
             }
         }
     }
@@ -293,6 +319,7 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
             value: String::new(),
             style: Style::Plain,
             map: OffsetMap::default(),
+            tagged_str: false,
         }),
         span: 0..0,
     }))
@@ -352,21 +379,22 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         let end = self.offsets.byte(span.end.index());
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(YamlError {
-                        message: "a recipe holds exactly one YAML document; found a second one"
+                    return Err(SyntaxError {
+                        message: "only one YAML document is allowed here; found a second one"
                             .into(),
                         offset: start,
                     });
                 }
             }
-            Event::Scalar(value, style, anchor, _tag) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                let tagged_str = tag.is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
@@ -381,6 +409,7 @@ impl Builder<'_> {
                         value: value.into_owned(),
                         style,
                         map,
+                        tagged_str,
                     }),
                     span: start..end.max(start),
                 };
@@ -438,7 +467,7 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let Some(node) = self.anchors.iter().rev().find(|(a, _)| *a == id) else {
-                    return Err(YamlError {
+                    return Err(SyntaxError {
                         message: "alias refers to an unknown anchor".into(),
                         offset: start,
                     });
@@ -446,7 +475,7 @@ impl Builder<'_> {
                 let mut node = node.1.clone();
                 self.alias_nodes += count_nodes(&node);
                 if self.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(YamlError {
+                    return Err(SyntaxError {
                         message: "too many nodes created through aliases".into(),
                         offset: start,
                     });
@@ -459,9 +488,9 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn push(&mut self, frame: Frame, offset: usize) -> Result<(), YamlError> {
+    fn push(&mut self, frame: Frame, offset: usize) -> Result<(), SyntaxError> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(YamlError {
+            return Err(SyntaxError {
                 message: format!("nesting deeper than {MAX_DEPTH} levels"),
                 offset,
             });
@@ -470,11 +499,11 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, node: Node, anchor: usize, offset: usize) -> Result<(), YamlError> {
+    fn finish(&mut self, node: Node, anchor: usize, offset: usize) -> Result<(), SyntaxError> {
         if anchor != 0 {
             self.alias_nodes += count_nodes(&node);
             if self.alias_nodes > MAX_ALIAS_NODES {
-                return Err(YamlError {
+                return Err(SyntaxError {
                     message: "too many anchored nodes".into(),
                     offset,
                 });
