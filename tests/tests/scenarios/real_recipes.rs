@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Package → files of a `manifest.x86_64.jsonc`.
 fn packages(manifest: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -72,58 +73,94 @@ fn real_recipes_build_as_written_with_the_files_aerynos_made() {
     let list = std::fs::read_to_string(corpus.join("RECIPES.tsv")).expect("RECIPES.tsv");
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-recipes");
     let cache = work.join("cache");
-    let mut failures = Vec::new();
-    for line in list.lines().filter(|l| !l.trim().is_empty()) {
-        let path = line.split('\t').next().expect("recipe path");
-        let name = path.rsplit('/').next().expect("recipe name");
-        let recipe = corpus.join("recipes").join(path);
-        let out = work.join("out").join(name);
-        let _ = std::fs::remove_dir_all(&out);
-        std::fs::create_dir_all(&out).expect("output dir");
-        let run = Command::new(e2e::binary("boulder"))
-            .arg("build")
-            .arg("--cache-dir")
-            .arg(&cache)
-            .arg("--sources")
-            .arg(corpus.join("sources"))
-            .arg("-o")
-            .arg(&out)
-            .arg(&recipe)
-            .output()
-            .expect("run boulder");
-        if !run.status.success() {
-            let stderr = String::from_utf8_lossy(&run.stderr);
-            let tail: Vec<&str> = stderr.lines().rev().take(25).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
-            failures.push(format!("{name}: the build failed:\n{}", tail.join("\n")));
-            continue;
-        }
-        let ours = packages(&out.join("manifest.x86_64.jsonc"));
-        let theirs = packages(&recipe.join("manifest.x86_64.jsonc"));
-        let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
-        for package in names {
-            let empty = BTreeSet::new();
-            let a = ours.get(package).unwrap_or(&empty);
-            let b = theirs.get(package).unwrap_or(&empty);
-            for file in a.symmetric_difference(b) {
-                let side = if a.contains(file) {
-                    "only ours"
-                } else {
-                    "only AerynOS's"
-                };
-                match host_caused(name, file) {
-                    Some(why) => {
-                        eprintln!("{name}/{package}: {file} ({side}): host difference: {why}")
+    let recipes: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| line.split('\t').next().expect("recipe path"))
+        .collect();
+    // Two builds at a time: much of a build (configure scripts, packaging) runs
+    // on one core, so a second build keeps the other busy. They share the
+    // cache as concurrent builds of one packager do.
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let (next, recipes, corpus, work, cache) =
+                    (&next, &recipes, &corpus, &work, &cache);
+                s.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = recipes.get(at) else {
+                            return done;
+                        };
+                        done.push((at, build_and_compare(path, corpus, work, cache)));
                     }
-                    None => failures.push(format!("{name}/{package}: {file} is {side}")),
-                }
-            }
-        }
-    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("build worker"))
+            .collect()
+    });
+    results.sort_by_key(|(at, _)| *at);
+    let failures: Vec<String> = results.into_iter().flat_map(|(_, f)| f).collect();
     if failures.iter().all(|f| !f.starts_with("aha:")) {
         installed_aha_runs(&cache, &work.join("out/aha"), &work.join("installed-root"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Builds the recipe at `path` (relative to the corpus's `recipes/`) and
+/// compares its manifest with AerynOS's; returns what differs.
+fn build_and_compare(path: &str, corpus: &Path, work: &Path, cache: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let name = path.rsplit('/').next().expect("recipe name");
+    let recipe = corpus.join("recipes").join(path);
+    let out = work.join("out").join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("output dir");
+    let run = Command::new(e2e::binary("boulder"))
+        .arg("build")
+        .arg("--cache-dir")
+        .arg(cache)
+        .arg("--sources")
+        .arg(corpus.join("sources"))
+        .arg("-o")
+        .arg(&out)
+        .arg(&recipe)
+        .output()
+        .expect("run boulder");
+    if !run.status.success() {
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(25).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        failures.push(format!("{name}: the build failed:\n{}", tail.join("\n")));
+        return failures;
+    }
+    let ours = packages(&out.join("manifest.x86_64.jsonc"));
+    let theirs = packages(&recipe.join("manifest.x86_64.jsonc"));
+    let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
+    for package in names {
+        let empty = BTreeSet::new();
+        let a = ours.get(package).unwrap_or(&empty);
+        let b = theirs.get(package).unwrap_or(&empty);
+        for file in a.symmetric_difference(b) {
+            let side = if a.contains(file) {
+                "only ours"
+            } else {
+                "only AerynOS's"
+            };
+            match host_caused(name, file) {
+                Some(why) => {
+                    eprintln!("{name}/{package}: {file} ({side}): host difference: {why}")
+                }
+                None => failures.push(format!("{name}/{package}: {file} is {side}")),
+            }
+        }
+    }
+    failures
 }
 
 /// The built aha installs with moss into a fresh root, its dependencies

@@ -84,3 +84,20 @@ fn module_lines_are_read_from_a_root_file() {
     let missing: Vec<&String> = files.difference(&declared).collect();
     assert_eq!(missing, ["forgotten", "helpers"]);
 }
+
+/// A file directly in `tests/tests/` would be a test binary of its own, linked
+/// separately: scenarios go into `scenarios/` as modules instead.
+#[test]
+fn the_top_level_tests_folder_holds_only_test_binary_folders() {
+    let dir = e2e::workspace_root().join("tests/tests");
+    let loose: Vec<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        loose.is_empty(),
+        "make these modules of tests/tests/scenarios/main.rs: {loose:?}"
+    );
+}
