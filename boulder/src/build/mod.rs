@@ -418,7 +418,6 @@ pub fn build(
         history: Some(breakpoint::history_file(cache.dir())),
         channel_parent: dirs.base.clone(),
     };
-    ensure_mount_points(&mason)?;
     // The phases run in as few sandboxes as possible: one for a plain build;
     // a PGO build starts another at each stage, whose fresh sources the host
     // puts in place first.
@@ -445,6 +444,7 @@ pub fn build(
             // A later stage of the same target starts from fresh sources.
             pgo::fresh_sources(&dirs.build, &first.target, &fetched)?;
         }
+        ensure_mount_points(&mason)?;
         let session = breakpoint::Session::start_phases(
             &break_settings,
             group
