@@ -241,9 +241,7 @@ mod tests {
                 "type",
             ),
         ] {
-            let err = parse(&format!("{base}{paths}"))
-                .expect_err(what)
-                .to_string();
+            let err = crate::util::with_causes(&parse(&format!("{base}{paths}")).expect_err(what));
             assert!(err.contains(what), "{err}");
         }
         assert!(parse("description: no name\n").is_err());

@@ -57,7 +57,7 @@ impl Scope {
 /// Errors of loading and running triggers.
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
-    #[error("{path}: not a valid trigger file: {source}")]
+    #[error("{path}: not a valid trigger file")]
     Parse {
         path: PathBuf,
         source: crate::yaml::Error,
@@ -68,13 +68,13 @@ pub enum TriggerError {
     Pattern { pattern: String, why: String },
     #[error("triggers order each other in a cycle: {0}")]
     Cycle(String),
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,
         source: io::Error,
     },
-    #[error("trigger {trigger}: {source}")]
+    #[error("trigger {trigger} could not run in its sandbox")]
     Sandbox {
         trigger: String,
         source: SandboxError,

@@ -4,7 +4,7 @@
 //! upstream comes from `DIR/git/<host>/<path>`. The directories are given
 //! by `--sources`, `BOULDER_SOURCES` or the user configuration.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 

@@ -5,7 +5,7 @@
 //! outside the output; very long lines, very many problems and very long
 //! phases are handled in linear time without a panic.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -94,7 +94,9 @@ fn every_recipe_upstream_accepts_passes_the_build_recipe_stage() {
                 Default::default(),
             )
             .and_then(|scripts| scripts.phases().map(|_| scripts))
-            .is_ok_and(|scripts| boulder::build::packaging::plan(&report.recipe, &scripts).is_ok());
+            .is_ok_and(|scripts| {
+                boulder::build::package_plan::plan(&report.recipe, &scripts).is_ok()
+            });
         if accepted == refused_upstream {
             refused.push(letter_name.display().to_string());
         }

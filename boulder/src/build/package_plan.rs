@@ -1,7 +1,10 @@
-//! From the install tree to analysed packages: the collection rules and
-//! per-package settings come from the macro library's templates, the
-//! recipe's main package and its `packages`, in the original's order
-//! (templates, then the main package's `paths`, then subpackages; later wins).
+//! The build's packaging step, which plans the packages a recipe makes and
+//! then uses [`crate::package`] to collect and analyse them from the install
+//! tree (it lives in `build` because the plan needs the build's expanded
+//! scripts). The collection rules and per-package settings come from the
+//! macro library's templates, the recipe's main package and its `packages`,
+//! in the original's order (templates, then the main package's `paths`, then
+//! subpackages; later wins).
 
 use std::collections::BTreeMap;
 use std::path::Path;

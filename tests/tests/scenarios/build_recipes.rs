@@ -5,7 +5,7 @@
 //! two builds are byte-identical; a failing build reports the compiler's
 //! error and keeps its root for `boulder chroot`.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg, workspace};
 

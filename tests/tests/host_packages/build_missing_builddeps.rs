@@ -9,7 +9,7 @@
 //! anything: it checks the failure, then the success half with a package
 //! that is installed but not yet imported (`zstd`).
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 

@@ -4,7 +4,7 @@
 //! or file of the tree), and it accepts exactly the archives `moss install`
 //! accepts (one validity check for both).
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::os::unix::fs::symlink;

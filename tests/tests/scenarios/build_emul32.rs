@@ -3,7 +3,7 @@
 //! 32-bit binary lands in the `-32bit` package. Where the host has no 32-bit
 //! toolchain the build stops before any phase and says what to install.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,7 +16,7 @@ use moss_core::stone::{ContentSink, IndexEntry, LayoutKind, StoneReader};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
+        .join("tests/scenarios")
         .join(name)
 }
 

@@ -1,5 +1,10 @@
 //! Shell completions and man pages, generated from the command-line
-//! definition itself so they cannot fall behind it.
+//! definition itself so they cannot fall behind it: the `completions` and
+//! `man` commands of both `moss` and `boulder`.
+//!
+//! A crate of its own (not a module of moss-core) so that boulder, which
+//! uses moss-core without its `cli` feature, shares it without the library
+//! taking on clap; moss-core's `cli` feature pulls it in for `moss`.
 
 use std::path::{Path, PathBuf};
 

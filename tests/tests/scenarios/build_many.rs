@@ -4,7 +4,7 @@
 //! a real run, and a library and its user built as two commands. The
 //! builds need real roots imported from the host (dpkg); planning does not.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg, workspace};
 

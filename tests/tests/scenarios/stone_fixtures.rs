@@ -1,7 +1,7 @@
 //! Acceptance 1 and 2 of issue 2 on the library level: the reader reports the
 //! documented facts of the real AerynOS fixtures.
 
-mod stone_common;
+use crate::stone_common;
 
 use moss_core::stone::{
     Dependency, DependencyKind, FileType, LayoutKind, PayloadKind, Provider, StoneReader,

@@ -7,7 +7,7 @@
 //! own (`unshare -Urm`), so the test runs the same as root and as an
 //! unprivileged user.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::path::Path;

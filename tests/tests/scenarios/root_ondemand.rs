@@ -4,7 +4,7 @@
 //! leaves a cache the next root repairs; the index and the import state
 //! always agree. Works on copies of the shared test cache's host repository.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 

@@ -3,7 +3,7 @@
 //! namespaces. All tests share one cache (the host import is slow); boulder's
 //! own locks keep them from racing.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg, workspace};
 

@@ -15,7 +15,7 @@
 //! profile brings clang, lld, llvm-profdata and compiler-rt's profile runtime
 //! (`libclang-rt-dev` on Debian) into the root.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -28,7 +28,7 @@ use moss_core::stone::{ContentSink, IndexEntry, LayoutKind, StoneReader};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/pgo")
+        .join("tests/scenarios/pgo")
         .join(name)
 }
 

@@ -11,7 +11,7 @@
 //!   fix; a subpackage that got nothing is reported;
 //! * `--verify` fails when a rebuilt package gains or changes a file.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg, workspace};
 

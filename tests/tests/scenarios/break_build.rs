@@ -5,7 +5,7 @@
 //! transcript).
 
 #[allow(dead_code)]
-#[path = "break_pty/pty.rs"]
+#[path = "../break_pty/pty.rs"]
 mod pty;
 
 use std::fs;

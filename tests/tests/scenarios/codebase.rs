@@ -3,6 +3,8 @@
 //! - the top-level modules of each library crate depend on each other one way
 //!   only (no cycle among the `crate::…` edges), so every module can be read
 //!   and tested with only the modules below it;
+//! - every `#[error]` message leaves its source to the cause chain (see
+//!   `codebase/error_messages.rs`);
 //! - the book's architecture page names every top-level module of each crate,
 //!   and no module that no longer exists.
 //!
@@ -309,4 +311,73 @@ fn architecture_page_lists_every_module() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[path = "codebase/error_messages.rs"]
+mod error_messages;
+
+#[test]
+fn every_error_prints_its_cause_once() {
+    let root = e2e::workspace_root();
+    let (count, repeated) = error_messages::repeated_sources(&root, &CRATES);
+    assert!(count > 100, "read only {count} #[error] attributes");
+    println!("{count} #[error] messages read");
+    let listed: Vec<String> = repeated
+        .iter()
+        .map(|r| format!("{}: the message shows `{}`, its source", r.at, r.field))
+        .collect();
+    assert!(
+        listed.is_empty(),
+        "{} message(s) print their cause twice (miette prints the source chain after the message):\n{}",
+        listed.len(),
+        listed.join("\n")
+    );
+}
+
+#[test]
+fn repeated_source_check_sees_each_form() {
+    let found = error_messages::repeated_in(
+        r#"
+        enum E {
+            #[error("{path}: {source}")]
+            Named { path: String, source: std::io::Error },
+            #[error("read failed: {0}")]
+            Tuple(#[from] std::io::Error),
+            #[error("{}: {}", path.display(), error)]
+            Args { path: PathBuf, #[source] error: Error },
+            #[error("{}", chain(.0))]
+            Call(#[source] Error),
+            #[error("cannot read {path}")]
+            Fine { path: String, source: std::io::Error },
+            #[error("{0} and {{0}}")]
+            NotSource(String),
+            #[error(transparent)]
+            Transparent(#[from] Error),
+            #[error("{}", .1)]
+            Second(String, #[source] Error),
+        }
+        #[error("x: {inner:?}")]
+        struct S { #[from] inner: Error }
+        mod nested {
+            #[error("{source}")]
+            struct T { source: Error }
+        }
+        "#,
+    );
+    let at: Vec<(&str, &str)> = found
+        .iter()
+        .map(|r| (r.at.as_str(), r.field.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("test.rs: E::Named", "source"),
+            ("test.rs: E::Tuple", "0"),
+            ("test.rs: E::Args", "error"),
+            ("test.rs: E::Call", "0"),
+            ("test.rs: E::Second", "1"),
+            ("test.rs: S", "inner"),
+            ("test.rs: T", "source"),
+        ]
+    );
 }
