@@ -23,3 +23,4 @@ mod root_repository;
 mod upstream_archives;
 mod upstream_extract_props;
 mod upstream_git;
+mod yaml_file_kinds;

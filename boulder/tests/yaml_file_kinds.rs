@@ -181,10 +181,16 @@ fn the_same_yaml_reads_the_same_in_every_file_kind() {
 /// Errors name the line and column of the offending node and its key path.
 #[test]
 fn errors_carry_line_column_and_key_path() {
+    // The trigger error and its causes, each once.
     let trigger = |text: &str| {
-        Trigger::parse(text, Path::new("kinds.yaml"))
-            .unwrap_err()
-            .to_string()
+        let error = Trigger::parse(text, Path::new("kinds.yaml")).unwrap_err();
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        message
     };
     let message = trigger(
         "name: kinds\nhandlers:\n  run-it:\n    run: /bin/true\npaths:\n  \"/usr/lib/x\":\n    handlers: [run-it]\n    type: fifo\n",

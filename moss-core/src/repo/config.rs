@@ -351,6 +351,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn written_yaml_reads_back_as_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut direct = RepoConfig::direct(
+            "say \"hi\"\n\ttab: ~ # not a comment \\ é".into(),
+            "file:///a b/stone.index".into(),
+            7,
+        );
+        direct.active = false;
+        let behind_root = RepoConfig {
+            root: Some(RootIndexSource {
+                base_uri: "https://example.invalid/x".into(),
+                channel: "010".into(),
+                version: "true".into(),
+                arch: "aarch64".into(),
+            }),
+            ..RepoConfig::direct(String::new(), String::new(), 0)
+        };
+        for (id, config) in [("my repo: 1", direct), ("~", behind_root)] {
+            let path = tmp.path().join("written.yaml");
+            fs::write(&path, encode(id, &config, Form::Yaml).unwrap()).unwrap();
+            let read = parse_file(&path).unwrap();
+            assert_eq!(read.get(id), Some(&config), "{id}");
+        }
+    }
+
+    #[test]
     fn ids_are_sanitized() {
         assert_eq!(sanitize_id("my repo.v2"), "my_repo_v2");
         assert_eq!(sanitize_id("volatile-x86"), "volatile-x86");
