@@ -236,6 +236,27 @@ fn a_roots_stones_download_in_parallel_through_one_agent() {
     assert_eq!(server.connections(), 2, "{requests:?}");
 }
 
+/// A repository that cannot be reached names the repository, the URL and
+/// why (the cause of moss-core's error is kept).
+#[test]
+fn an_unreachable_repository_says_where_and_why() {
+    let mut server = serve(Arc::default());
+    let port = server.port();
+    server.shut_down();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), port);
+    let cache = open_cache(tmp.path());
+    let err = root::prepare(&cache, &request(&[])).expect_err("unreachable");
+    let text = err.to_string();
+    assert!(text.contains("repository `volatile`"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "cannot reach http://127.0.0.1:{port}/main/moss-root-index.json"
+        )),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_stone_that_does_not_match_its_index_is_refused() {
     let files: Files = Arc::default();

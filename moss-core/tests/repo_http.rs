@@ -295,7 +295,11 @@ fn a_server_that_is_down_gives_a_clear_error() {
     let out = moss(&root, &["repo", "update"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(mentions(&err, "repository web: cannot reach"), "{err}");
+    assert!(
+        mentions(&err, "repository web: fetching its index failed"),
+        "{err}"
+    );
+    assert!(mentions(&err, "cannot reach http://127.0.0.1:"), "{err}");
 
     // Adding a repository that cannot be reached leaves no configuration behind.
     let out = moss(&root, &["repo", "add", "gone", &url]);

@@ -40,24 +40,25 @@ pub fn package_id(meta: &stone::Meta) -> &str {
     meta.package_hash.as_deref().unwrap_or_default()
 }
 
-fn repo_error(repo: &str, error: impl std::fmt::Display) -> RootError {
+/// A moss-core error about a repository, with its causes on one line.
+fn repo_error(repo: &str, error: &dyn std::error::Error) -> RootError {
     RootError::Repository {
         repo: repo.to_string(),
-        message: error.to_string(),
+        message: moss_core::util::with_causes(error),
     }
 }
 
 /// Writes a `stone.index` (one Meta payload per package) atomically.
 pub fn write_index(path: &Path, metas: &[stone::Meta]) -> Result<(), RootError> {
     moss_core::repo::index::write_index_file(path, metas)
-        .map_err(|e| repo_error(&path.display().to_string(), e))
+        .map_err(|e| repo_error(&path.display().to_string(), &e))
 }
 
 /// Reads the packages of a `stone.index`, each checked as moss checks an
 /// index entry (URI, hash and size present, safe name and version).
 pub fn read_index(path: &Path) -> Result<Vec<stone::Meta>, RootError> {
     let entries = moss_core::repo::read_index(path)
-        .map_err(|e| repo_error(&path.display().to_string(), e))?;
+        .map_err(|e| repo_error(&path.display().to_string(), &e))?;
     Ok(entries.into_iter().map(|e| e.meta).collect())
 }
 
@@ -98,14 +99,14 @@ fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
         let _lock = super::lock::FileLock::exclusive(&located.dir.join(".lock"))?;
         if !located.path.is_file() {
             moss_core::fetch::fetch_file(&located.index, &located.path)
-                .map_err(|e| repo_error(&spec.name, e))?;
+                .map_err(|e| repo_error(&spec.name, &e))?;
         }
     }
     if !located.path.is_file() {
-        return Err(repo_error(
-            &spec.name,
-            format!("there is no index at {}", located.path.display()),
-        ));
+        return Err(RootError::Repository {
+            repo: spec.name.clone(),
+            message: format!("there is no index at {}", located.path.display()),
+        });
     }
     let packages = read_index(&located.path)?;
     Ok(Repository {
@@ -169,7 +170,7 @@ fn locate(cache: &Cache, spec: &RepositorySpec) -> Result<Located, RootError> {
     fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
     let scratch = dir.join("moss-root-index.json");
     let index = moss_core::repo::resolve_root_index(&spec.name, &source, Path::new("/"), &scratch)
-        .map_err(|e| repo_error(&spec.name, e))?;
+        .map_err(|e| repo_error(&spec.name, &e))?;
     let _ = fs::remove_file(&scratch);
     fs::write(&url_file, index.to_uri()).map_err(RootError::io("writing", &url_file))?;
     Ok(Located { index, path, dir })
