@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use moss_core::fetch::uri::Location;
 use moss_core::repo::config::RootIndexSource;
 use moss_core::stone;
+use moss_core::util::with_causes;
 
 use super::profile::{Profile, RepositorySpec};
 use super::{import, Cache, RootError};
@@ -40,6 +41,8 @@ pub fn package_id(meta: &stone::Meta) -> &str {
     meta.package_hash.as_deref().unwrap_or_default()
 }
 
+/// A repository failure kept as text: an error's causes go on the same line
+/// (`with_causes`), since `RootError::Repository` has no source of its own.
 fn repo_error(repo: &str, error: impl std::fmt::Display) -> RootError {
     RootError::Repository {
         repo: repo.to_string(),
@@ -50,14 +53,14 @@ fn repo_error(repo: &str, error: impl std::fmt::Display) -> RootError {
 /// Writes a `stone.index` (one Meta payload per package) atomically.
 pub fn write_index(path: &Path, metas: &[stone::Meta]) -> Result<(), RootError> {
     moss_core::repo::index::write_index_file(path, metas)
-        .map_err(|e| repo_error(&path.display().to_string(), e))
+        .map_err(|e| repo_error(&path.display().to_string(), with_causes(&e)))
 }
 
 /// Reads the packages of a `stone.index`, each checked as moss checks an
 /// index entry (URI, hash and size present, safe name and version).
 pub fn read_index(path: &Path) -> Result<Vec<stone::Meta>, RootError> {
     let entries = moss_core::repo::read_index(path)
-        .map_err(|e| repo_error(&path.display().to_string(), e))?;
+        .map_err(|e| repo_error(&path.display().to_string(), with_causes(&e)))?;
     Ok(entries.into_iter().map(|e| e.meta).collect())
 }
 
@@ -98,7 +101,7 @@ fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
         let _lock = super::lock::FileLock::exclusive(&located.dir.join(".lock"))?;
         if !located.path.is_file() {
             moss_core::fetch::fetch_file(&located.index, &located.path)
-                .map_err(|e| repo_error(&spec.name, e))?;
+                .map_err(|e| repo_error(&spec.name, with_causes(&e)))?;
         }
     }
     if !located.path.is_file() {
@@ -169,7 +172,7 @@ fn locate(cache: &Cache, spec: &RepositorySpec) -> Result<Located, RootError> {
     fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
     let scratch = dir.join("moss-root-index.json");
     let index = moss_core::repo::resolve_root_index(&spec.name, &source, Path::new("/"), &scratch)
-        .map_err(|e| repo_error(&spec.name, e))?;
+        .map_err(|e| repo_error(&spec.name, with_causes(&e)))?;
     let _ = fs::remove_file(&scratch);
     fs::write(&url_file, index.to_uri()).map_err(RootError::io("writing", &url_file))?;
     Ok(Located { index, path, dir })
