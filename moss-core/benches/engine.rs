@@ -12,7 +12,10 @@
 //! 1. a fresh `moss install` of all stones: wall time and the child's peak
 //!    RSS, then the first small transaction into that root, alternating with
 //!    the baseline: `zstd -d | tar -x` of a tarball of the same tree
-//!    (compressed at our writer's level);
+//!    (compressed at our writer's level); then the same fresh install as
+//!    shipped and with `MOSS_DECODER=streaming` (no large-window check),
+//!    in pairs (`MOSS_BENCH_DECODER_ROUNDS`, default the rounds): their
+//!    ratio shows that support costs our own stones nothing;
 //! 2. blitting the tree into a fresh directory, beside `cp -al` of the same
 //!    tree and beside a plain single-threaded loop of the same
 //!    `mkdirat`/`linkat`/`symlinkat` calls (the floor);
@@ -252,10 +255,16 @@ fn time_moss(args: &[&std::ffi::OsStr]) -> Duration {
 /// machine loaded past its cores a short run's wall time is mostly waiting
 /// for a CPU.
 fn time_moss_cpu(args: &[&std::ffi::OsStr]) -> (Duration, Duration) {
+    time_moss_cpu_with(args, &[])
+}
+
+/// [`time_moss_cpu`] with extra environment variables for moss.
+fn time_moss_cpu_with(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Duration, Duration) {
     settle();
     let cpu_before = children_cpu();
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_moss"))
+        .envs(env.iter().copied())
         .args(args)
         .stdout(std::process::Stdio::null())
         .output()
@@ -511,6 +520,47 @@ fn main() {
     }
     let root = base.join("root-0");
 
+    // 1b. The same fresh install with the large-window check on (as
+    // shipped) and off (`MOSS_DECODER=streaming`: every payload straight
+    // into the streaming decoder, as before that support), back to back in
+    // pairs whose order alternates, so that the load's drift cancels out of
+    // each pair's ratio.
+    let decoder_rounds: usize = std::env::var("MOSS_BENCH_DECODER_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(rounds)
+        .max(1);
+    let (mut checked, mut streamed) = (Vec::new(), Vec::new());
+    let (mut checked_cpu, mut streamed_cpu) = (Vec::new(), Vec::new());
+    let mut pair_ratios = Vec::new();
+    for round in 0..decoder_rounds {
+        let mut pair = [Duration::ZERO; 2];
+        for which in [round % 2, 1 - round % 2] {
+            let dir = base.join(format!("decoder-{which}-root-{round}"));
+            fs::create_dir_all(&dir).unwrap();
+            let mut args: Vec<&std::ffi::OsStr> =
+                vec!["-D".as_ref(), dir.as_os_str(), "install".as_ref()];
+            args.extend(stones.iter().map(|s| s.as_os_str()));
+            let env: &[(&str, &str)] = if which == 0 {
+                &[]
+            } else {
+                &[(stone::DECODER_ENV, "streaming")]
+            };
+            let (time, cpu) = time_moss_cpu_with(&args, env);
+            pair[which] = time;
+            if which == 0 {
+                checked.push(time);
+                checked_cpu.push(cpu);
+            } else {
+                streamed.push(time);
+                streamed_cpu.push(cpu);
+            }
+        }
+        pair_ratios.push(pair[0].as_secs_f64() / pair[1].as_secs_f64());
+    }
+    let mut sorted_ratios = pair_ratios.clone();
+    sorted_ratios.sort_by(f64::total_cmp);
+
     // 2. Blits of the same tree.
     let inputs: Vec<PackageLayouts<'_>> = packages
         .iter()
@@ -643,6 +693,32 @@ fn main() {
         "  install / extract time: {:.2} (goal <= 1.30); peak RSS / 64 MiB goal: {:.2}",
         install.as_secs_f64() / extract_time.as_secs_f64(),
         install_rss as f64 / 1024.0 / 64.0
+    );
+
+    println!(
+        "our default stones, fresh install with the large-window check: {:>8.3} s median of {decoder_rounds} ({}), CPU {:.2} s ({})",
+        median(&checked).as_secs_f64(),
+        list(&checked),
+        median(&checked_cpu).as_secs_f64(),
+        list(&checked_cpu)
+    );
+    println!(
+        "  the same, streaming decoder only ({}=streaming): {:>8.3} s median of {decoder_rounds} ({}), CPU {:.2} s ({})",
+        stone::DECODER_ENV,
+        median(&streamed).as_secs_f64(),
+        list(&streamed),
+        median(&streamed_cpu).as_secs_f64(),
+        list(&streamed_cpu)
+    );
+    println!(
+        "  with / without the check: time {:.2} (median of the pairs' ratios, with the check first in pairs 1, 3, ...: {}), CPU time {:.2} (goal: unchanged, 1.00 within noise)",
+        sorted_ratios[sorted_ratios.len() / 2],
+        pair_ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        median(&checked_cpu).as_secs_f64() / median(&streamed_cpu).as_secs_f64()
     );
 
     // 4. Stones as the original's writer makes them (zstd 18, window log

@@ -29,9 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use moss_core::stone::{
-    extract, scan_tree, Meta, StoneReader, StoneWriter, WriteOptions, DEFAULT_LEVEL,
-};
+use moss_core::stone::{extract, Meta, StoneReader, StoneWriter, WriteOptions, DEFAULT_LEVEL};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -46,7 +44,6 @@ fn main() {
 fn child(args: &[String]) {
     match args[0].as_str() {
         "pack" => {
-            let tree = scan_tree(Path::new(&args[1])).expect("scan");
             let meta = Meta {
                 name: "bench".into(),
                 version: "1".into(),
@@ -61,8 +58,10 @@ fn child(args: &[String]) {
                 level: args[3].parse().expect("level"),
                 ..WriteOptions::default()
             };
+            let output = Path::new(&args[2]);
+            let scratch = output.parent().unwrap_or(Path::new("."));
             StoneWriter::new(options)
-                .write_binary(out, &meta, &tree.layout, tree.contents)
+                .pack_tree(out, &meta, Path::new(&args[1]), scratch)
                 .expect("pack");
         }
         "unpack" => {

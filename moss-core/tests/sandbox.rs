@@ -516,3 +516,86 @@ fn tmpfs_mounts_are_writable_and_private() {
     let again = sh(&sb, "ls -A /mason/scratch | wc -l");
     assert_eq!(text(&again.stdout).trim(), "0");
 }
+
+/// Runs `scripts` as one sequence (`sh -c`, each with `STEP=<n>`) and
+/// returns the status and the merged output.
+fn sequence(root: &TempDir, scripts: &[&str], marker: &str) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let steps = scripts
+        .iter()
+        .enumerate()
+        .map(|(i, script)| moss_core::sandbox::SequenceStep {
+            argv: vec!["/usr/bin/sh".into(), "-c".into(), (*script).into()],
+            env: vec![("STEP".into(), i.to_string().into())],
+        })
+        .collect();
+    let mut child = sandbox(root)
+        .stdin(Stdio::Null)
+        .stdout(Stdio::Piped)
+        .stderr(Stdio::SameAsStdout)
+        .spawn_sequence(steps, marker)
+        .expect("start the sequence");
+    let mut output = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout pipe")
+        .read_to_string(&mut output)
+        .expect("read the output");
+    (child.wait().expect("wait"), output)
+}
+
+#[test]
+fn a_sequence_marks_each_step_and_gives_each_its_own_variables() {
+    let root = host_usr_root();
+    let (status, output) = sequence(
+        &root,
+        &[
+            "echo one $STEP; echo err >&2",
+            "echo two $STEP",
+            "echo three $STEP",
+        ],
+        "##mark",
+    );
+    assert!(status.success(), "{output}");
+    assert_eq!(
+        output,
+        "##mark 0\none 0\nerr\n##mark 1\ntwo 1\n##mark 2\nthree 2\n"
+    );
+}
+
+#[test]
+fn a_sequence_stops_at_the_first_failing_step_with_its_status() {
+    let root = host_usr_root();
+    let (status, output) = sequence(&root, &["true", "exit 7", "echo never"], "##mark");
+    assert_eq!(status.code(), Some(7), "{output}");
+    assert_eq!(output, "##mark 0\n##mark 1\n");
+    // A signal that ends a step ends the sequence with that signal.
+    let (status, output) = sequence(&root, &["kill -TERM $$", "echo never"], "##mark");
+    assert_eq!(status.signal(), Some(Signal::SIGTERM as i32), "{output}");
+    assert!(!output.contains("never"), "{output}");
+}
+
+#[test]
+fn what_a_step_leaves_running_does_not_outlive_it() {
+    let root = host_usr_root();
+    // The first step leaves a process behind that would print later; the
+    // second waits long enough to see it, and lists what else runs.
+    let (status, output) = sequence(
+        &root,
+        &[
+            "(sleep 1; echo leftover) >/dev/null 2>&1 & (sleep 1; echo leftover) & echo started",
+            "sleep 2; echo listed $(ls /proc | grep -c '^[0-9]')",
+        ],
+        "##mark",
+    );
+    assert!(status.success(), "{output}");
+    assert!(!output.contains("leftover"), "{output}");
+    // PID 1, the step's shell, its `ls` and `grep` (the command substitution's subshell may add one).
+    let listed: usize = output
+        .lines()
+        .find_map(|l| l.strip_prefix("listed "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{output}"));
+    assert!(listed <= 5, "{listed} processes: {output}");
+}

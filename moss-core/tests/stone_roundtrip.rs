@@ -162,7 +162,88 @@ proptest! {
         prop_assert_eq!(snapshot(&out), snapshot(&src));
         // Sibling staging folder is gone: only `usr` is left.
         prop_assert_eq!(fs::read_dir(tmp.path().join("out")).unwrap().count(), 1);
+        // Packing the directory straight away writes the very same bytes.
+        let packed = writer.pack_tree(Vec::new(), &meta("t"), &src, tmp.path()).unwrap();
+        prop_assert!(packed == bytes_of(&writer, &src), "pack_tree differs from write_binary");
     }
+}
+
+fn bytes_of(writer: &StoneWriter, src: &Path) -> Vec<u8> {
+    let tree = scan_tree(src).unwrap();
+    writer
+        .write_binary(
+            Cursor::new(Vec::new()),
+            &meta("t"),
+            &tree.layout,
+            tree.contents,
+        )
+        .unwrap()
+        .into_inner()
+}
+
+/// Text-like bytes of `len`, different for each `seed`.
+fn filler(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if i % 7 == 0 {
+                b' '
+            } else {
+                b'a' + (x % 16) as u8
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn packing_a_directory_reads_large_files_once_and_writes_what_write_binary_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(src.join("lib/sub")).unwrap();
+    fs::create_dir_all(src.join("share")).unwrap();
+    // Large files whose size no other file has (read once, while compressing),
+    fs::write(src.join("lib/big"), filler(1, 300_001)).unwrap();
+    fs::write(src.join("share/bigger"), filler(2, 700_000)).unwrap();
+    // large duplicates (one size, one content), large same-size files of
+    // different contents, small files and duplicates, empty files, links.
+    fs::write(src.join("lib/dup1"), filler(3, 150_000)).unwrap();
+    fs::write(src.join("share/dup2"), filler(3, 150_000)).unwrap();
+    fs::write(src.join("lib/sub/same-size-a"), filler(4, 120_000)).unwrap();
+    fs::write(src.join("lib/sub/same-size-b"), filler(5, 120_000)).unwrap();
+    fs::write(src.join("lib/small"), b"small\n").unwrap();
+    fs::write(src.join("share/small-again"), b"small\n").unwrap();
+    fs::write(src.join("share/other"), b"other\n").unwrap();
+    fs::write(src.join("lib/empty1"), b"").unwrap();
+    fs::write(src.join("share/empty2"), b"").unwrap();
+    symlink("big", src.join("lib/link")).unwrap();
+    fs::set_permissions(src.join("lib/big"), fs::Permissions::from_mode(0o755)).unwrap();
+    for (level, threads) in [(3, 1), (3, 2), (9, 2)] {
+        let writer = StoneWriter::new(WriteOptions { level, threads });
+        let expected = bytes_of(&writer, &src);
+        let packed = writer
+            .pack_tree(Vec::new(), &meta("t"), &src, tmp.path())
+            .unwrap();
+        assert!(
+            packed == expected,
+            "level {level}, {threads} threads: pack_tree wrote {} bytes, write_binary {}",
+            packed.len(),
+            expected.len()
+        );
+        let mut reader = StoneReader::new(Cursor::new(packed)).unwrap();
+        let out = tmp.path().join(format!("out-{level}-{threads}/usr"));
+        extract(&mut reader, &out).unwrap();
+        assert_eq!(snapshot(&out), snapshot(&src));
+    }
+    // The scratch file left nothing behind.
+    let left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().starts_with("out-") && n != "src")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

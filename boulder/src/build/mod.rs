@@ -60,7 +60,7 @@ use beneath::Beneath;
 use failure::Diagnosis;
 pub use log::{Event, Reporter, Timings};
 use package_plan::{PackagingError, PlanError};
-use script::{RecipeScripts, ScriptError};
+use script::{PhaseScript, RecipeScripts, ScriptError};
 
 /// What to build and where the results go.
 #[derive(Debug, Clone)]
@@ -398,65 +398,101 @@ pub fn build(
         history: Some(breakpoint::history_file(cache.dir())),
         channel_parent: dirs.base.clone(),
     };
+    // The phases run in as few sandboxes as possible: one for a plain build;
+    // a PGO build starts another at each stage, whose fresh sources the host
+    // puts in place first.
+    let mut groups: Vec<&[PhaseScript]> = Vec::new();
+    let mut rest = phase_scripts.as_slice();
+    while !rest.is_empty() {
+        let first = (rest[0].target.as_str(), rest[0].stage);
+        let len = rest
+            .iter()
+            .position(|s| {
+                s.stage != crate::macros::PgoStage::None && (s.target.as_str(), s.stage) != first
+            })
+            .unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(len.max(1));
+        groups.push(group);
+        rest = tail;
+    }
     let mut current_stage: Option<(&str, crate::macros::PgoStage)> = None;
-    for script in &phase_scripts {
-        let stage = (script.target.as_str(), script.stage);
-        if current_stage != Some(stage) && script.stage != crate::macros::PgoStage::None {
+    for group in groups {
+        let first = &group[0];
+        if first.stage != crate::macros::PgoStage::None
+            && current_stage.is_some_and(|(target, _)| target == first.target)
+        {
             // A later stage of the same target starts from fresh sources.
-            if current_stage.is_some_and(|(target, _)| target == script.target) {
-                pgo::fresh_sources(&dirs.build, &script.target, &fetched)?;
-            }
-            let what = match script.stage {
-                crate::macros::PgoStage::One => "instrumented build and workload",
-                crate::macros::PgoStage::Two => "context-sensitive instrumented build and workload",
-                _ => "build with the merged profile",
-            };
-            report(Event::Step(&format!(
-                "PGO stage {} of {}: {what}",
-                script.stage.name(),
-                script.target
-            )));
+            pgo::fresh_sources(&dirs.build, &first.target, &fetched)?;
         }
-        current_stage = Some(stage);
-        report(Event::Phase {
-            target: &script.target,
-            phase: script.phase,
-            line: script.line,
-        });
-        let buildroot = format!("{}/{}", crate::macros::paths::BUILD, script.target);
         ensure_mount_points(&mason)?;
-        let session = breakpoint::Session::start(
+        let session = breakpoint::Session::start_phases(
             &break_settings,
-            breakpoint::PhaseInfo {
-                recipe: recipe_path.clone(),
-                phase: script.phase.name().to_string(),
-                lines: breakpoint::LineMap::from_body(
-                    script.body_line as u32,
-                    script.body_recipe_lines.iter().map(|&l| l as u32),
-                ),
-            },
+            group
+                .iter()
+                .map(|script| breakpoint::PhaseInfo {
+                    recipe: recipe_path.clone(),
+                    phase: script.phase.name().to_string(),
+                    lines: breakpoint::LineMap::from_body(
+                        script.body_line as u32,
+                        script.body_recipe_lines.iter().map(|&l| l as u32),
+                    ),
+                })
+                .collect(),
         )?;
-        let phase_sandbox = session.sandbox(sandbox.clone().env("HOME", &buildroot));
+        let jobs: Vec<phases::PhaseJob<'_>> = group
+            .iter()
+            .map(|script| phases::PhaseJob {
+                script,
+                home: format!("{}/{}", crate::macros::paths::BUILD, script.target),
+            })
+            .collect();
+        let mut started = |index: usize| {
+            let script = &group[index];
+            let stage = (script.target.as_str(), script.stage);
+            if current_stage != Some(stage) && script.stage != crate::macros::PgoStage::None {
+                let what = match script.stage {
+                    crate::macros::PgoStage::One => "instrumented build and workload",
+                    crate::macros::PgoStage::Two => {
+                        "context-sensitive instrumented build and workload"
+                    }
+                    _ => "build with the merged profile",
+                };
+                report(Event::Step(&format!(
+                    "PGO stage {} of {}: {what}",
+                    script.stage.name(),
+                    script.target
+                )));
+            }
+            current_stage = Some(stage);
+            report(Event::Phase {
+                target: &script.target,
+                phase: script.phase,
+                line: script.line,
+            });
+        };
         let run = phases::run(
-            &phase_sandbox,
-            script,
+            &session.sandbox(sandbox.clone()),
+            &jobs,
             &scripts_dir,
             &log,
             report,
             session.output_sync(),
+            &mut started,
         )
         .map_err(|error| match error {
             phases::RunError::Write(error) => BuildError::Beneath(error),
             phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
         })?;
-        let stage = match script.stage {
-            crate::macros::PgoStage::None => String::new(),
-            stage => format!(" (pgo {})", stage.name()),
-        };
-        timings.add(
-            format!("{} {}{stage}", script.phase.name(), script.target),
-            run.elapsed,
-        );
+        for (script, elapsed) in group.iter().zip(&run.elapsed) {
+            let stage = match script.stage {
+                crate::macros::PgoStage::None => String::new(),
+                stage => format!(" (pgo {})", stage.name()),
+            };
+            timings.add(
+                format!("{} {}{stage}", script.phase.name(), script.target),
+                *elapsed,
+            );
+        }
         if id_mapping.is_none() {
             id_mapping = Some(IdMapping::detect());
         }
@@ -468,6 +504,7 @@ pub fn build(
             });
         }
         if !run.status.success() {
+            let script = &group[run.last().min(group.len() - 1)];
             let diagnosis = failure::diagnose(&run.lines);
             let line = diagnosis
                 .script_line
@@ -483,7 +520,7 @@ pub fn build(
                 diagnosis,
                 log: log.path().to_path_buf(),
                 build_dirs: dirs.base.clone(),
-                script: run.script,
+                script: scripts_dir.display_path(phases::script_name(script)),
                 timings,
             })));
         }
@@ -618,8 +655,8 @@ pub fn build(
 }
 
 /// The directories the sandbox mounts onto inside `/mason` must be real
-/// directories before each phase: the previous phase may have put a symlink
-/// there, and the sandbox would create its mount point through it.
+/// directories before each sandbox starts: an earlier one may have put a
+/// symlink there, and the sandbox would create its mount point through it.
 fn ensure_mount_points(mason: &Beneath) -> Result<(), BuildError> {
     let guest_break = breakpoint::GUEST_DIR.trim_start_matches("/mason/");
     for name in [phases::SCRIPTS_MOUNT_POINT, guest_break, "recipe"] {

@@ -1,17 +1,19 @@
-//! Running the phase scripts: each as `bash <script>` in the sandbox with a
-//! cleared environment, stdout and stderr merged in order and streamed line
-//! by line to the log and the reporter.
+//! Running the phase scripts: each as `bash <script>` with a cleared
+//! environment, the phases of a build one after another in one sandbox
+//! (its setup is paid once), stdout and stderr merged in order and streamed
+//! line by line to the log and the reporter, each line tagged with its phase.
 
+use std::collections::hash_map::RandomState;
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use moss_core::sandbox::{Sandbox, SandboxError, Stdio};
+use moss_core::sandbox::{Sandbox, SandboxError, SequenceStep, Stdio};
 
 use super::beneath::{Beneath, BeneathError};
-use super::breakpoint::{OutputSync, SYNC_MARKER};
+use super::breakpoint::{OutputSync, ENV_PHASE, SYNC_MARKER};
 use super::log::{BuildLog, Event, Reporter};
 use super::script::PhaseScript;
 
@@ -27,14 +29,23 @@ pub const GUEST_SCRIPTS_DIR: &str = "/mason/.boulder-scripts";
 /// The mount point of [`GUEST_SCRIPTS_DIR`], relative to `/mason`.
 pub const SCRIPTS_MOUNT_POINT: &str = ".boulder-scripts";
 
-/// The outcome of one phase.
-pub struct PhaseRun {
+/// The outcome of running phases in one sandbox.
+pub struct PhasesRun {
+    /// How long each phase that started took, in order: the last one is
+    /// the one that failed when `status` is not a success.
+    pub elapsed: Vec<Duration>,
+    /// The first failing phase's status, or the last one's.
     pub status: ExitStatus,
-    /// The last output lines (at most [`KEPT_LINES`]).
+    /// The last output lines of the last phase that started (at most
+    /// [`KEPT_LINES`]).
     pub lines: Vec<String>,
-    pub elapsed: Duration,
-    /// The script on the host.
-    pub script: PathBuf,
+}
+
+impl PhasesRun {
+    /// The index of the last phase that started (the failing one on failure).
+    pub fn last(&self) -> usize {
+        self.elapsed.len().saturating_sub(1)
+    }
 }
 
 /// The file name of a phase's script: `x86_64-build.sh`, `emul32_x86_64-setup.sh`.
@@ -46,31 +57,57 @@ pub fn script_name(script: &PhaseScript) -> String {
     )
 }
 
-/// Writes `script` into `scripts` (bound read-only at
-/// [`GUEST_SCRIPTS_DIR`] by the caller) and runs it in `sandbox`.
+/// One phase to run: its script and its `HOME`.
+pub struct PhaseJob<'a> {
+    pub script: &'a PhaseScript,
+    pub home: String,
+}
+
+/// Writes the scripts of `jobs` into `scripts` (bound read-only at
+/// [`GUEST_SCRIPTS_DIR`] by the caller) and runs them one after another in
+/// one `sandbox` (one setup for all; each its own bash, with its index in
+/// [`ENV_PHASE`]), until one fails. `started(i)` is called when phase `i`
+/// starts, before any of its output is logged.
 pub fn run(
     sandbox: &Sandbox,
-    script: &PhaseScript,
+    jobs: &[PhaseJob<'_>],
     scripts: &Beneath,
     log: &BuildLog,
     report: Reporter<'_>,
     output_sync: &OutputSync,
-) -> Result<PhaseRun, RunError> {
-    let name = script_name(script);
-    let host = scripts.display_path(&name);
-    scripts.write_file(&name, script.text.as_bytes(), 0o755)?;
-    let guest = format!("{GUEST_SCRIPTS_DIR}/{name}");
+    started: &mut dyn FnMut(usize),
+) -> Result<PhasesRun, RunError> {
+    let mut steps = Vec::new();
+    for (index, job) in jobs.iter().enumerate() {
+        let name = script_name(job.script);
+        scripts.write_file(&name, job.script.text.as_bytes(), 0o755)?;
+        steps.push(SequenceStep {
+            argv: vec![
+                "/usr/bin/bash".into(),
+                format!("{GUEST_SCRIPTS_DIR}/{name}").into(),
+            ],
+            env: vec![
+                ("HOME".into(), job.home.clone().into()),
+                (ENV_PHASE.into(), index.to_string().into()),
+            ],
+        });
+    }
+    // Where a phase's output starts: a line no phase can know in advance.
+    let marker = format!(
+        "##boulder-phase-{:016x}",
+        RandomState::new().build_hasher().finish()
+    );
 
-    let started = Instant::now();
-    // One pipe for both streams keeps their lines in order; one bash.
+    let mut times: Vec<Instant> = Vec::new();
+    // One pipe for both streams keeps their lines in order.
     let mut child = sandbox
         .clone()
         .stdin(Stdio::Null)
         .stdout(Stdio::Piped)
         .stderr(Stdio::SameAsStdout)
-        .spawn(["/usr/bin/bash", guest.as_str()])?;
-    let tag = script.phase.name();
+        .spawn_sequence(steps, &marker)?;
     let mut kept = VecDeque::new();
+    let mut current: Option<&PhaseJob<'_>> = None;
     if let Some(stdout) = child.stdout.take() {
         let mut reader = BufReader::new(stdout);
         let mut raw = Vec::new();
@@ -82,13 +119,26 @@ pub fn run(
             }
             let text = String::from_utf8_lossy(&raw);
             let line = text.trim_end_matches(['\n', '\r']);
+            if let Some(index) = line
+                .strip_prefix(marker.as_str())
+                .and_then(|rest| rest.trim().parse::<usize>().ok())
+                .filter(|&i| i == times.len() && i < jobs.len())
+            {
+                log.flush();
+                times.push(Instant::now());
+                kept.clear();
+                current = Some(&jobs[index]);
+                started(index);
+                continue;
+            }
             if line == SYNC_MARKER {
                 output_sync.arrived();
                 continue;
             }
-            log.line(tag, line);
+            let Some(job) = current else { continue };
+            log.line(job.script.phase.name(), line);
             report(Event::Output {
-                phase: script.phase,
+                phase: job.script.phase,
                 line,
             });
             if kept.len() == KEPT_LINES {
@@ -98,12 +148,21 @@ pub fn run(
         }
     }
     let status = child.wait_forwarding_signals()?;
+    let ended = Instant::now();
     log.flush();
-    Ok(PhaseRun {
+    if times.is_empty() {
+        // Nothing started (no output at all): the first phase failed to.
+        times.push(ended);
+    }
+    let elapsed = times
+        .iter()
+        .zip(times.iter().skip(1).chain(std::iter::once(&ended)))
+        .map(|(start, end)| end.duration_since(*start))
+        .collect();
+    Ok(PhasesRun {
+        elapsed,
         status,
         lines: kept.into(),
-        elapsed: started.elapsed(),
-        script: host,
     })
 }
 

@@ -7,9 +7,7 @@ use std::path::PathBuf;
 
 use miette::{IntoDiagnostic, WrapErr};
 
-use crate::stone::{
-    scan_tree, Dependency, Meta, Provider, StoneWriter, WriteOptions, DEFAULT_LEVEL,
-};
+use crate::stone::{Dependency, Meta, Provider, StoneWriter, WriteOptions, DEFAULT_LEVEL};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -94,9 +92,6 @@ pub fn run(args: &Args) -> miette::Result<()> {
             args.dir.join("usr").display()
         );
     }
-    let tree = scan_tree(&args.dir)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read {}", args.dir.display()))?;
     let mut options = WriteOptions {
         level: args.level,
         ..WriteOptions::default()
@@ -111,14 +106,25 @@ pub fn run(args: &Args) -> miette::Result<()> {
     if let Some(log) = args.window_log {
         writer = writer.window_log(log);
     }
+    // The content is compressed next to the output first (see `pack_tree`).
+    let scratch_dir = match args.output.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
     writer
-        .write_binary(
+        .pack_tree(
             BufWriter::with_capacity(1 << 20, file),
             &meta,
-            &tree.layout,
-            tree.contents,
+            &args.dir,
+            &scratch_dir,
         )
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write {}", args.output.display()))?;
+        .wrap_err_with(|| {
+            format!(
+                "cannot pack {} into {}",
+                args.dir.display(),
+                args.output.display()
+            )
+        })?;
     Ok(())
 }

@@ -41,7 +41,7 @@ use std::time::Duration;
 pub use error::{HostFix, Result, SandboxError, SetupStep};
 pub use harden::KEPT_CAPABILITIES;
 pub use idmap::{subordinate_range, IdMapping, SubIdRange, SINGLE_ID_LIMITATION};
-pub use spawn::{SandboxChild, SandboxOutput};
+pub use spawn::{SandboxChild, SandboxOutput, SequenceStep};
 
 /// What a standard stream of the sandboxed command is connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -274,6 +274,24 @@ impl Sandbox {
     {
         let argv: Vec<OsString> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
         spawn::spawn(self, spawn::Payload::Exec(argv))
+    }
+
+    /// Start `steps` one after another in this one sandbox: one setup for
+    /// all, each with the sandbox's environment plus its own variables.
+    /// Before each, PID 1 writes the line `<marker> <index>` on the
+    /// sandbox's stdout, so a reader knows where each step's output starts
+    /// (a marker the steps cannot guess cannot be forged by them); after
+    /// each, every process it left running is killed. The sequence stops at
+    /// the first step that fails; the child's status is that step's, or the
+    /// last one's.
+    pub fn spawn_sequence(&self, steps: Vec<SequenceStep>, marker: &str) -> Result<SandboxChild> {
+        spawn::spawn(
+            self,
+            spawn::Payload::Sequence {
+                steps,
+                marker: marker.to_string(),
+            },
+        )
     }
 
     /// Run `argv` with stdout and stderr captured (stdin is `/dev/null` unless set).

@@ -40,7 +40,20 @@ use super::{
 
 pub(crate) enum Payload<'a> {
     Exec(Vec<OsString>),
+    /// Commands run one after another; see [`Sandbox::spawn_sequence`](super::Sandbox::spawn_sequence).
+    Sequence {
+        steps: Vec<SequenceStep>,
+        marker: String,
+    },
     Closure(Box<dyn FnOnce() -> i32 + 'a>),
+}
+
+/// One command of [`Sandbox::spawn_sequence`](super::Sandbox::spawn_sequence):
+/// its argv and the variables it gets on top of the sandbox's environment.
+#[derive(Debug, Clone, Default)]
+pub struct SequenceStep {
+    pub argv: Vec<OsString>,
+    pub env: Vec<(OsString, OsString)>,
 }
 
 /// A running sandbox.
@@ -70,9 +83,17 @@ struct Plan<'a> {
     sandbox: &'a Sandbox,
     /// The root, canonical (symlink checks compare against it).
     root: std::path::PathBuf,
+    /// The commands PID 1 starts in turn (none for a closure).
+    commands: Vec<PlannedCommand>,
+    /// Written with the command's index on stdout before each command of a
+    /// sequence.
+    marker: Option<Vec<u8>>,
+    search_path: Vec<Vec<u8>>,
+}
+
+struct PlannedCommand {
     argv: Vec<CString>,
     envp: Vec<CString>,
-    search_path: Vec<Vec<u8>>,
 }
 
 /// The sandbox ends of the stdio redirections (`None`: inherit), and the
@@ -82,14 +103,22 @@ struct ChildStdio([Option<OwnedFd>; 3], Option<OwnedFd>);
 pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxChild> {
     sandbox.validate()?;
     let mapping = sandbox.id_mapping.clone().unwrap_or_else(IdMapping::detect);
-    let (argv, closure) = match payload {
-        Payload::Exec(argv) => (argv, None),
-        Payload::Closure(f) => (Vec::new(), Some(f)),
+    let (steps, marker, closure) = match payload {
+        Payload::Exec(argv) => (
+            vec![SequenceStep {
+                argv,
+                env: Vec::new(),
+            }],
+            None,
+            None,
+        ),
+        Payload::Sequence { steps, marker } => (steps, Some(marker), None),
+        Payload::Closure(f) => (Vec::new(), None, Some(f)),
     };
-    if closure.is_none() && argv.is_empty() {
+    if closure.is_none() && (steps.is_empty() || steps.iter().any(|s| s.argv.is_empty())) {
         return Err(SandboxError::Config("no command given".into()));
     }
-    let plan = Plan::new(sandbox, argv)?;
+    let plan = Plan::new(sandbox, steps, marker)?;
     let (mut parent_stdio, child_stdio) = stdio_pipes(sandbox.stdio, sandbox.terminal.as_deref())?;
     let pipe =
         || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SandboxError::io("create a pipe", e));
@@ -138,7 +167,7 @@ pub(crate) fn spawn(sandbox: &Sandbox, payload: Payload<'_>) -> Result<SandboxCh
 }
 
 impl<'a> Plan<'a> {
-    fn new(sandbox: &'a Sandbox, argv: Vec<OsString>) -> Result<Self> {
+    fn new(sandbox: &'a Sandbox, steps: Vec<SequenceStep>, marker: Option<String>) -> Result<Self> {
         let cstring = |bytes: Vec<u8>| {
             CString::new(bytes).map_err(|_| {
                 SandboxError::Config("a NUL byte in the command or environment".into())
@@ -165,18 +194,30 @@ impl<'a> Plan<'a> {
             .filter(|d| !d.is_empty())
             .map(<[u8]>::to_vec)
             .collect();
-        let envp = env
+        let commands = steps
             .into_iter()
-            .map(|(k, v)| {
-                let mut kv = k.into_vec();
-                kv.push(b'=');
-                kv.extend(v.into_vec());
-                cstring(kv)
+            .map(|step| {
+                let mut env = env.clone();
+                for (key, value) in step.env {
+                    env.retain(|(k, _)| *k != key);
+                    env.push((key, value));
+                }
+                let envp = env
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let mut kv = k.into_vec();
+                        kv.push(b'=');
+                        kv.extend(v.into_vec());
+                        cstring(kv)
+                    })
+                    .collect::<Result<_>>()?;
+                let argv = step
+                    .argv
+                    .into_iter()
+                    .map(|a| cstring(a.into_vec()))
+                    .collect::<Result<_>>()?;
+                Ok(PlannedCommand { argv, envp })
             })
-            .collect::<Result<_>>()?;
-        let argv = argv
-            .into_iter()
-            .map(|a| cstring(a.into_vec()))
             .collect::<Result<_>>()?;
         let root = std::fs::canonicalize(&sandbox.root).map_err(|e| {
             SandboxError::io(format!("resolve the root {}", sandbox.root.display()), e)
@@ -184,8 +225,8 @@ impl<'a> Plan<'a> {
         Ok(Plan {
             sandbox,
             root,
-            argv,
-            envp,
+            commands,
+            marker: marker.map(String::into_bytes),
             search_path,
         })
     }
@@ -620,25 +661,91 @@ fn pid_one(
     }
 }
 
-/// PID 1 starts an executable command with `posix_spawn` (see `launch`).
+/// PID 1 starts the executable commands with `posix_spawn` (see `launch`),
+/// one after another: the next once the previous one succeeded and
+/// everything it left running was killed. The status reported is the
+/// first failing command's, or the last one's.
 fn run_command(plan: &Plan<'_>, reporter: Reporter, result: OwnedFd, stdio: ChildStdio) -> i32 {
-    let command = launch::Command {
-        argv: &plan.argv,
-        envp: &plan.envp,
-        search_path: &plan.search_path,
-    };
-    let spawned =
-        launch::prepare(&plan.sandbox.workdir).and_then(|()| launch::spawn(&command, &stdio.0));
-    match spawned {
-        Ok(child) => {
-            reporter.mark(Mark::Exec);
-            drop((reporter, stdio));
-            seal::release_stdio();
-            reap_and_report(child, result)
+    if let Err(e) = launch::prepare(&plan.sandbox.workdir) {
+        reporter.fail(e.step, e.errno, e.detail);
+        return 127;
+    }
+    let mut reporter = Some(reporter);
+    let last = plan.commands.len().saturating_sub(1);
+    for (index, planned) in plan.commands.iter().enumerate() {
+        if let Some(marker) = &plan.marker {
+            write_marker(&stdio, marker, index);
         }
-        Err(e) => {
-            reporter.fail(e.step, e.errno, e.detail);
-            127
+        let command = launch::Command {
+            argv: &planned.argv,
+            envp: &planned.envp,
+            search_path: &plan.search_path,
+        };
+        let child = match launch::spawn(&command, &stdio.0) {
+            Ok(child) => child,
+            // The first command is the sandbox's: the caller hears why.
+            Err(e) => match reporter.take() {
+                Some(reporter) => {
+                    reporter.fail(e.step, e.errno, e.detail);
+                    return 127;
+                }
+                // A later one fails as a shell's command would.
+                None => {
+                    let text = format!("sandbox: cannot run {}: {}\n", e.detail, e.errno.desc());
+                    write_stdout(&stdio, text.as_bytes());
+                    drop(stdio);
+                    seal::release_stdio();
+                    return report_status(127 << 8, result);
+                }
+            },
+        };
+        if let Some(reporter) = reporter.take() {
+            reporter.mark(Mark::Exec);
+        }
+        if index == last {
+            drop(stdio);
+            seal::release_stdio();
+            return reap_and_report(child, result);
+        }
+        let status = init::relay_until_exit(child, true);
+        if status != 0 {
+            drop(stdio);
+            seal::release_stdio();
+            return report_status(status, result);
+        }
+        end_leftovers();
+    }
+    0
+}
+
+/// Kills and reaps every process of the sandbox but PID 1: what one command
+/// of a sequence left running does not outlive it (as when its own sandbox
+/// ends).
+fn end_leftovers() {
+    // SAFETY: plain syscalls; PID 1 of the namespace is spared by kill(-1).
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    let mut status = 0;
+    while unsafe { libc::waitpid(-1, &mut status, 0) } > 0 {}
+}
+
+/// Writes `<marker> <index>` as one line on the sandbox's stdout.
+fn write_marker(stdio: &ChildStdio, marker: &[u8], index: usize) {
+    let mut line = marker.to_vec();
+    line.extend_from_slice(format!(" {index}\n").as_bytes());
+    write_stdout(stdio, &line);
+}
+
+/// Writes `bytes` on the sandbox's stdout (PID 1's own when inherited).
+fn write_stdout(stdio: &ChildStdio, bytes: &[u8]) {
+    let fd = stdio.0[1].as_ref().map_or(1, |fd| fd.as_raw_fd());
+    let mut done = 0;
+    while done < bytes.len() {
+        // SAFETY: writing from a live buffer to a descriptor PID 1 holds.
+        let n = unsafe { libc::write(fd, bytes[done..].as_ptr().cast(), bytes.len() - done) };
+        match n {
+            n if n > 0 => done += n as usize,
+            _ if Errno::last() == Errno::EINTR => {}
+            _ => return,
         }
     }
 }
@@ -668,7 +775,11 @@ fn limit_processes(sandbox: &Sandbox) -> Step {
 /// PID 1's duty until the command ends: relay signals, reap every process,
 /// then send the command's status and when it ended to the caller.
 fn reap_and_report(child: Pid, result: OwnedFd) -> i32 {
-    let status = init::relay_until_exit(child, true);
+    report_status(init::relay_until_exit(child, true), result)
+}
+
+/// Sends the raw wait `status` and the time to the caller.
+fn report_status(status: i32, result: OwnedFd) -> i32 {
     let mut word = [0u8; 12];
     word[..4].copy_from_slice(&status.to_ne_bytes());
     word[4..].copy_from_slice(&monotonic_ns().to_ne_bytes());

@@ -142,14 +142,15 @@ pub fn unpack_content<R: Read + Seek, S: ContentSink>(
     // How much window the frame needs: a large one is decoded through a file.
     let mut frame_start = [0u8; window::HEADER_MAX];
     let head = frame_start.len().min(ph.stored_size as usize);
-    let large_window = ph.compression != Compression::None && head >= 6 && {
-        seek(source, content.offset)?;
-        source
-            .read_exact(&mut frame_start[..head])
-            .map_err(|e| StoneError::io(format!("reading the {}", content.id), e))?;
-        window::window_need(&frame_start[..head], ph.plain_size)
-            .is_some_and(|need| need > window::LARGE_WINDOW)
-    };
+    let large_window =
+        !window::streaming_only() && ph.compression != Compression::None && head >= 6 && {
+            seek(source, content.offset)?;
+            source
+                .read_exact(&mut frame_start[..head])
+                .map_err(|e| StoneError::io(format!("reading the {}", content.id), e))?;
+            window::window_need(&frame_start[..head], ph.plain_size)
+                .is_some_and(|need| need > window::LARGE_WINDOW)
+        };
     seek(source, content.offset)?;
     let mut stored = io::Read::take(&mut *source, ph.stored_size);
     let decompress_err = |e| StoneError::Decompress {

@@ -43,6 +43,7 @@ pub use path::check_layout_path;
 pub use payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
 pub use reader::{ContentPayload, Payload, StoneReader, METADATA_PLAIN_LIMIT};
 pub use tree::{scan_tree, Tree};
+pub use window::DECODER_ENV;
 pub use writer::{
     Content, ContentSource, StoneWriter, WriteOptions, DEFAULT_LEVEL, MANIFEST_LEVEL,
 };

@@ -1,5 +1,6 @@
 //! Reads the contents of a stone being written on a thread of its own, in
-//! archive order, checking each against its announced size and digest, and
+//! archive order, checking each against its announced size and digest (or
+//! learning the digest of a content read here for the first time), and
 //! hands them over in large chunks: the compressing thread then never waits
 //! on a file system call, as `tar | zstd` reads and compresses in two
 //! processes. The channel is bounded, so a few MiB at most are in flight.
@@ -38,22 +39,28 @@ impl Chunks {
 }
 
 /// Reads `contents` back to back into chunks sent on `chunks`; a failure is
-/// sent as the last message. Stops early if the receiver is gone.
-pub(crate) fn read_ahead(contents: &[Content], chunks: Chunks) {
+/// sent as the last message. Stops early if the receiver is gone. A content
+/// whose `learn` flag is set has no digest yet: it is not checked, and its
+/// digest as read is returned in its place (the others' are returned as
+/// given); the list is complete only when everything was read.
+pub(crate) fn read_ahead(contents: &[Content], learn: &[bool], chunks: Chunks) -> Vec<u128> {
     let mut chunk = Vec::with_capacity(CHUNK);
-    for content in contents {
-        match read_one(content, &mut chunk, &chunks) {
-            Ok(true) => {}
-            Ok(false) => return,
+    let mut digests = Vec::with_capacity(contents.len());
+    for (i, content) in contents.iter().enumerate() {
+        let learning = learn.get(i).copied().unwrap_or(false);
+        match read_one(content, learning, &mut chunk, &chunks) {
+            Ok(Some(digest)) => digests.push(digest),
+            Ok(None) => return digests,
             Err(e) => {
                 let _ = chunks.full.send(Err(e));
-                return;
+                return digests;
             }
         }
     }
     if !chunk.is_empty() {
         let _ = chunks.full.send(Ok(chunk));
     }
+    digests
 }
 
 /// Hands over the chunk if it is full. `false` if the receiver is gone.
@@ -65,9 +72,14 @@ fn flush_full(chunk: &mut Vec<u8>, chunks: &Chunks) -> bool {
     chunks.full.send(Ok(full)).is_ok()
 }
 
-/// Appends one content to the chunk stream, verifying it. `Ok(false)` if the
-/// receiver is gone.
-fn read_one(content: &Content, chunk: &mut Vec<u8>, chunks: &Chunks) -> Result<bool> {
+/// Appends one content to the chunk stream, verifying it (unless
+/// `learning`); returns its digest, `None` if the receiver is gone.
+fn read_one(
+    content: &Content,
+    learning: bool,
+    chunk: &mut Vec<u8>,
+    chunks: &Chunks,
+) -> Result<Option<u128>> {
     let changed = |reason: String| StoneError::ContentChanged {
         digest: content.digest,
         source_desc: content.describe(),
@@ -85,7 +97,7 @@ fn read_one(content: &Content, chunk: &mut Vec<u8>, chunks: &Chunks) -> Result<b
                 chunk.extend_from_slice(&rest[..n]);
                 rest = &rest[n..];
                 if !flush_full(chunk, chunks) {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
         }
@@ -111,7 +123,7 @@ fn read_one(content: &Content, chunk: &mut Vec<u8>, chunks: &Chunks) -> Result<b
                 hasher.update(&chunk[start..]);
                 total += n as u64;
                 if !flush_full(chunk, chunks) {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             let mut probe = [0u8; 1];
@@ -126,8 +138,9 @@ fn read_one(content: &Content, chunk: &mut Vec<u8>, chunks: &Chunks) -> Result<b
             content.size
         )));
     }
-    if hasher.digest128() != content.digest {
+    let digest = hasher.digest128();
+    if !learning && digest != content.digest {
         return Err(changed("its digest differs".into()));
     }
-    Ok(true)
+    Ok(Some(digest))
 }

@@ -68,6 +68,85 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
     })
 }
 
+/// A regular file as [`scan_deferring`] leaves it.
+pub(crate) enum Scanned {
+    Hashed(Content),
+    /// Not read yet: no other file has its size, so it cannot be a
+    /// duplicate, and the writer hashes it while compressing it.
+    Deferred {
+        path: PathBuf,
+        size: u64,
+    },
+}
+
+/// What [`scan_deferring`] found: the layout (deferred files with digest
+/// 0) and the regular files by layout position, ascending.
+pub(crate) struct ScannedTree {
+    pub layout: Vec<LayoutEntry>,
+    pub files: Vec<(usize, Scanned)>,
+}
+
+/// [`scan_tree`] for a writer that reads each large file once: only files
+/// that could be duplicates (their size is shared) or are small enough to
+/// keep in memory are hashed now, on every CPU; the rest are deferred.
+pub(crate) fn scan_deferring(root: &Path) -> Result<ScannedTree> {
+    let (sender, walked_files) = mpsc::channel::<Vec<Queued>>();
+    let (tree, count) = walk(root, sender)?;
+    let queued: Vec<Queued> = walked_files.try_iter().flatten().collect();
+    if queued.len() != count {
+        return Err(StoneError::Unpackable {
+            path: root.to_path_buf(),
+            reason: "the walk lost files".into(),
+        });
+    }
+    let mut sizes: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for (_, _, size) in &queued {
+        *sizes.entry(*size).or_default() += 1;
+    }
+    let (to_hash, deferred): (Vec<Queued>, Vec<Queued>) = queued
+        .into_iter()
+        .partition(|(_, _, size)| *size <= KEEP_MAX_FILE || sizes[size] > 1);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (batches, queue) = mpsc::channel::<Vec<Queued>>();
+    for batch in to_hash.chunks(HASH_BATCH) {
+        let _ = batches.send(batch.to_vec());
+    }
+    drop(batches);
+    let budget = AtomicU64::new(KEEP_BUDGET);
+    let queue = Mutex::new(queue);
+    let mut files: Vec<(usize, Scanned)> = Vec::with_capacity(count);
+    std::thread::scope(|scope| {
+        let hashers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| hash_queued(&queue, &budget)))
+            .collect();
+        for hasher in hashers {
+            let part = hasher.join().map_err(|_| StoneError::Unpackable {
+                path: root.to_path_buf(),
+                reason: "a hashing thread panicked".into(),
+            })?;
+            for (at, content) in part {
+                files.push((at, Scanned::Hashed(content?)));
+            }
+        }
+        Ok::<_, StoneError>(())
+    })?;
+    files.extend(
+        deferred
+            .into_iter()
+            .map(|(at, path, size)| (at, Scanned::Deferred { path, size })),
+    );
+    files.sort_unstable_by_key(|(at, _)| *at);
+    let mut layout = tree.layout;
+    for (at, file) in &files {
+        if let Scanned::Hashed(content) = file {
+            layout[*at].kind = LayoutKind::Regular {
+                digest: content.digest,
+            };
+        }
+    }
+    Ok(ScannedTree { layout, files })
+}
+
 /// Files handed to the hashers at a time.
 const HASH_BATCH: usize = 64;
 

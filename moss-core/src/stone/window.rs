@@ -12,11 +12,17 @@
 //! references touch, whatever the payload size. The file is then read back
 //! like an uncompressed payload. Small windows keep the plain streaming
 //! decoder.
+//!
+//! With `MOSS_DECODER=streaming` in the environment every payload takes the
+//! plain streaming decoder without looking at its frame header first, as
+//! before this module existed: the engine bench installs our own stones
+//! both ways to show that the large-window support costs them nothing.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer};
 
@@ -29,6 +35,16 @@ pub(crate) const LARGE_WINDOW: u64 = 32 << 20;
 const DROP_STEP: usize = 8 << 20;
 /// Compressed bytes handed to zstd at a time.
 const INPUT_CHUNK: usize = 128 << 10;
+
+/// Environment variable that, set to `streaming`, turns the large-window
+/// path off (see the module documentation).
+pub const DECODER_ENV: &str = "MOSS_DECODER";
+
+/// Whether every payload is to take the streaming decoder, unconditionally.
+pub(crate) fn streaming_only() -> bool {
+    static STREAMING: OnceLock<bool> = OnceLock::new();
+    *STREAMING.get_or_init(|| std::env::var_os(DECODER_ENV).is_some_and(|v| v == "streaming"))
+}
 
 /// Bytes of a frame header that [`window_need`] reads at most.
 pub(crate) const HEADER_MAX: usize = 18;

@@ -160,18 +160,98 @@ impl StoneWriter {
             check_layout_path(&entry.path)?;
         }
         let unique = plan_contents(layout, contents)?;
-        let mut index = Vec::with_capacity(unique.len());
-        let mut offset = 0u64;
-        for c in &unique {
-            index.push(IndexEntry {
-                start: offset,
-                end: offset + c.size,
-                digest: c.digest,
-            });
-            offset += c.size;
+        let (index, total) = index_of(&unique);
+        self.write_head(&mut out, meta, layout, &index)?;
+        if !unique.is_empty() {
+            self.write_content(&mut out, &unique, &[], total)?;
         }
+        out.flush()
+            .map_err(|e| StoneError::io("flushing the stone", e))?;
+        Ok(out)
+    }
+
+    /// Writes a Binary stone of the directory `root` (which stands for
+    /// `/usr`, as in [`scan_tree`](super::scan_tree)), byte for byte what
+    /// [`write_binary`](Self::write_binary) writes for the scanned tree,
+    /// reading every large file once: a file whose size no other file has
+    /// cannot be a duplicate, so it is hashed while it is compressed instead
+    /// of before. As the Content payload comes last but the Layout and Index
+    /// before it need those digests, the Content payload is compressed into
+    /// a scratch file in `scratch_dir` first (on the output's file system,
+    /// where copying it over can happen inside the kernel).
+    pub fn pack_tree<W: Write>(
+        &self,
+        mut out: W,
+        meta: &Meta,
+        root: &std::path::Path,
+        scratch_dir: &std::path::Path,
+    ) -> Result<W> {
+        let scanned = super::tree::scan_deferring(root)?;
+        let mut layout = scanned.layout;
+        // The order `plan_contents` gives: first seen by layout position,
+        // one per digest, then largest first (stable).
+        let mut seen = std::collections::HashSet::new();
+        let mut planned: Vec<(Content, Option<usize>)> = Vec::new();
+        for (at, file) in scanned.files {
+            match file {
+                super::tree::Scanned::Hashed(content) => {
+                    if seen.insert(content.digest) {
+                        planned.push((content, None));
+                    }
+                }
+                super::tree::Scanned::Deferred { path, size } => planned.push((
+                    Content {
+                        digest: 0,
+                        size,
+                        source: ContentSource::Path(path),
+                    },
+                    Some(at),
+                )),
+            }
+        }
+        planned.sort_by_key(|(c, _)| std::cmp::Reverse(c.size));
+        let learn: Vec<bool> = planned.iter().map(|(_, at)| at.is_some()).collect();
+        let (mut unique, positions): (Vec<Content>, Vec<Option<usize>>) =
+            planned.into_iter().unzip();
+        let total = unique.iter().map(|c| c.size).sum();
+        let mut scratch = super::window::scratch_file(scratch_dir).map_err(|e| {
+            StoneError::io(
+                format!("making a scratch file in {}", scratch_dir.display()),
+                e,
+            )
+        })?;
+        if !unique.is_empty() {
+            let digests = self.write_content(&mut scratch, &unique, &learn, total)?;
+            for ((content, at), digest) in unique.iter_mut().zip(&positions).zip(digests) {
+                if let Some(at) = at {
+                    content.digest = digest;
+                    layout[*at].kind = LayoutKind::Regular { digest };
+                }
+            }
+        }
+        let (index, _) = index_of(&unique);
+        self.write_head(&mut out, meta, &layout, &index)?;
+        scratch
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| StoneError::io("rewinding the compressed content", e))?;
+        io::copy(&mut scratch, &mut out)
+            .map_err(|e| StoneError::io("copying the content payload", e))?;
+        out.flush()
+            .map_err(|e| StoneError::io("flushing the stone", e))?;
+        Ok(out)
+    }
+
+    /// The header and the Meta, Layout (if any entries) and Index (if any
+    /// contents) payloads; the Content payload follows when `index` has entries.
+    fn write_head<W: Write>(
+        &self,
+        mut out: W,
+        meta: &Meta,
+        layout: &[LayoutEntry],
+        index: &[IndexEntry],
+    ) -> Result<()> {
         let has_layout = !layout.is_empty();
-        let has_content = !unique.is_empty();
+        let has_content = !index.is_empty();
         let num_payloads = 1 + u16::from(has_layout) + 2 * u16::from(has_content);
         write_all(
             &mut out,
@@ -200,13 +280,10 @@ impl StoneWriter {
                 &mut out,
                 PayloadKind::Index,
                 index.len(),
-                &encode_index(&index),
+                &encode_index(index),
             )?;
-            self.write_content(&mut out, &unique, offset)?;
         }
-        out.flush()
-            .map_err(|e| StoneError::io("flushing the stone", e))?;
-        Ok(out)
+        Ok(())
     }
 
     /// Writes a stone of one Meta payload per package: a `Repository` index
@@ -274,12 +351,15 @@ impl StoneWriter {
 
     /// Streams every unique content through one zstd frame, then goes back
     /// to fill in the payload header (sizes and checksum are known only then).
+    /// Returns the contents' digests, learnt for those flagged in `learn`
+    /// (see [`readahead::read_ahead`]).
     fn write_content<W: Write + Seek>(
         &self,
         out: &mut W,
         unique: &[Content],
+        learn: &[bool],
         total: u64,
-    ) -> Result<()> {
+    ) -> Result<Vec<u128>> {
         let header_at = out
             .stream_position()
             .map_err(|e| StoneError::io("finding the content payload offset", e))?;
@@ -302,8 +382,10 @@ impl StoneWriter {
         encoder.include_checksum(false).map_err(enc_err)?;
         let (full, ready) = sync_channel(readahead::QUEUE);
         let (used, spare) = sync_channel(readahead::QUEUE);
-        std::thread::scope(|scope| {
-            scope.spawn(move || readahead::read_ahead(unique, readahead::Chunks { full, spare }));
+        let digests = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                readahead::read_ahead(unique, learn, readahead::Chunks { full, spare })
+            });
             // Moved in: dropped on an early return, which stops the reader
             // before the scope waits for it.
             let ready = ready;
@@ -312,7 +394,17 @@ impl StoneWriter {
                 encoder.write_all(&chunk).map_err(enc_err)?;
                 let _ = used.try_send(chunk);
             }
-            Ok::<_, StoneError>(())
+            let digests = reader.join().map_err(|_| StoneError::Unpackable {
+                path: PathBuf::new(),
+                reason: "the reading thread panicked".into(),
+            })?;
+            if digests.len() != unique.len() {
+                return Err(StoneError::Unpackable {
+                    path: PathBuf::new(),
+                    reason: "the contents were not all read".into(),
+                });
+            }
+            Ok::<_, StoneError>(digests)
         })?;
         let counter = encoder.finish().map_err(enc_err)?;
         let header = PayloadHeader {
@@ -329,8 +421,23 @@ impl StoneWriter {
         out.seek(SeekFrom::Start(header_at)).map_err(seek_err)?;
         write_all(out, &header.encode())?;
         out.seek(SeekFrom::Start(end)).map_err(seek_err)?;
-        Ok(())
+        Ok(digests)
     }
+}
+
+/// The Index entries of `unique`, back to back, and their total size.
+fn index_of(unique: &[Content]) -> (Vec<IndexEntry>, u64) {
+    let mut index = Vec::with_capacity(unique.len());
+    let mut offset = 0u64;
+    for c in unique {
+        index.push(IndexEntry {
+            start: offset,
+            end: offset + c.size,
+            digest: c.digest,
+        });
+        offset += c.size;
+    }
+    (index, offset)
 }
 
 /// Keeps the referenced contents, one per digest, largest first.

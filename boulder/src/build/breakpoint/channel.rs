@@ -17,14 +17,20 @@ use super::error::BreakError;
 /// A message from the script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Event {
-    /// `boulder_break <kind> <recipe line>` was called at `script_line`.
+    /// `boulder_break <kind> <recipe line>` was called at `script_line` of
+    /// the session's `phase`-th phase.
     Break {
         exit: bool,
         recipe_line: u32,
         script_line: u32,
+        phase: usize,
     },
     /// The ERR trap caught a failing command.
-    Failed { status: i32, script_line: u32 },
+    Failed {
+        status: i32,
+        script_line: u32,
+        phase: usize,
+    },
     /// The interactive shell ended with `status`.
     ShellDone { status: i32 },
     /// The host asked the listener to stop (the phase is over).
@@ -46,11 +52,13 @@ impl Event {
                     exit,
                     recipe_line: number(words.next())?.try_into().ok()?,
                     script_line: number(words.next()).unwrap_or(0).try_into().ok()?,
+                    phase: number(words.next()).unwrap_or(0).try_into().ok()?,
                 }
             }
             "failed" => Event::Failed {
                 status: number(words.next())?.try_into().ok()?,
                 script_line: number(words.next()).unwrap_or(0).try_into().ok()?,
+                phase: number(words.next()).unwrap_or(0).try_into().ok()?,
             },
             "shell-done" => Event::ShellDone {
                 status: number(words.next())?.try_into().ok()?,
@@ -208,16 +216,36 @@ mod tests {
             Some(Event::Break {
                 exit: true,
                 recipe_line: 12,
-                script_line: 40
+                script_line: 40,
+                phase: 0
+            })
+        );
+        assert_eq!(
+            Event::parse("break continue 12 40 3\n"),
+            Some(Event::Break {
+                exit: false,
+                recipe_line: 12,
+                script_line: 40,
+                phase: 3
             })
         );
         assert_eq!(
             Event::parse("failed 2 33"),
             Some(Event::Failed {
                 status: 2,
-                script_line: 33
+                script_line: 33,
+                phase: 0
             })
         );
+        assert_eq!(
+            Event::parse("failed 2 33 1"),
+            Some(Event::Failed {
+                status: 2,
+                script_line: 33,
+                phase: 1
+            })
+        );
+        assert_eq!(Event::parse("failed 2 33 -1"), None);
         assert_eq!(
             Event::parse("shell-done 130"),
             Some(Event::ShellDone { status: 130 })

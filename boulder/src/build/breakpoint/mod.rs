@@ -4,20 +4,22 @@
 //! console (`shell`, `continue`, `abort`, `env`, `where`, `script`) runs
 //! around the shell.
 //!
-//! How the pieces meet, per phase:
+//! How the pieces meet:
 //!
-//! 1. the phase script defines [`bash_function`] in its prologue and calls
+//! 1. each phase script defines [`bash_function`] in its prologue and calls
 //!    `boulder_break continue|exit <recipe-line>` at each breakpoint;
-//! 2. the host starts a [`Session`] before running the phase and passes its
-//!    sandbox through [`Session::sandbox`] (a channel directory bound at
-//!    [`GUEST_DIR`], two environment variables);
+//! 2. the host starts a [`Session`] for the phases one sandbox runs and
+//!    passes that sandbox through [`Session::sandbox`] (a channel directory
+//!    bound at [`GUEST_DIR`], two environment variables); each phase runs
+//!    with [`ENV_PHASE`] naming its place in the session's list, which its
+//!    pause requests carry;
 //! 3. at a stop the script writes its state into the channel directory and
 //!    waits; the session's listener thread talks to the user on the terminal
 //!    and replies; the interactive bash runs as a child of the script on a
 //!    pseudo-terminal of boulder's own ([`Relay`]: the sandbox's controlling
 //!    terminal, relayed to the user's terminal in raw mode while the shell
 //!    runs), with its own process group in the foreground;
-//! 4. after the phase, [`Session::finish`] says whether a breakpoint stopped it.
+//! 4. after the phases, [`Session::finish`] says whether a breakpoint stopped one.
 //!
 //! Without a terminal a breakpoint never waits: it is reported on stderr and
 //! skipped, or (with [`Settings::strict`]) stops the phase.
@@ -50,7 +52,7 @@ pub use console::{history_file, COMMANDS, PROMPT};
 pub use error::BreakError;
 pub use lines::LineMap;
 pub use relay::Relay;
-pub use shell::{bash_function, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
+pub use shell::{bash_function, ENV_PHASE, FAILURE_HOOK, GUEST_DIR, STOP_STATUS};
 pub use sync::{OutputSync, SYNC_MARKER};
 
 /// How breakpoints behave for a whole build.
@@ -117,7 +119,7 @@ impl fmt::Display for Stop {
     }
 }
 
-/// The breakpoint machinery of one phase run; see the module docs.
+/// The breakpoint machinery of the phases one sandbox runs; see the module docs.
 #[derive(Debug)]
 pub struct Session {
     dir: PathBuf,
@@ -130,9 +132,21 @@ pub struct Session {
 }
 
 impl Session {
-    /// Make the channel and start listening. Whether a console is possible
-    /// (a terminal is there) is decided now.
+    /// [`Session::start_phases`] for a single phase.
     pub fn start(settings: &Settings, phase: PhaseInfo) -> Result<Session, BreakError> {
+        Session::start_phases(settings, vec![phase])
+    }
+
+    /// Make the channel and start listening for `phases` (in the order of
+    /// their [`ENV_PHASE`] numbers). Whether a console is possible (a
+    /// terminal is there) is decided now.
+    pub fn start_phases(
+        settings: &Settings,
+        mut phases: Vec<PhaseInfo>,
+    ) -> Result<Session, BreakError> {
+        if phases.is_empty() {
+            phases.push(PhaseInfo::default());
+        }
         let channel = Channel::create(&settings.channel_parent)?;
         let dir = channel.dir().to_path_buf();
         let stopper = channel.stopper()?;
@@ -153,7 +167,8 @@ impl Session {
             markers: 0,
             strict: settings.strict,
             history: settings.history.clone(),
-            phase,
+            phases,
+            current: 0,
             stop: None,
         };
         let listener = std::thread::Builder::new()
@@ -239,7 +254,9 @@ struct Listener {
     markers: u64,
     strict: bool,
     history: Option<PathBuf>,
-    phase: PhaseInfo,
+    phases: Vec<PhaseInfo>,
+    /// The phase of the current pause.
+    current: usize,
     stop: Option<Stop>,
 }
 
@@ -267,19 +284,27 @@ impl Listener {
                     exit,
                     recipe_line,
                     script_line,
-                } => Pause {
-                    kind: PauseKind::Break { exit },
-                    recipe_line: Some(recipe_line),
-                    script_line,
-                },
+                    phase,
+                } => {
+                    self.current = phase;
+                    Pause {
+                        kind: PauseKind::Break { exit },
+                        recipe_line: Some(recipe_line),
+                        script_line,
+                    }
+                }
                 Event::Failed {
                     status,
                     script_line,
-                } => Pause {
-                    kind: PauseKind::Failed { status },
-                    recipe_line: self.phase.lines.recipe_line(script_line),
-                    script_line,
-                },
+                    phase,
+                } => {
+                    self.current = phase;
+                    Pause {
+                        kind: PauseKind::Failed { status },
+                        recipe_line: self.phase().lines.recipe_line(script_line),
+                        script_line,
+                    }
+                }
             };
             // The lines the script printed before pausing are shown first.
             self.markers = self.output.wait_until(self.markers + 1);
@@ -295,6 +320,13 @@ impl Listener {
             };
             self.channel.reply(&reply)?;
         }
+    }
+
+    /// The phase of the current pause (the last one for a number out of
+    /// range: the script's environment is the build's to change).
+    fn phase(&self) -> &PhaseInfo {
+        // Never empty: `start_phases` sees to it.
+        &self.phases[self.current.min(self.phases.len().saturating_sub(1))]
     }
 
     /// Handle one pause; `None` when the phase ended meanwhile.
@@ -385,8 +417,8 @@ impl Listener {
     fn stop_at(&self, reason: StopReason, pause: &Pause) -> Stop {
         Stop {
             reason,
-            recipe: self.phase.recipe.clone(),
-            phase: self.phase.phase.clone(),
+            recipe: self.phase().recipe.clone(),
+            phase: self.phase().phase.clone(),
             line: pause.recipe_line.unwrap_or(0),
         }
     }
@@ -408,12 +440,13 @@ impl Listener {
     }
 
     fn place(&self, pause: &Pause) -> String {
-        let phase = &self.phase.phase;
+        let info = self.phase();
+        let phase = &info.phase;
         match pause.recipe_line {
-            Some(line) => format!("{}:{line} (phase {phase})", self.phase.recipe.display()),
+            Some(line) => format!("{}:{line} (phase {phase})", info.recipe.display()),
             None => format!(
                 "{} (phase {phase}, script line {})",
-                self.phase.recipe.display(),
+                info.recipe.display(),
                 pause.script_line
             ),
         }
@@ -436,7 +469,7 @@ impl console::Facts for StopFacts<'_> {
 
     fn location(&self) -> String {
         let mut text = self.listener.describe(self.pause);
-        let source = std::fs::read_to_string(&self.listener.phase.recipe).ok();
+        let source = std::fs::read_to_string(&self.listener.phase().recipe).ok();
         let line = self.pause.recipe_line.and_then(|n| {
             let text = source.as_deref()?.lines().nth(n.checked_sub(1)? as usize)?;
             Some((n, text.to_owned()))

@@ -18,6 +18,9 @@ pub const STOP_STATUS: i32 = 86;
 pub(crate) const ENV_DIR: &str = "BOULDER_BREAK_DIR";
 pub(crate) const ENV_ON_FAILURE: &str = "BOULDER_BREAK_ON_FAILURE";
 pub(crate) const ENV_SHELL: &str = "BOULDER_BREAK_SHELL";
+/// Which of the session's phases the script is (0 when unset): the phases
+/// of a build share one session and one sandbox.
+pub const ENV_PHASE: &str = "BOULDER_PHASE";
 
 /// Bash for an ERR trap that has `$?` in `__bb_status` and `$LINENO` in
 /// `__bb_line`: under `--break-on-failure` it opens the console at the
@@ -104,7 +107,7 @@ boulder_break() {
 printf '%s\n' 'boulder: a shell with the script'\''s state; exit (or Ctrl-D) returns to boulder'"
         # Marks the end of what was printed before the pause (see sync.rs).
         printf '##boulder-break-sync\n'
-        printf 'break %s %s %s\n' "$__bb_kind" "$__bb_line" "${BASH_LINENO[0]}" > "$__bb_dir/to-host"
+        printf 'break %s %s %s %s\n' "$__bb_kind" "$__bb_line" "${BASH_LINENO[0]}" "${BOULDER_PHASE:-0}" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
     else
         printf 'boulder: breakpoint (%s) on recipe line %s: no breakpoint channel, carrying on\n' "$__bb_kind" "$__bb_line" >&2
@@ -123,7 +126,7 @@ __boulder_failed() {
             "PS1='(failed, script line $__bb_line) \\w \\$ '
 printf '%s\n' 'boulder: a shell with the script'\''s state at the failing command; exit (or Ctrl-D) returns to boulder'"
         printf '##boulder-break-sync\n'
-        printf 'failed %s %s\n' "$__bb_status" "$__bb_line" > "$__bb_dir/to-host"
+        printf 'failed %s %s %s\n' "$__bb_status" "$__bb_line" "${BOULDER_PHASE:-0}" > "$__bb_dir/to-host"
         __boulder_break_serve "$__bb_dir"
         __boulder_in_break=
     fi
