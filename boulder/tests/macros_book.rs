@@ -1,6 +1,6 @@
 //! The book's macro reference is generated from `macros/`; this test fails when
 //! the committed chapter is stale. Regenerate it with
-//! `BLESS=1 cargo test -p boulder --test macros_book` (or
+//! `BLESS=1 cargo test -p boulder --test api macros_book` (or
 //! `cargo run -p boulder -- doc macros -o book/src/reference/macros.md`).
 
 use boulder::macros::{render_reference, MacroLibrary};

@@ -1,6 +1,6 @@
 //! The book's recipe reference is generated from the schema the validator uses; this test
 //! fails when the committed page is stale. Regenerate with
-//! `BLESS=1 cargo test -p boulder --test recipe_reference` (or
+//! `BLESS=1 cargo test -p boulder --test api recipe_reference` (or
 //! `cargo run -p boulder -- recipe reference > book/src/reference/recipe.md`).
 
 use std::path::Path;

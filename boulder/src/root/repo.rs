@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use moss_core::fetch::uri::Location;
 use moss_core::repo::config::RootIndexSource;
 use moss_core::stone;
+use moss_core::util::with_causes;
 
 use super::profile::{Profile, RepositorySpec};
 use super::{import, Cache, RootError};
@@ -44,7 +45,7 @@ pub fn package_id(meta: &stone::Meta) -> &str {
 fn repo_error(repo: &str, error: &dyn std::error::Error) -> RootError {
     RootError::Repository {
         repo: repo.to_string(),
-        message: moss_core::util::with_causes(error),
+        message: with_causes(error),
     }
 }
 

@@ -13,11 +13,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::errors::UpstreamError;
 use super::local::SourceDirs;
 use super::model::Upstream;
 use super::origins::Origins;
 use super::verify::{self, HashingWriter};
+use super::UpstreamError;
 use super::{extract, fetch_file, git};
 use moss_core::util::map_ordered;
 

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
-use super::errors::UpstreamError;
+use super::UpstreamError;
 
 /// The local path a `file://` URL or plain path names; None for other URLs.
 pub(crate) fn local_path(url: &str) -> Option<PathBuf> {

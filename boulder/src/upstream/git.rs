@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use super::errors::UpstreamError;
+use super::UpstreamError;
 
 /// A mirror that holds the wanted commit.
 pub(crate) struct Mirror {

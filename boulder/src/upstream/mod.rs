@@ -30,7 +30,7 @@
 //! Every error is an [`UpstreamError`] that names the upstream's URL.
 
 mod cache;
-mod errors;
+mod error;
 mod extract;
 mod fetch_file;
 pub mod git;
@@ -42,6 +42,6 @@ pub mod prune;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};
-pub use errors::UpstreamError;
+pub use error::UpstreamError;
 pub use local::SourceDirs;
 pub use model::Upstream;

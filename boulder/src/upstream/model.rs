@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::errors::UpstreamError;
+use super::UpstreamError;
 
 /// One entry of a recipe's `upstreams:` list, in the form the fetcher needs.
 ///

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::errors::UpstreamError;
+use super::UpstreamError;
 
 /// A writer that hashes everything passing through it.
 pub(crate) struct HashingWriter<W> {

@@ -60,9 +60,10 @@ fn first_difference(a: &[u8], b: &[u8]) -> usize {
     a[..same].iter().filter(|&&c| c == b'\n').count() + 1
 }
 
-/// `BLESS=1 cargo test -p PACKAGE --test TARGET` for the running test
-/// binary (cargo sets `CARGO_PKG_NAME` when it runs tests; the target is the
-/// binary's name without cargo's hash suffix).
+/// `BLESS=1 cargo test -p PACKAGE --test TARGET TEST` for the running test:
+/// cargo sets `CARGO_PKG_NAME` when it runs tests, the target is the test
+/// binary's name without cargo's hash suffix, and libtest names the test's
+/// thread after the test (`cli_reference::moss_cli_reference_is_current`).
 fn rerun_command() -> String {
     let package = std::env::var("CARGO_PKG_NAME").ok();
     let target = std::env::current_exe().ok().and_then(|exe| {
@@ -72,9 +73,14 @@ fn rerun_command() -> String {
             _ => stem,
         })
     });
+    let test = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .map(|name| format!(" {name}"))
+        .unwrap_or_default();
     match (package, target) {
         (Some(package), Some(target)) => {
-            format!("{BLESS}=1 cargo test -p {package} --test {target}")
+            format!("{BLESS}=1 cargo test -p {package} --test {target}{test}")
         }
         _ => format!("{BLESS}=1 cargo test"),
     }

@@ -9,7 +9,7 @@ mod zip;
 use std::fs;
 use std::path::Path;
 
-use super::errors::UpstreamError;
+use super::UpstreamError;
 use format::Format;
 use tree::SafeTree;
 

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use tar::EntryType;
 
 use super::tree::SafeTree;
-use crate::upstream::errors::UpstreamError;
+use crate::upstream::UpstreamError;
 
 pub(crate) fn unpack(
     reader: impl Read,

@@ -19,7 +19,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::upstream::errors::UpstreamError;
+use crate::upstream::UpstreamError;
 
 pub(crate) struct SafeTree<'a> {
     url: &'a str,

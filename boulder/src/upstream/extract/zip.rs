@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::tree::SafeTree;
-use crate::upstream::errors::UpstreamError;
+use crate::upstream::UpstreamError;
 
 const S_IFMT: u32 = 0o170000;
 const S_IFLNK: u32 = 0o120000;
