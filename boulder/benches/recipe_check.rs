@@ -11,8 +11,9 @@
 //! mistake), then checks every recipe on one thread the way
 //! `boulder recipe check` does: parse with spans, validate every key, expand
 //! every phase of every target and profile. The baseline, measured in the
-//! same run on the same texts, is plain `serde_yaml` parsing into an untyped
-//! value, which does no validation and expands nothing.
+//! same run on the same texts, is plain YAML parsing into the untyped tree
+//! (`moss_core::yaml::parse`, the first step of a check), which does no
+//! validation and expands nothing.
 //!
 //! A second part checks the real recipes of the developer set
 //! (`../shared/fixtures/upstream-expansions/recipes`) the same way, in one
@@ -280,7 +281,7 @@ fn developer_set() {
         assert!(status.code().is_some(), "boulder recipe check crashed");
         let started = Instant::now();
         for (_, text) in &texts {
-            let _ = serde_yaml::from_str::<serde_yaml::Value>(text);
+            let _ = moss_core::yaml::parse(text);
         }
         baseline.push(started.elapsed().as_secs_f64());
     }
@@ -366,7 +367,7 @@ fn generated() {
 
     // Warm up both paths once so lazy statics and allocators are in place.
     let _ = engine.check_text(path, corpus[0].clone());
-    let _ = serde_yaml::from_str::<serde_yaml::Value>(&corpus[0]);
+    let _ = moss_core::yaml::parse(&corpus[0]);
 
     let mut with_problems = 0usize;
     let mut problems = 0usize;
@@ -383,7 +384,7 @@ fn generated() {
     let started = Instant::now();
     let mut parsed = 0usize;
     for text in &corpus {
-        if serde_yaml::from_str::<serde_yaml::Value>(text).is_ok() {
+        if moss_core::yaml::parse(text).is_ok() {
             parsed += 1;
         }
     }
@@ -400,7 +401,7 @@ fn generated() {
         ours.as_secs_f64() * 1e3
     );
     println!(
-        "  baseline serde_yaml parse only:                         {:>9.0} recipes/s  ({:.1} ms, {parsed} parsed)",
+        "  baseline YAML tree parse only:                          {:>9.0} recipes/s  ({:.1} ms, {parsed} parsed)",
         rate(baseline),
         baseline.as_secs_f64() * 1e3
     );

@@ -1,6 +1,6 @@
 //! The book's `boulder` command-line reference is generated from the clap
 //! definitions; this test fails when the committed page is stale.
-//! Regenerate with `UPDATE_BOOK=1 cargo test -p boulder --test cli_reference`.
+//! Regenerate with `BLESS=1 cargo test -p boulder --test api cli_reference`.
 
 use clap::CommandFactory;
 
@@ -14,13 +14,5 @@ fn boulder_cli_reference_is_current() {
         env!("CARGO_MANIFEST_DIR"),
         "/../book/src/reference/cli-boulder.md"
     );
-    if std::env::var_os("UPDATE_BOOK").is_some() {
-        std::fs::write(path, &page).expect("write the reference page");
-        return;
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == page,
-        "{path} is stale: run `UPDATE_BOOK=1 cargo test -p boulder --test cli_reference`"
-    );
+    test_support::bless::check_generated(std::path::Path::new(path), page);
 }

@@ -1,6 +1,7 @@
 //! The book's macro reference is generated from `macros/`; this test fails when
 //! the committed chapter is stale. Regenerate it with
-//! `cargo run -p boulder -- doc macros -o book/src/reference/macros.md`.
+//! `BLESS=1 cargo test -p boulder --test macros_book` (or
+//! `cargo run -p boulder -- doc macros -o book/src/reference/macros.md`).
 
 use boulder::macros::{render_reference, MacroLibrary};
 
@@ -10,21 +11,8 @@ fn committed_macro_reference_is_up_to_date() {
         env!("CARGO_MANIFEST_DIR"),
         "/../book/src/reference/macros.md"
     );
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
     let library = MacroLibrary::embedded().unwrap_or_else(|error| panic!("{error}"));
-    let generated = render_reference(&library);
-    if committed != generated {
-        let line = committed
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()))
-            + 1;
-        panic!(
-            "book/src/reference/macros.md is stale (first difference at line {line}); run \
-             `cargo run -p boulder -- doc macros -o book/src/reference/macros.md`"
-        );
-    }
+    test_support::bless::check_generated(std::path::Path::new(path), render_reference(&library));
 }
 
 #[test]

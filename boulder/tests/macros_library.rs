@@ -13,13 +13,24 @@ fn facts() -> RecipeFacts {
 fn embedded_library_loads_with_all_targets() {
     let library = MacroLibrary::embedded().unwrap_or_else(|error| panic!("{error}"));
     let targets: Vec<&str> = library.targets().collect();
-    assert_eq!(targets, ["aarch64", "emul32/x86_64", "x86_64"]);
+    assert_eq!(targets, ALL_TARGETS);
 }
+
+/// Every target upstream boulder has a macro file for.
+const ALL_TARGETS: [&str; 7] = [
+    "aarch64",
+    "emul32/x86_64",
+    "riscv64",
+    "x86",
+    "x86_64",
+    "x86_64-stage1",
+    "x86_64-v3x",
+];
 
 #[test]
 fn prologue_expands_for_every_target() {
     let library = MacroLibrary::embedded().unwrap();
-    for target in ["x86_64", "emul32/x86_64", "aarch64"] {
+    for target in ALL_TARGETS {
         let context = ScriptContext::new(&library, target, &facts(), &[]).unwrap();
         let prologue = context
             .prologue()
@@ -224,7 +235,7 @@ const REFERENCE_DEFINITIONS: [&str; 58] = [
 #[test]
 fn every_surveyed_and_reference_name_resolves_on_every_target() {
     let library = MacroLibrary::embedded().unwrap();
-    for target in ["x86_64", "emul32/x86_64", "aarch64"] {
+    for target in ALL_TARGETS {
         let context = ScriptContext::new(&library, target, &facts(), &[]).unwrap();
         for name in SURVEY_ACTIONS.iter().chain(&REFERENCE_ACTIONS) {
             assert!(
@@ -526,38 +537,27 @@ fn fixture_recipes_expand() {
         "pineapple.yml",
     ] {
         let text = std::fs::read_to_string(fixtures.join("recipes").join(file)).unwrap();
-        let recipe: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        let mut requests = Vec::new();
-        for entry in recipe["tuning"].as_sequence().into_iter().flatten() {
-            let request = match entry {
-                serde_yaml::Value::String(group) => {
-                    TuningRequest::new(group, TuningSetting::Enable)
-                }
-                serde_yaml::Value::Mapping(map) => {
-                    let (key, value) = map.iter().next().unwrap();
-                    let group = key.as_str().unwrap();
+        let recipe: FixtureRecipe = moss_core::yaml::from_str(&text).unwrap();
+        let requests: Vec<TuningRequest> = recipe
+            .tuning
+            .iter()
+            .map(|entry| match entry {
+                FixtureTuning::Group(group) => TuningRequest::new(group, TuningSetting::Enable),
+                FixtureTuning::Setting(map) => {
+                    let (group, value) = map.iter().next().unwrap();
                     let setting = match value {
-                        serde_yaml::Value::Bool(true) => TuningSetting::Enable,
-                        serde_yaml::Value::Bool(false) => TuningSetting::Disable,
-                        other => TuningSetting::Option(other.as_str().unwrap().to_string()),
+                        FixtureTuningValue::On(true) => TuningSetting::Enable,
+                        FixtureTuningValue::On(false) => TuningSetting::Disable,
+                        FixtureTuningValue::Option(option) => TuningSetting::Option(option.clone()),
                     };
                     TuningRequest::new(group, setting)
                 }
-                other => panic!("{file}: tuning entry {other:?}"),
-            };
-            requests.push(request);
-        }
+            })
+            .collect();
         let context = ScriptContext::new(&library, "x86_64", &facts(), &requests)
             .unwrap_or_else(|errors| panic!("{file}: {errors:?}"));
-        for phase in [
-            "environment",
-            "setup",
-            "build",
-            "install",
-            "check",
-            "workload",
-        ] {
-            let Some(script) = recipe[phase].as_str() else {
+        for (phase, script) in recipe.phases() {
+            let Some(script) = script else {
                 continue;
             };
             let expansion = context
@@ -567,6 +567,46 @@ fn fixture_recipes_expand() {
             assert!(!text.contains("%("), "{file} {phase}: {text}");
         }
     }
+}
+
+/// The parts of a fixture recipe the expansion test reads.
+#[derive(serde::Deserialize)]
+struct FixtureRecipe {
+    #[serde(default)]
+    tuning: Vec<FixtureTuning>,
+    environment: Option<String>,
+    setup: Option<String>,
+    build: Option<String>,
+    install: Option<String>,
+    check: Option<String>,
+    workload: Option<String>,
+}
+
+impl FixtureRecipe {
+    fn phases(&self) -> [(&str, Option<&String>); 6] {
+        [
+            ("environment", self.environment.as_ref()),
+            ("setup", self.setup.as_ref()),
+            ("build", self.build.as_ref()),
+            ("install", self.install.as_ref()),
+            ("check", self.check.as_ref()),
+            ("workload", self.workload.as_ref()),
+        ]
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum FixtureTuning {
+    Group(String),
+    Setting(std::collections::BTreeMap<String, FixtureTuningValue>),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum FixtureTuningValue {
+    On(bool),
+    Option(String),
 }
 
 /// Upstream's own macro files load: `Tip:` (and `tip:`) is a known action key;

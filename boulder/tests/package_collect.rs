@@ -6,9 +6,8 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
 use boulder::package::entry::digest_file;
-use boulder::package::{
-    collect, default_templates, CollectError, Collection, EntryKind, PackagePaths, Rules,
-};
+use boulder::package::{collect, default_templates, CollectError, Collection, PackagePaths, Rules};
+use moss_core::stone::LayoutKind;
 
 fn write(root: &Path, path: &str, text: &str) {
     let on_disk = root.join(path.trim_start_matches('/'));
@@ -142,7 +141,7 @@ fn only_empty_or_unusual_directories_are_recorded_after_their_contents() {
         ]
     );
     let entries = &collection.packages()["foo"];
-    assert_eq!(entries[0].kind, EntryKind::Directory);
+    assert_eq!(entries[0].kind, LayoutKind::Directory);
     assert_eq!(entries[0].mode, 0o40755);
     assert_eq!(entries[4].mode, 0o40700);
 }
@@ -166,24 +165,24 @@ fn entries_carry_lstat_metadata_and_content_digests() {
     assert_eq!(tool.mode, 0o100755);
     assert_eq!(
         tool.kind,
-        EntryKind::Regular {
-            size: 18,
+        LayoutKind::Regular {
             digest: digest_file(&root.join("usr/bin/tool")).expect("digest")
         }
     );
+    assert_eq!(tool.size, 18);
     let empty = by_path("/usr/share/defaults/empty");
     assert_eq!(
         empty.kind,
-        EntryKind::Regular {
-            size: 0,
+        LayoutKind::Regular {
             digest: 0x99aa06d3014798d86001c324468d497f
         }
     );
+    assert_eq!(empty.size, 0);
     let link = by_path("/usr/bin/dangling-ok");
     assert_eq!(link.mode & 0o170000, 0o120000);
     assert_eq!(
         link.kind,
-        EntryKind::Symlink {
+        LayoutKind::Symlink {
             target: "../share/defaults/empty".into()
         }
     );

@@ -11,8 +11,9 @@ use boulder::package::analysis::elf_info::{has_section, read_elf};
 use boulder::package::entry::digest_file;
 use boulder::package::{
     analyse, collect, default_templates, AnalysedPackage, Analysis, AnalysisError, AnalysisOptions,
-    EntryKind, PackagePaths, PackageSettings, Rules, Tools,
+    PackagePaths, PackageSettings, Rules, Tools,
 };
+use moss_core::stone::LayoutKind;
 
 const GREET_H: &str = "const char *greeting(void);\n";
 const GREET_C: &str =
@@ -248,7 +249,7 @@ fn shared_library_build_splits_and_relates_like_the_original() {
         .expect("link");
     assert_eq!(
         link.kind,
-        EntryKind::Symlink {
+        LayoutKind::Symlink {
             target: "libgreet.so.1".into()
         }
     );
@@ -278,7 +279,7 @@ fn shared_library_build_splits_and_relates_like_the_original() {
             &fs::read(&on_disk).expect("read"),
             ".debug_info"
         ));
-        let EntryKind::Regular { digest, .. } = entry.kind else {
+        let LayoutKind::Regular { digest } = entry.kind else {
             panic!("{} is not a regular file", entry.path)
         };
         assert_eq!(digest, digest_file(&on_disk).expect("digest"));
@@ -290,9 +291,10 @@ fn shared_library_build_splits_and_relates_like_the_original() {
     let stripped = fs::read(&hello_on_disk).expect("read");
     assert!(!has_section(&stripped, ".debug_info"));
     assert!(has_section(&stripped, ".gnu_debuglink"));
-    let EntryKind::Regular { digest, size } = hello.files[0].kind else {
+    let LayoutKind::Regular { digest } = hello.files[0].kind else {
         panic!("hello is not a regular file")
     };
+    let size = hello.files[0].size;
     assert_eq!(digest, digest_file(&hello_on_disk).expect("digest"));
     assert_ne!(digest, unstripped_digest);
     assert_eq!(size, stripped.len() as u64);
@@ -475,7 +477,7 @@ fn hard_linked_programs_share_one_debug_file_and_final_digest() {
         .expect("link collected");
     let hello = &package(&analysis, "greet-hello").files[0];
     for entry in [link, hello] {
-        let EntryKind::Regular { digest, .. } = entry.kind else {
+        let LayoutKind::Regular { digest } = entry.kind else {
             panic!("not regular")
         };
         assert_eq!(digest, final_digest, "{}", entry.path);

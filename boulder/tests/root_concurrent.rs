@@ -1,7 +1,8 @@
 //! Two roots for the same recipe at once: both are ready and entered, and
 //! they write to different directories (acceptance 2 of the build roots).
+//! The overlap is made certain by a rendezvous on fifos, not by sleeps.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 
@@ -22,19 +23,38 @@ fn two_builds_of_one_recipe_share_no_writable_directory() {
         packages: vec!["binary(make)".into()],
         networking: false,
     };
+    // Each sandbox writes its file, then meets the other on two fifos before
+    // it looks: both are inside their roots, with both files written, before
+    // either lists its directories. Opening a fifo blocks until the other
+    // side opens it; `timeout` only turns a sandbox that never comes into a
+    // failure instead of a hang.
+    let rendezvous = tempfile::tempdir().expect("tempdir");
+    for fifo in ["0to1", "1to0"] {
+        nix::unistd::mkfifo(
+            &rendezvous.path().join(fifo),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .expect("mkfifo");
+    }
+    let meet = [
+        "timeout 600 sh -c 'echo here > /mason/rendezvous/0to1' && timeout 600 sh -c 'read _ < /mason/rendezvous/1to0'",
+        "timeout 600 sh -c 'read _ < /mason/rendezvous/0to1' && timeout 600 sh -c 'echo here > /mason/rendezvous/1to0'",
+    ];
     let barrier = Barrier::new(2);
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|i| {
                 let (cache, request, barrier) = (&cache, &request, &barrier);
+                let (rendezvous, meet) = (rendezvous.path(), meet[i]);
                 s.spawn(move || {
                     barrier.wait();
                     let prepared = root::prepare(cache, request).expect("prepare");
                     let dirs = BuildDirs::create(cache, "hello").expect("build dirs");
                     let script = format!(
-                        "echo {i} > /mason/build/owner && sleep 0.3 && ls /mason/build /mason/install && cat /mason/build/owner"
+                        "echo {i} > /mason/build/owner && {meet} && ls /mason/build /mason/install && cat /mason/build/owner"
                     );
                     let out = root::sandbox(&prepared, &dirs, false)
+                        .bind_rw(rendezvous, "/mason/rendezvous")
                         .output(["/bin/sh", "-c", &script])
                         .expect("sandbox");
                     (i, prepared, dirs, out)

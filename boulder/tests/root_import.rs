@@ -2,7 +2,7 @@
 //! that went missing is packed again, alone. Works on a copy of the shared
 //! test cache's host repository, so other tests keep theirs.
 
-mod common;
+use crate::common;
 
 use common::{cache_dir, have_dpkg};
 

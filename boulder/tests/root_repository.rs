@@ -13,7 +13,7 @@ use moss_core::stone::{
 };
 use sha2::{Digest, Sha256};
 
-use test_support::http::{Files, HttpServer};
+use test_support::http::{Files, Gate, HttpServer};
 
 /// The loopback server of a test, serving `files` by request path.
 fn serve(files: Files) -> HttpServer {
@@ -54,6 +54,12 @@ fn package(name: &str, file: &str, content: &[u8], depends: &[&str]) -> (Meta, V
 
 /// Publishes `tiny` (needs `tiny-lib`) and `tiny-lib` under a root index.
 fn publish(files: &Files) {
+    publish_at(files, |name| format!("stones/{name}.stone"));
+}
+
+/// [`publish`] with each stone's `PackageURI` given by `uri_of` (relative to
+/// the index `/main/history/42/x86_64/stone.index`, or absolute).
+fn publish_at(files: &Files, uri_of: impl Fn(&str) -> String) {
     let dir = "/main/history/42/x86_64";
     let mut metas = Vec::new();
     for (name, file, content, deps) in [
@@ -66,14 +72,15 @@ fn publish(files: &Files) {
         ("tiny-lib", "lib/tiny/data", &b"tiny data\n"[..], &[][..]),
     ] {
         let (mut meta, stone) = package(name, file, content, deps);
-        let uri = format!("stones/{name}.stone");
+        let uri = uri_of(name);
         meta.package_hash = Some(hex::encode(Sha256::digest(&stone)));
         meta.package_size = Some(stone.len() as u64);
         meta.package_uri = Some(uri.clone());
-        files
-            .lock()
-            .expect("files")
-            .insert(format!("{dir}/{uri}"), stone);
+        let served_at = match uri.strip_prefix('/') {
+            Some(_) => uri.clone(),
+            None => resolve_dots(&format!("{dir}/{uri}")),
+        };
+        files.lock().expect("files").insert(served_at, stone);
         metas.push(meta);
     }
     let index = StoneWriter::default()
@@ -83,6 +90,21 @@ fn publish(files: &Files) {
     let mut f = files.lock().expect("files");
     f.insert(format!("{dir}/stone.index"), index);
     f.insert("/main/moss-root-index.json".into(), root_index.to_vec());
+}
+
+/// `/a/b/../c` → `/a/c`: where a server finds a path with dot segments.
+fn resolve_dots(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        match part {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 fn setup(profiles: &Path, port: u16) {
@@ -151,6 +173,67 @@ fn a_root_from_a_remote_repository_is_made_once_and_reused() {
         }
         other => panic!("unexpected error: {other}"),
     }
+}
+
+fn open_cache(tmp: &Path) -> Cache {
+    Cache::open(Some(&tmp.join("cache")))
+        .expect("cache")
+        .with_profiles_dir(Some(tmp.join("profiles")))
+}
+
+/// PackageURIs are joined onto the index URL as URLs are (moss's join):
+/// `..` climbs out of the index's folder and `/…` starts at the server's
+/// root. Putting the URI after the index's folder (`…/x86_64/../../pool/…`,
+/// `…/x86_64//main/pool/…`) asks for paths this server does not have.
+#[test]
+fn package_uris_are_joined_as_urls() {
+    let files: Files = Arc::default();
+    publish_at(&files, |name| match name {
+        "tiny" => "../../pool/t/tiny.stone".to_string(),
+        _ => format!("/main/pool/{name}.stone"),
+    });
+    let server = serve(files);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), server.port());
+    let cache = open_cache(tmp.path());
+    let prepared = root::prepare(&cache, &request(&[])).expect("prepare");
+    assert!(prepared.path.join("usr/bin/tiny").is_file());
+    assert!(prepared.path.join("usr/lib/tiny/data").is_file());
+    let mut stones: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.ends_with(".stone"))
+        .collect();
+    stones.sort();
+    assert_eq!(
+        stones,
+        [
+            "/main/history/pool/t/tiny.stone",
+            "/main/pool/tiny-lib.stone"
+        ]
+    );
+}
+
+/// Both stones of the root are asked for at the same time (the server holds
+/// each answer until both requests wait), and every request of the
+/// preparation — root index, index, stones — goes through one HTTP agent:
+/// its pool reuses the first connection, so only the second parallel
+/// download opens another.
+#[test]
+fn a_roots_stones_download_in_parallel_through_one_agent() {
+    let files: Files = Arc::default();
+    publish(&files);
+    let gate = Gate::new(".stone", 2);
+    let server = HttpServer::serve_files_gated(files, gate.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), server.port());
+    let cache = open_cache(tmp.path());
+    let prepared = root::prepare(&cache, &request(&[])).expect("prepare");
+    assert!(gate.opened());
+    assert!(prepared.path.join("usr/bin/tiny").is_file());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert_eq!(server.connections(), 2, "{requests:?}");
 }
 
 #[test]

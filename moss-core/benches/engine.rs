@@ -37,7 +37,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use moss_core::blit::Blitter;
-use moss_core::db::{LayoutKind as DbKind, LayoutRecord, PackageMeta};
 use moss_core::stone::{self, Content, LayoutEntry, LayoutKind, Meta, StoneWriter, WriteOptions};
 use moss_core::store::{relative_path, ModeVariants, Store, STORE_MODE};
 use moss_core::tree::{NodeKind, PackageLayouts, Tree};
@@ -358,22 +357,6 @@ fn best_of<F: FnMut(&Path)>(label: &str, runs: usize, scratch: &Path, mut f: F) 
     best
 }
 
-fn db_layout(entry: &LayoutEntry) -> LayoutRecord {
-    let kind = match &entry.kind {
-        LayoutKind::Regular { digest } => DbKind::Regular(*digest),
-        LayoutKind::Symlink { target } => DbKind::Symlink(target.clone()),
-        _ => DbKind::Directory,
-    };
-    LayoutRecord {
-        uid: 0,
-        gid: 0,
-        mode: entry.mode,
-        tag: 0,
-        kind,
-        path: entry.path.clone(),
-    }
-}
-
 /// The tiny package of the small transactions, at `version`.
 fn tiny(base: &Meta, version: u32) -> Package {
     Package {
@@ -579,22 +562,9 @@ fn main() {
     sorted_ratios.sort_by(f64::total_cmp);
 
     // 2. Blits of the same tree.
-    let metas: Vec<PackageMeta> = packages
+    let inputs: Vec<PackageLayouts<'_>> = packages
         .iter()
-        .map(|p| PackageMeta {
-            id: p.meta.name.clone(),
-            name: p.meta.name.clone(),
-            ..Default::default()
-        })
-        .collect();
-    let layouts: Vec<Vec<LayoutRecord>> = packages
-        .iter()
-        .map(|p| p.layout.iter().map(db_layout).collect())
-        .collect();
-    let inputs: Vec<PackageLayouts<'_>> = metas
-        .iter()
-        .zip(&layouts)
-        .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+        .map(|p| PackageLayouts::from_stone(&p.meta, &p.layout))
         .collect();
     let tree = Tree::build(&inputs).expect("the generated tree is consistent");
     let n = tree.len() as f64;

@@ -23,3 +23,4 @@ pub mod transaction;
 pub mod tree;
 pub mod trigger;
 pub mod util;
+pub mod yaml;

@@ -6,7 +6,7 @@
 //! databases without our own tables (and its state id with or without a
 //! newline) are read, listed, verified and changed.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! after each kill the next moss run leaves `ROOT/usr` exactly the old or the
 //! new state, `moss verify` is clean, and the root keeps working.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;

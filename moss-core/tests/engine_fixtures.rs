@@ -1,6 +1,6 @@
 //! Issue 4 acceptance 1 and 2 on the real fixtures made by the original tools.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::collections::BTreeMap;
 use std::fs;

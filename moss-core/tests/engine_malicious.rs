@@ -2,7 +2,7 @@
 //! are refused with a clear error, and nothing is written outside ROOT (nor
 //! inside it).
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! unprivileged users, symlinked directories merge, and `verify --repair`
 //! puts a tampered tree back.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

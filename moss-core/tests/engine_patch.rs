@@ -3,7 +3,7 @@
 //! removed packages), and an archived tree that cannot be trusted is not
 //! reused.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -269,7 +269,7 @@ fn untrusted_archived_trees_are_not_patched() {
 /// exactly the paths a walk of the tree on disk finds.
 #[test]
 fn trigger_paths_from_memory_match_the_disk() {
-    use moss_core::transaction::Engine;
+    use moss_core::transaction::{package_layouts, Engine};
     use moss_core::tree::{PackageLayouts, Tree};
     use moss_core::trigger;
 
@@ -290,7 +290,7 @@ fn trigger_paths_from_memory_match_the_disk() {
     let packages: Vec<PackageLayouts<'_>> = installed
         .iter()
         .zip(&layouts)
-        .map(|((meta, _), layouts)| PackageLayouts { meta, layouts })
+        .map(|((meta, _), layouts)| package_layouts(meta, layouts))
         .collect();
     let tree = Tree::build(&packages).unwrap();
     let mut memory = trigger::paths_of(&tree);

@@ -3,8 +3,8 @@
 //! refused downloads, an unreachable server, sync, and the original tools'
 //! fixtures served and installed.
 
-mod engine_support;
-mod repo_support;
+use crate::engine_support;
+use crate::repo_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

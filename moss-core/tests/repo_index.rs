@@ -2,7 +2,7 @@
 //! identically, follows the original's rules, and indexes the original
 //! tools' fixtures.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::fs;
 use std::path::Path;

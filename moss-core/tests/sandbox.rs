@@ -243,19 +243,54 @@ fn only_the_sandbox_processes_are_visible() {
     assert!((2..=4).contains(&in_proc), "{in_proc}");
 }
 
+/// An orphan (a process whose parent exited) is adopted by the sandbox's
+/// PID 1, which must reap it when it exits; otherwise it stays a zombie.
+/// Proven by events, not sleeps: the orphan blocks on a fifo until its
+/// parent has exited and the script has seen PID 1 adopt it; only then is it
+/// released, and its `/proc` entry, which a zombie keeps, must then vanish.
+/// The bounded wait only turns a broken reaper into a failure (with the
+/// process list) instead of a hang.
 #[test]
 fn pid_one_reaps_orphans() {
     let root = host_usr_root();
-    let out = sh(
-        &sandbox(&root),
-        "sh -c 'sleep 0.1 & exit 0'; sleep 0.4; ps -e -o stat=,comm=",
-    );
+    let gate = tempfile::tempdir().expect("tempdir");
+    let script = r#"
+set -eu
+mkfifo /gate/pid /gate/release
+# The middle shell starts the orphan and exits at once; the script waits for
+# it, so the orphan has lost its parent when its pid arrives.
+sh -c 'sh -c "echo \$\$ > /gate/pid; read _ < /gate/release" & exit 0'
+read pid < /gate/pid
+set -- $(cat /proc/$pid/stat)
+echo "script $$, orphan $pid, adopted by $4"
+echo release > /gate/release
+n=0
+while [ -e /proc/$pid ]; do
+  n=$((n + 1))
+  if [ $n -gt 12000 ]; then
+    echo "orphan $pid was never reaped:"; ps -e -o pid=,ppid=,stat=,comm=; exit 3
+  fi
+  sleep 0.01
+done
+echo reaped
+"#;
+    let out = sh(&sandbox(&root).bind_rw(gate.path(), "/gate"), script);
     let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        !stdout.lines().any(|l| l.trim_start().starts_with('Z')),
-        "{stdout}"
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let adopted = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("script "))
+        .expect("the script names the orphan's parent");
+    let words: Vec<&str> = adopted.split_whitespace().collect();
+    // "script S, orphan O, adopted by P": the orphan's parent is PID 1 (the
+    // sandbox's init), not the script's shell.
+    assert_eq!(words.last(), Some(&"1"), "{stdout}");
+    assert_ne!(
+        words.first(),
+        Some(&"1,"),
+        "the script must not be PID 1: {stdout}"
     );
+    assert!(stdout.ends_with("reaped\n"), "{stdout}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Acceptance 4 of issue 2: corrupt, truncated and malicious stones give
 //! clear errors, never panics, and extraction never escapes its folder.
 
-mod stone_common;
+use crate::stone_common;
 
 use std::fs;
 use std::io::Cursor;

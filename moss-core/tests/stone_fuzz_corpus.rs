@@ -1,6 +1,6 @@
 //! Replays the committed corpus of the `stone_reader` fuzz target on stable,
-//! plus the seeds our writer generates. Set `MOSS_WRITE_FUZZ_SEEDS=1` to
-//! (re)write those seeds into `fuzz/corpus/stone_reader/`.
+//! plus the seeds our writer generates, which must be committed there as
+//! generated: `BLESS=1` (re)writes them into `fuzz/corpus/stone_reader/`.
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -119,13 +119,10 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 #[test]
-fn generated_seeds_do_not_panic() {
+fn generated_seeds_do_not_panic_and_are_committed() {
     for (name, bytes) in seeds() {
         fuzz_reader(&bytes);
-        if std::env::var_os("MOSS_WRITE_FUZZ_SEEDS").is_some() {
-            std::fs::create_dir_all(corpus_dir()).unwrap();
-            std::fs::write(corpus_dir().join(name), bytes).unwrap();
-        }
+        test_support::bless::check_generated(&corpus_dir().join(name), bytes);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Acceptance 3 of issue 2: random trees survive pack → read → extract, and
 //! rewriting the bash-completion fixture with our writer keeps its meaning.
 
-mod stone_common;
+use crate::stone_common;
 
 use std::collections::BTreeMap;
 use std::fs;

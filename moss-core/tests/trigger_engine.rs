@@ -3,7 +3,7 @@
 //! where it ran (hostname, PID and mount namespaces, whether `/etc` was
 //! writable, whether it saw the new tree) into a file it may write.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::collections::BTreeMap;
 use std::fs;

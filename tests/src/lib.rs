@@ -1,4 +1,4 @@
-//! Helpers shared by the end-to-end scenarios in `tests/tests/`.
+//! Helpers shared by the end-to-end scenarios in `tests/tests/scenarios/`.
 //!
 //! The scenarios run the real `moss` and `boulder` binaries, built by
 //! `cargo build --workspace --bins` (the README's test command does that first).

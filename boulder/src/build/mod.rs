@@ -10,7 +10,7 @@
 //!    streamed with a phase tag to the reporter and the build log;
 //! 5. check the install tree ([`install_check`]: not empty, nothing outside
 //!    `/usr` or under `/usr/local`), then collect and analyse it
-//!    ([`packaging`]);
+//!    ([`package_plan`]);
 //! 6. write the stones and manifests ([`crate::package::emit`]), compare
 //!    them with an earlier build's under `--verify`
 //!    ([`crate::package::emit::verify`]), copy them to the output
@@ -19,6 +19,8 @@
 //! A failing phase gives a [`PhaseFailure`]: the phase, the recipe line, the
 //! relevant log lines, builddep suggestions, the log path and the kept build
 //! directories for `boulder chroot`.
+//!
+//! Steps 1 and 3 are [`prepare`]'s, which `boulder chroot` shares.
 //!
 //! * [`breakpoint`]: `%break_continue` / `%break_exit` and
 //!   `--break-on-failure`: a shell with the script's state, and a console.
@@ -31,9 +33,10 @@ pub mod breakpoint;
 pub mod failure;
 pub mod install_check;
 pub mod log;
-pub mod packaging;
+pub mod package_plan;
 pub mod pgo;
 pub mod phases;
+pub mod prepare;
 pub mod script;
 pub mod sources;
 
@@ -47,17 +50,17 @@ use moss_core::transaction::{Engine, EngineError, TransactionReport};
 use thiserror::Error;
 
 use crate::package::emit::verify::{self, Verified};
-use crate::package::emit::{self, epoch, EmitError, EmitOptions, Emitted, SourceInfo};
-use crate::recipe::check::{CheckReport, Engine as CheckEngine, EngineError as CheckEngineError};
+use crate::package::emit::{self, EmitError, EmitOptions, Emitted, SourceInfo};
+use crate::recipe::check::{CheckReport, EngineError as CheckEngineError};
 use crate::recipe::problem::Strictness;
 use crate::recipe::{DiscoverError, LoadError, Phase, HOST_ARCH};
-use crate::root::{self, BuildDirs, Cache, RootError, RootRequest};
+use crate::root::{self, BuildDirs, Cache, RootError};
 use crate::upstream::UpstreamError;
 use beneath::Beneath;
 use failure::Diagnosis;
 pub use log::{Event, Reporter, Timings};
-use packaging::{PackagingError, PlanError};
-use script::{PhaseScript, RecipeScripts, ScriptError, ScriptOptions};
+use package_plan::{PackagingError, PlanError};
+use script::{PhaseScript, RecipeScripts, ScriptError};
 
 /// What to build and where the results go.
 #[derive(Debug, Clone)]
@@ -295,41 +298,21 @@ pub fn build(
     // 1. Validate: every problem at once.
     let started = Instant::now();
     report(Event::Step("Checking the recipe"));
-    let recipe_path = recipe_file(&request.recipe)?;
-    let recipe_path = fs::canonicalize(&recipe_path).map_err(io("read", &recipe_path))?;
-    let recipe_dir = recipe_path
-        .parent()
-        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-    let engine = CheckEngine::with_data_dirs(&request.data_dirs)?;
-    for warning in engine.library().warnings() {
-        report(Event::Warning(&warning.to_string()));
-    }
-    let checked = engine.check_file(&recipe_path)?;
     let strictness = if request.strict {
         Strictness::Strict
     } else {
         Strictness::Lenient
     };
-    if checked.error_count(strictness) > 0 {
-        return Err(BuildError::Invalid {
-            report: Box::new(checked),
-            strictness,
-        });
-    }
-    for warning in checked.diagnostics_with(strictness) {
-        report(Event::Warning(&warning.summary()));
-    }
+    let prepare::CheckedRecipe {
+        path: recipe_path,
+        dir: recipe_dir,
+        engine,
+        checked,
+    } = prepare::check_recipe(&request.recipe, &request.data_dirs, strictness, report)?;
     let recipe = &checked.recipe;
-    let (source_date_epoch, _) = epoch::source_date_epoch(&recipe_path);
     let profile = root::Profile::load(cache, &request.profile)?;
-    let options = ScriptOptions {
-        source_date_epoch,
-        jobs: request
-            .jobs
-            .unwrap_or_else(|| ScriptOptions::default().jobs),
-        base_tuning: profile.tuning_requests(),
-        script_environment: profile.script_environment.clone(),
-    };
+    let options = prepare::script_options(&profile, &recipe_path, request.jobs);
+    let source_date_epoch = options.source_date_epoch;
     let mut scripts =
         RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;
     let break_function = request
@@ -338,7 +321,7 @@ pub fn build(
         .unwrap_or_else(|| breakpoint::bash_function().to_string());
     scripts = scripts.with_break_function(break_function);
     let phase_scripts = scripts.phases()?;
-    let plan = packaging::plan(recipe, &scripts)?;
+    let plan = package_plan::plan(recipe, &scripts)?;
     timings.add("validate", started.elapsed());
 
     // 2. Upstreams, before any root exists.
@@ -356,21 +339,18 @@ pub fn build(
     // 3. The root and this build's directories.
     let started = Instant::now();
     report(Event::Step("Preparing the build root"));
-    let mut packages = script::root_packages(recipe, &phase_scripts);
-    packages.extend(profile.recipe_toolchain(&recipe.options));
     let networking = recipe.options.networking;
-    let mut prepared = root::prepare_with(
+    let prepared = prepare::prepare_root(
         cache,
-        &RootRequest {
-            profile: request.profile.clone(),
-            packages,
+        &prepare::RootFor {
+            profile: &profile,
+            profile_name: &request.profile,
+            recipe,
+            phases: &phase_scripts,
+            repositories: &request.repositories,
             networking,
         },
-        &request.repositories,
     )?;
-    prepared
-        .environment
-        .extend(profile.recipe_environment(&recipe.options));
     let targets = recipe.targets(HOST_ARCH);
     pgo::check_root_tools(recipe, &targets, &prepared.path, &request.profile)?;
     if let Some(target) = targets.iter().find(|t| t.emul32) {
@@ -559,7 +539,7 @@ pub fn build(
             "{dir}: empty directory outside /usr, not packaged"
         )));
     }
-    let mut analysis = packaging::package(&plan, recipe, &install_root, &prepared.path)?;
+    let mut analysis = package_plan::package(&plan, recipe, &install_root, &prepared.path)?;
     for warning in &analysis.warnings {
         report(Event::Warning(&format!(
             "{}: {}",
@@ -580,7 +560,7 @@ pub fn build(
             &install_check::UnmatchedPackages(&unmatched).to_string(),
         ));
     }
-    packaging::sandbox_owners(
+    package_plan::sandbox_owners(
         &mut analysis.packages,
         &id_mapping.unwrap_or_else(IdMapping::detect),
     );

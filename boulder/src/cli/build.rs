@@ -202,7 +202,7 @@ pub fn run(args: BuildArgs) -> miette::Result<ExitCode> {
             eprint!("{}", failure_report(&failure, &recipe_arg));
             Ok(ExitCode::FAILURE)
         }
-        Err(error) => Err(miette::Report::new(Rendered(error))),
+        Err(error) => Err(miette::Report::from_err(error)),
     }
 }
 
@@ -226,24 +226,6 @@ fn summary(outcome: &build::BuildOutcome) -> String {
         format_duration(outcome.timings.total()),
         names.join(" ")
     )
-}
-
-/// A build error rendered with its cause chain.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{}", chain(.0))]
-struct Rendered(BuildError);
-
-fn chain(error: &BuildError) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let shown = cause.to_string();
-        if !text.contains(&shown) {
-            text.push_str(&format!("\n  caused by: {shown}"));
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn print_stdout(text: &str) {

@@ -100,7 +100,7 @@ impl LocalOutput {
         let Some((repo, _)) = &self.repo else {
             return Ok(String::new());
         };
-        let file = crate::build::recipe_file(recipe).map_err(|e| miette::miette!("{e}"))?;
+        let file = crate::build::recipe_file(recipe).map_err(miette::Report::from_err)?;
         let loaded = crate::recipe::load(&file).into_diagnostic()?;
         let name = &loaded.recipe.source.name.value;
         let mut files = outcome.stones.clone();
@@ -211,7 +211,7 @@ fn render_read_errors(errors: &[ReadError]) {
                 }
                 eprintln!("error: {error}");
             }
-            other => eprintln!("error: {other}"),
+            other => eprintln!("error: {}", moss_core::util::with_causes(other)),
         }
     }
     eprintln!(

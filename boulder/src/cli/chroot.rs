@@ -14,10 +14,12 @@ use miette::IntoDiagnostic;
 use super::cache::CacheArgs;
 use crate::build::beneath::Beneath;
 use crate::build::breakpoint::Relay;
-use crate::build::script::{root_packages, RecipeScripts, ScriptOptions};
-use crate::recipe::check::Engine as CheckEngine;
+use crate::build::log::quiet;
+use crate::build::script::RecipeScripts;
+use crate::build::{prepare, BuildError};
+use crate::recipe::problem::Strictness;
 use crate::recipe::HOST_ARCH;
-use crate::root::{self, BuildDirs, RootRequest};
+use crate::root::{self, BuildDirs};
 use moss_core::sandbox::Stdio;
 
 #[derive(Debug, Args)]
@@ -79,52 +81,54 @@ fn user_terminal() -> Option<std::fs::File> {
 }
 
 pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
-    let path = if args.recipe.is_dir() {
-        args.recipe.join("stone.yaml")
-    } else {
-        args.recipe.clone()
-    };
-    let path = std::fs::canonicalize(&path)
-        .map_err(|e| miette::miette!("cannot read recipe {}: {e}", path.display()))?;
-    let engine = CheckEngine::with_data_dirs(&args.data_dirs).into_diagnostic()?;
-    let checked = engine.check_file(&path).into_diagnostic()?;
-    // As lenient as `build`, whose root this enters.
-    let lenient = crate::recipe::problem::Strictness::Lenient;
-    if checked.error_count(lenient) > 0 {
-        for diagnostic in checked.diagnostics_with(lenient) {
-            eprintln!("{:?}", miette::Report::new(diagnostic));
+    // The recipe, its phase environment and its root as `build` makes them
+    // (as lenient as `build` by default, whose root this enters).
+    let lenient = Strictness::Lenient;
+    let checked = match prepare::check_recipe(&args.recipe, &args.data_dirs, lenient, &quiet) {
+        Ok(checked) => checked,
+        Err(BuildError::Invalid { report, strictness }) => {
+            for diagnostic in report.diagnostics_with(strictness) {
+                eprintln!("{:?}", miette::Report::new(diagnostic));
+            }
+            return Err(miette::miette!(
+                "{} is not a valid recipe",
+                report.path.display()
+            ));
         }
-        return Err(miette::miette!("{} is not a valid recipe", path.display()));
-    }
-    let recipe = &checked.recipe;
+        Err(other) => return Err(other).into_diagnostic(),
+    };
+    let recipe = &checked.checked.recipe;
     let name = recipe.source.name.value.clone();
     let cache = args.cache.open()?;
     let profile = root::Profile::load(&cache, &args.profile).into_diagnostic()?;
-    let options = ScriptOptions {
-        base_tuning: profile.tuning_requests(),
-        script_environment: profile.script_environment.clone(),
-        ..ScriptOptions::default()
-    };
-    let scripts = RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)
-        .into_diagnostic()?;
-    let mut packages = root_packages(recipe, &scripts.phases().into_diagnostic()?);
-    packages.extend(profile.recipe_toolchain(&recipe.options));
+    let options = prepare::script_options(&profile, &checked.path, None);
+    let scripts = RecipeScripts::new(
+        checked.engine.library(),
+        recipe,
+        &checked.checked.text,
+        HOST_ARCH,
+        options,
+    )
+    .into_diagnostic()?;
+    let phases = scripts.phases().into_diagnostic()?;
     let networking = args.networking || recipe.options.networking;
     // bash sets its own prompt unless the rc file does.
     let rc = format!(
         "{}PS1='({name}) \\w \\$ '\n",
         scripts.chroot_rc().into_diagnostic()?
     );
-
-    let request = RootRequest {
-        profile: args.profile.clone(),
-        packages,
-        networking,
-    };
-    let mut prepared = root::prepare(&cache, &request).into_diagnostic()?;
-    prepared
-        .environment
-        .extend(profile.recipe_environment(&recipe.options));
+    let prepared = prepare::prepare_root(
+        &cache,
+        &prepare::RootFor {
+            profile: &profile,
+            profile_name: &args.profile,
+            recipe,
+            phases: &phases,
+            repositories: &[],
+            networking,
+        },
+    )
+    .into_diagnostic()?;
     let dirs = match (args.fresh, BuildDirs::latest(&cache, &name)) {
         (false, Some(dirs)) => dirs,
         _ => BuildDirs::create(&cache, &name).into_diagnostic()?,
@@ -146,9 +150,8 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
             dirs.base.display()
         );
     }
-    let recipe_dir = path.parent().unwrap_or(Path::new("/"));
     let mut sandbox = root::sandbox(&prepared, &dirs, networking)
-        .bind_ro(recipe_dir, "/mason/recipe")
+        .bind_ro(&checked.dir, "/mason/recipe")
         .env(RC_VARIABLE, rc);
     // On a terminal the shell gets a pseudo-terminal of boulder's own,
     // relayed to the user's: whatever runs in the root (the build's files

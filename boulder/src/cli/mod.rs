@@ -9,7 +9,6 @@ pub mod build;
 pub mod build_many;
 pub mod cache;
 mod chroot;
-pub mod completions;
 mod downloads;
 mod macros;
 pub mod output;
@@ -60,9 +59,9 @@ pub enum Command {
     #[command(subcommand)]
     Cache(cache::CacheCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(completions::CompletionsArgs),
+    Completions(cli_docs::CompletionsArgs),
     /// Write the man pages (boulder.1 and one per subcommand) into a directory.
-    Man(completions::ManArgs),
+    Man(cli_docs::ManArgs),
 }
 
 /// Entry point of the `boulder` binary.
@@ -86,9 +85,9 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions(args) => {
-            completions::print::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS)
+            cli_docs::print::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS)
         }
-        Command::Man(args) => completions::man::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS),
+        Command::Man(args) => cli_docs::man::<Cli>(args, "boulder").map(|()| ExitCode::SUCCESS),
         Command::Macros(args) => macros::run(args).map(|()| ExitCode::SUCCESS),
         Command::Doc(args) => macros::run_doc(args).map(|()| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args),

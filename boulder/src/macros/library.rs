@@ -326,7 +326,7 @@ impl ParsedLayer {
             let file: MacroFile = if source.text.trim().is_empty() {
                 MacroFile::default()
             } else {
-                match serde_yaml::from_str(&source.text) {
+                match moss_core::yaml::from_str(&source.text) {
                     Ok(file) => file,
                     Err(error) => {
                         problems.push(LoadProblem::Yaml {
@@ -446,7 +446,7 @@ fn convert(
         });
     }
     for (name, value) in file.definitions.into_iter().flatten() {
-        let value = value.into_text().trim().to_string();
+        let value = value.trim().to_string();
         let body = parse_body(label, "definition", &name, &value, problems);
         items.definitions.push(Definition {
             name,

@@ -46,8 +46,9 @@ The macro files are built into boulder. A data directory adds to them or overrid
 them by name: `$XDG_DATA_HOME/boulder` (usually `~/.local/share/boulder`) when it
 has a `macros/` directory, then every `--data-dir DIR`, each later one winning.
 Files go in `DIR/macros/actions/*.yaml` (actions, definitions, flags, tuning
-groups) and `DIR/macros/arch/<target>.yaml` (`base`, `x86_64`, `emul32/x86_64`,
-`aarch64`). Files are read in sorted order, and a name that two action files of the
+groups) and `DIR/macros/arch/<target>.yaml` (`base` and the targets upstream has:
+`x86_64`, `emul32/x86_64`, `x86_64-v3x`, `x86_64-stage1`, `aarch64`, `riscv64`,
+`x86`). Files are read in sorted order, and a name that two action files of the
 same directory both define is an error naming both files, so the result never
 depends on the order the file system lists them in. Macro files use upstream's
 schema: an action has `description`, `command`, and optionally `example`,

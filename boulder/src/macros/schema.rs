@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -15,7 +16,9 @@ pub struct MacroFile {
     #[serde(default)]
     pub actions: Vec<BTreeMap<String, ActionDef>>,
     #[serde(default)]
-    pub definitions: Vec<BTreeMap<String, Scalar>>,
+    /// Any scalar is read as it is written (`1.10` stays `1.10`, `~` is empty), as a
+    /// recipe reads its text keys.
+    pub definitions: Vec<BTreeMap<String, String>>,
     #[serde(default)]
     pub flags: Vec<BTreeMap<String, FlagDef>>,
     #[serde(default)]
@@ -26,7 +29,7 @@ pub struct MacroFile {
     pub default_tuning_groups: Vec<String>,
     /// Keys no macro schema knows; warned about by the loader.
     #[serde(flatten)]
-    pub unknown: BTreeMap<String, serde_yaml::Value>,
+    pub unknown: BTreeMap<String, IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,30 +46,7 @@ pub struct ActionDef {
     pub dependencies: Vec<String>,
     /// Keys no macro schema knows; warned about by the loader.
     #[serde(flatten)]
-    pub unknown: BTreeMap<String, serde_yaml::Value>,
-}
-
-/// A YAML scalar read as text (`release`, `2`, `true` all become strings).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Text(String),
-    Integer(i64),
-    Float(f64),
-    Bool(bool),
-    Null(()),
-}
-
-impl Scalar {
-    pub fn into_text(self) -> String {
-        match self {
-            Scalar::Text(text) => text,
-            Scalar::Integer(value) => value.to_string(),
-            Scalar::Float(value) => value.to_string(),
-            Scalar::Bool(value) => value.to_string(),
-            Scalar::Null(()) => String::new(),
-        }
-    }
+    pub unknown: BTreeMap<String, IgnoredAny>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]

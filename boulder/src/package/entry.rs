@@ -5,34 +5,19 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
+use moss_core::stone::LayoutKind;
 use xxhash_rust::xxh3::Xxh3;
-
-/// What kind of filesystem entry a collected path is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryKind {
-    /// A regular file with its size and xxh3-128 digest (the stone layout's
-    /// content identity).
-    Regular {
-        size: u64,
-        digest: u128,
-    },
-    /// A symlink and the text it points to.
-    Symlink {
-        target: String,
-    },
-    Directory,
-    CharacterDevice,
-    BlockDevice,
-    Fifo,
-    Socket,
-}
 
 /// A collected path with `lstat` metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectedEntry {
     /// Absolute path inside the install tree, like `/usr/bin/hello`.
     pub path: String,
-    pub kind: EntryKind,
+    /// What it is, as the stone's layout will record it (a regular file with
+    /// its xxh3-128 content digest, a symlink with its target, …).
+    pub kind: LayoutKind,
+    /// The byte size of a regular file's content; 0 for every other kind.
+    pub size: u64,
     /// Full `st_mode`, file type bits included (`0o100755`, `0o120777`, …).
     pub mode: u32,
     pub uid: u32,
@@ -57,9 +42,9 @@ impl CollectedEntry {
     ) -> io::Result<Self> {
         let meta = fs::symlink_metadata(on_disk)?;
         let file_type = meta.file_type();
+        let size = if file_type.is_file() { meta.len() } else { 0 };
         let kind = if file_type.is_file() {
-            EntryKind::Regular {
-                size: meta.len(),
+            LayoutKind::Regular {
                 digest: match digest {
                     Some(known) => known,
                     None => digest_file(on_disk)?,
@@ -73,21 +58,22 @@ impl CollectedEntry {
                     format!("symlink target {raw:?} is not UTF-8"),
                 )
             })?;
-            EntryKind::Symlink { target }
+            LayoutKind::Symlink { target }
         } else if file_type.is_dir() {
-            EntryKind::Directory
+            LayoutKind::Directory
         } else if file_type.is_char_device() {
-            EntryKind::CharacterDevice
+            LayoutKind::CharDevice
         } else if file_type.is_block_device() {
-            EntryKind::BlockDevice
+            LayoutKind::BlockDevice
         } else if file_type.is_fifo() {
-            EntryKind::Fifo
+            LayoutKind::Fifo
         } else {
-            EntryKind::Socket
+            LayoutKind::Socket
         };
         Ok(Self {
             path,
             kind,
+            size,
             mode: meta.mode(),
             uid: meta.uid(),
             gid: meta.gid(),
@@ -107,7 +93,7 @@ impl CollectedEntry {
     }
 
     pub fn is_regular(&self) -> bool {
-        matches!(self.kind, EntryKind::Regular { .. })
+        matches!(self.kind, LayoutKind::Regular { .. })
     }
 }
 
@@ -149,10 +135,11 @@ mod tests {
         let entry = CollectedEntry::read(&link, "/usr/lib/libfoo.so".into()).expect("read");
         assert_eq!(
             entry.kind,
-            EntryKind::Symlink {
+            LayoutKind::Symlink {
                 target: "libfoo.so.1".into()
             }
         );
+        assert_eq!(entry.size, 0);
         assert_eq!(entry.mode & 0o170000, 0o120000);
         assert_eq!(entry.file_name(), "libfoo.so");
         assert_eq!(entry.usr_relative(), Some("lib/libfoo.so"));

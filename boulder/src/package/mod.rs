@@ -45,7 +45,7 @@ pub use analysis::{
     PackageSettings, Tools,
 };
 pub use collect::{collect, CollectError, Collection};
-pub use entry::{CollectedEntry, EntryKind};
+pub use entry::CollectedEntry;
 pub use relation::{Kind, Relation};
 pub use rules::{PackagePaths, Rules};
 pub use templates::{default_templates, Template};

@@ -127,7 +127,7 @@ pub struct Engine {
 
 /// The macro library could not be loaded.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot load the macro library: {0}")]
+#[error("cannot load the macro library")]
 pub struct EngineError(#[from] macros::LoadError);
 
 impl Engine {

@@ -15,7 +15,6 @@ pub mod reference;
 pub mod restricted;
 pub mod schema;
 pub mod stages;
-pub mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,7 +51,7 @@ pub struct LoadedRecipe {
 /// Reading a recipe file failed before it could be parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read recipe {path}: {source}")]
+    #[error("cannot read recipe {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use super::yaml::OffsetMap;
+use moss_core::yaml::OffsetMap;
 
 /// A value and the byte range in the recipe file it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]

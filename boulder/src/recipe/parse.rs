@@ -8,8 +8,8 @@ use super::model::{
 use super::problem::Problem;
 use super::restricted::{self, Identity};
 use super::schema::{self, KeySpec, ValueType};
-use super::yaml::{self, Node, NodeKind, PlainType, Scalar, Style};
 use moss_core::name::NameKind;
+use moss_core::yaml::{self, Node, NodeKind, PlainType, Scalar, Style};
 
 /// Parses recipe text. Always returns a recipe (invalid fields keep their defaults) and
 /// every problem found.

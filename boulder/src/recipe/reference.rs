@@ -146,7 +146,7 @@ pub fn markdown() -> String {
          - `--data-dir DIR` (repeatable) adds macro files from `DIR/macros/{arch,actions}`.\n\
          - Benchmark: `cargo bench -p boulder --bench recipe_check` checks 2,000 generated \
          recipes on one thread and prints recipes/s against the goal of 2,000 recipes/s and \
-         against plain serde_yaml parsing of the same files.\n\
+         against plain YAML parsing (the untyped tree) of the same files.\n\
          - Benchmark: `cargo bench -p boulder --bench recipe_scaling` prints the ratio of the \
          time for 10× the input to 1× for `recipe check` with 10,000 and 100,000 unknown keys \
          (every diagnostic rendered) and for checking, rendering and writing a phase of \

@@ -101,6 +101,11 @@ impl Cache {
         self.dir.join("repos")
     }
 
+    /// Downloaded stones of remote repositories, by sha256.
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.dir.join("downloads")
+    }
+
     pub fn roots_dir(&self) -> PathBuf {
         self.dir.join("roots")
     }

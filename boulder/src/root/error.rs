@@ -12,7 +12,7 @@ pub enum RootError {
         "cannot find a cache directory: neither XDG_CACHE_HOME nor HOME is set; pass --cache-dir"
     )]
     NoCacheDir,
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {} failed", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -34,12 +34,14 @@ pub enum RootError {
     BadRequest { text: String, reason: String },
     #[error("repository `{repo}`: {message}")]
     Repository { repo: String, message: String },
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read the stone {}", path.display())]
     Stone {
         path: PathBuf,
         #[source]
         source: moss_core::stone::StoneError,
     },
+    #[error(transparent)]
+    Fetch(#[from] moss_core::fetch::FetchError),
     #[error("the packages of the root do not fit together")]
     Tree(#[from] moss_core::tree::TreeError),
     #[error(transparent)]

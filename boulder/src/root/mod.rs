@@ -22,7 +22,6 @@ mod blit;
 mod builddirs;
 mod cache;
 mod error;
-mod fetch;
 pub mod import;
 mod lock;
 pub mod profile;
@@ -30,7 +29,6 @@ mod progress;
 pub mod prune;
 pub mod repo;
 pub mod resolve;
-mod root_index;
 mod skeleton;
 
 use std::fs;
@@ -149,13 +147,7 @@ pub fn prepare_with(
         .iter()
         .map(|p| {
             let meta = &repos[p.repo].packages[p.package];
-            let id = meta.package_hash.clone().unwrap_or_else(|| {
-                format!(
-                    "{}#{}",
-                    repos[p.repo].index_url,
-                    meta.package_uri.as_deref().unwrap_or_default()
-                )
-            });
+            let id = repo::package_id(meta).to_string();
             (format!("{}-{}", meta.name, meta.version), id)
         })
         .collect();

@@ -49,7 +49,7 @@ fn default_channel() -> String {
 }
 
 fn default_arch() -> String {
-    "x86_64".into()
+    crate::recipe::HOST_ARCH.into()
 }
 
 /// One tuning default of a profile: on, off, or an option of the group.
@@ -136,7 +136,7 @@ impl Profile {
             Path::to_path_buf,
         );
         let mut profile: Profile =
-            serde_yaml::from_str(text).map_err(|e| RootError::BadProfile {
+            moss_core::yaml::from_str(text).map_err(|e| RootError::BadProfile {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;

@@ -203,7 +203,9 @@ fn prune_store(cache: &Cache) -> Result<(u64, u64), RootError> {
     // mode differs; such an asset stays as long as a variant is in use.
     let with_variants: std::collections::HashSet<u128> =
         variants.list().into_iter().map(|(_, _, d)| d).collect();
-    let listed = store.list().map_err(|e| RootError::Import(e.to_string()))?;
+    let listed = store
+        .list()
+        .map_err(|e| RootError::Import(moss_core::util::with_causes(&e)))?;
     for (digest, _) in listed {
         if with_variants.contains(&digest) {
             continue;

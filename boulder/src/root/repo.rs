@@ -1,52 +1,64 @@
 //! The repositories of a profile: finding (and fetching, or importing) their
-//! `stone.index`, reading its packages, and getting a package's `.stone`.
+//! `stone.index` and reading its packages. Locations, URL joins, root
+//! indexes, index reading and downloads are moss-core's (`fetch`, `repo`);
+//! what is boulder's own is the profile's form of a repository and where its
+//! files go in the build cache.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use moss_core::stone::{self, FileType, StoneReader};
+use moss_core::fetch::uri::Location;
+use moss_core::repo::config::RootIndexSource;
+use moss_core::stone;
 
 use super::profile::{Profile, RepositorySpec};
-use super::{fetch, import, Cache, RootError};
+use super::{import, Cache, RootError};
 
 /// One repository with its packages.
 #[derive(Debug, Clone)]
 pub struct Repository {
     pub spec: RepositorySpec,
-    /// URL (or `file://` URL) of the index; package URIs are relative to it.
-    pub index_url: String,
+    /// Where the index comes from; package URIs are joined onto it.
+    pub index: Location,
     /// Where the index lives on disk.
     pub index_path: PathBuf,
-    /// Where downloaded stones go.
-    pub download_dir: PathBuf,
+    /// Every package, with `package_uri`, `package_hash` (its id) and
+    /// `package_size` set: an index lacking them is refused when read.
     pub packages: Vec<stone::Meta>,
+}
+
+impl Repository {
+    /// Where one of its packages is fetched from.
+    pub fn package_location(&self, meta: &stone::Meta) -> Location {
+        self.index
+            .join(meta.package_uri.as_deref().unwrap_or_default())
+    }
+}
+
+/// The id of a package read by [`read_index`]: its stone's sha256.
+pub fn package_id(meta: &stone::Meta) -> &str {
+    meta.package_hash.as_deref().unwrap_or_default()
+}
+
+fn repo_error(repo: &str, error: impl std::fmt::Display) -> RootError {
+    RootError::Repository {
+        repo: repo.to_string(),
+        message: error.to_string(),
+    }
 }
 
 /// Writes a `stone.index` (one Meta payload per package) atomically.
 pub fn write_index(path: &Path, metas: &[stone::Meta]) -> Result<(), RootError> {
-    moss_core::repo::index::write_index_file(path, metas).map_err(|e| RootError::Repository {
-        repo: path.display().to_string(),
-        message: e.to_string(),
-    })
+    moss_core::repo::index::write_index_file(path, metas)
+        .map_err(|e| repo_error(&path.display().to_string(), e))
 }
 
-/// Reads the packages of a `stone.index`.
+/// Reads the packages of a `stone.index`, each checked as moss checks an
+/// index entry (URI, hash and size present, safe name and version).
 pub fn read_index(path: &Path) -> Result<Vec<stone::Meta>, RootError> {
-    let stone_err = |source| RootError::Stone {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = StoneReader::open_path(path).map_err(stone_err)?;
-    if reader.header().file_type != FileType::Repository {
-        return Err(RootError::Repository {
-            repo: path.display().to_string(),
-            message: "the index is not a repository stone".into(),
-        });
-    }
-    reader
-        .metas()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(stone_err)
+    let entries = moss_core::repo::read_index(path)
+        .map_err(|e| repo_error(&path.display().to_string(), e))?;
+    Ok(entries.into_iter().map(|e| e.meta).collect())
 }
 
 /// A short stable directory name for a remote source.
@@ -77,110 +89,90 @@ pub fn open_all(cache: &Cache, profile: &Profile) -> Result<Vec<Repository>, Roo
 }
 
 fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
-    let (index_url, index_path, download_dir) = locate(cache, spec)?;
+    let located = locate(cache, spec)?;
     if spec.import.as_deref() == Some("host") {
         // Also when an index exists: one made by a boulder with other
         // seeds is brought up to date (a cheap check when it is current).
         import::import_host(cache, false)?;
-    } else if !index_path.is_file()
-        && (index_url.starts_with("http://") || index_url.starts_with("https://"))
-    {
-        let _lock = super::lock::FileLock::exclusive(&download_dir.join(".lock"))?;
-        if !index_path.is_file() {
-            fetch::download(&spec.name, &index_url, &index_path)?;
+    } else if matches!(located.index, Location::Http(_)) && !located.path.is_file() {
+        let _lock = super::lock::FileLock::exclusive(&located.dir.join(".lock"))?;
+        if !located.path.is_file() {
+            moss_core::fetch::fetch_file(&located.index, &located.path)
+                .map_err(|e| repo_error(&spec.name, e))?;
         }
     }
-    if !index_path.is_file() {
-        return Err(RootError::Repository {
-            repo: spec.name.clone(),
-            message: format!("there is no index at {}", index_path.display()),
-        });
+    if !located.path.is_file() {
+        return Err(repo_error(
+            &spec.name,
+            format!("there is no index at {}", located.path.display()),
+        ));
     }
-    let packages = read_index(&index_path)?;
+    let packages = read_index(&located.path)?;
     Ok(Repository {
         spec: spec.clone(),
-        index_url,
-        index_path,
-        download_dir,
+        index: located.index,
+        index_path: located.path,
         packages,
     })
 }
 
-/// (index URL, index path on disk, download directory) of a repository.
-fn locate(cache: &Cache, spec: &RepositorySpec) -> Result<(String, PathBuf, PathBuf), RootError> {
+/// Where a repository's index comes from and where it is kept.
+struct Located {
+    index: Location,
+    /// The index on disk (downloaded there when `index` is remote).
+    path: PathBuf,
+    /// The repository's folder in the cache.
+    dir: PathBuf,
+}
+
+/// Where the index-uri a root index resolved to is remembered, so that the
+/// packages come from the history the index was fetched from.
+const INDEX_URI_FILE: &str = "index-uri";
+
+fn locate(cache: &Cache, spec: &RepositorySpec) -> Result<Located, RootError> {
     if let Some(uri) = &spec.uri {
         if let Some(rel) = uri.strip_prefix("cache:") {
             let path = cache.dir().join(rel.trim_start_matches('/'));
             let dir = path.parent().unwrap_or(cache.dir()).to_path_buf();
-            return Ok((format!("file://{}", path.display()), path, dir));
-        }
-        if let Some(path) = uri.strip_prefix("file://") {
-            let path = PathBuf::from(path);
-            let dir = cache.repos_dir().join(cache_name(spec, uri));
-            return Ok((uri.clone(), path, dir));
-        }
-        let dir = cache.repos_dir().join(cache_name(spec, uri));
-        return Ok((uri.clone(), dir.join("stone.index"), dir));
-    }
-    let base = spec.base_uri.as_deref().unwrap_or_default();
-    let version = spec.version.as_deref().unwrap_or_default();
-    let source = format!("{base}-{}-{version}-{}", spec.channel, spec.arch);
-    let dir = cache.repos_dir().join(cache_name(spec, &source));
-    let url_file = dir.join("index-uri");
-    if let Ok(url) = fs::read_to_string(&url_file) {
-        return Ok((url.trim().to_string(), dir.join("stone.index"), dir));
-    }
-    let url = super::root_index::resolve(spec)?;
-    fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
-    fs::write(&url_file, &url).map_err(RootError::io("writing", &url_file))?;
-    Ok((url, dir.join("stone.index"), dir))
-}
-
-/// The local path of a package's stone, downloading it (and checking its
-/// sha256) when it is remote and not downloaded yet.
-pub fn stone_path(repo: &Repository, meta: &stone::Meta) -> Result<PathBuf, RootError> {
-    let uri = meta
-        .package_uri
-        .as_deref()
-        .ok_or_else(|| RootError::Repository {
-            repo: repo.spec.name.clone(),
-            message: format!("package {} has no URI in the index", meta.name),
-        })?;
-    let base = repo
-        .index_url
-        .rsplit_once('/')
-        .map_or(repo.index_url.as_str(), |(b, _)| b);
-    let url = if uri.contains("://") {
-        uri.to_string()
-    } else {
-        format!("{base}/{uri}")
-    };
-    if let Some(path) = url.strip_prefix("file://") {
-        return Ok(PathBuf::from(path));
-    }
-    let hash = meta
-        .package_hash
-        .clone()
-        .unwrap_or_else(|| blake3::hash(url.as_bytes()).to_hex().to_string());
-    let target = repo
-        .download_dir
-        .join("stones")
-        .join(format!("{hash}.stone"));
-    if target.is_file() {
-        return Ok(target);
-    }
-    fetch::download(&repo.spec.name, &url, &target)?;
-    if let Some(expected) = &meta.package_hash {
-        let actual = sha256_file(&target)?;
-        if &actual != expected {
-            let _ = fs::remove_file(&target);
-            return Err(RootError::Repository {
-                repo: repo.spec.name.clone(),
-                message: format!("{url} has sha256 {actual}, the index says {expected}"),
+            return Ok(Located {
+                index: Location::Local(path.clone()),
+                path,
+                dir,
             });
         }
+        let dir = cache.repos_dir().join(cache_name(spec, uri));
+        let cwd = std::env::current_dir().map_err(RootError::io("reading", "."))?;
+        let index = Location::parse_index(uri, &cwd);
+        let path = match &index {
+            Location::Local(path) => path.clone(),
+            Location::Http(_) => dir.join("stone.index"),
+        };
+        return Ok(Located { index, path, dir });
     }
-    Ok(target)
+    let source = RootIndexSource {
+        base_uri: spec.base_uri.clone().unwrap_or_default(),
+        channel: spec.channel.clone(),
+        version: spec.version.clone().unwrap_or_default(),
+        arch: spec.arch.clone(),
+    };
+    let id = format!(
+        "{}-{}-{}-{}",
+        source.base_uri, source.channel, source.version, source.arch
+    );
+    let dir = cache.repos_dir().join(cache_name(spec, &id));
+    let path = dir.join("stone.index");
+    let url_file = dir.join(INDEX_URI_FILE);
+    if let Ok(uri) = fs::read_to_string(&url_file) {
+        let index = Location::parse_index(uri.trim(), Path::new("/"));
+        return Ok(Located { index, path, dir });
+    }
+    fs::create_dir_all(&dir).map_err(RootError::io("creating", &dir))?;
+    let scratch = dir.join("moss-root-index.json");
+    let index = moss_core::repo::resolve_root_index(&spec.name, &source, Path::new("/"), &scratch)
+        .map_err(|e| repo_error(&spec.name, e))?;
+    let _ = fs::remove_file(&scratch);
+    fs::write(&url_file, index.to_uri()).map_err(RootError::io("writing", &url_file))?;
+    Ok(Located { index, path, dir })
 }
 
 /// Hex sha256 of a file's content.

@@ -9,7 +9,7 @@ use moss_core::resolve::{
     Candidate, CandidateSource, Origin, Prefer, Request, ResolveError, Resolver,
 };
 
-use super::repo::Repository;
+use super::repo::{package_id, Repository};
 use super::RootError;
 
 /// A picked package: `repos[repo].packages[package]`.
@@ -17,15 +17,6 @@ use super::RootError;
 pub struct Picked {
     pub repo: usize,
     pub package: usize,
-}
-
-/// The id the resolver knows a package by: its stone's sha256, or its
-/// position when the index gives no hash.
-fn candidate_id(repo: &Repository, package: usize) -> String {
-    repo.packages[package]
-        .package_hash
-        .clone()
-        .unwrap_or_else(|| format!("{}#{package}", repo.index_url))
 }
 
 fn convert(profile: &str, error: ResolveError) -> RootError {
@@ -56,7 +47,7 @@ pub fn resolve(
         let origin = Origin::Repository(repo.spec.name.clone());
         let mut packages = Vec::with_capacity(repo.packages.len());
         for (p, meta) in repo.packages.iter().enumerate() {
-            let id = candidate_id(repo, p);
+            let id = package_id(meta).to_string();
             ids.insert(
                 (repo.spec.name.clone(), id.clone()),
                 Picked {

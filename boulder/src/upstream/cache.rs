@@ -18,7 +18,7 @@ use super::local::SourceDirs;
 use super::model::Upstream;
 use super::origins::Origins;
 use super::verify::{self, HashingWriter};
-use super::{extract, fetch_file, fetch_http, git};
+use super::{extract, fetch_file, git};
 use moss_core::util::map_ordered;
 
 /// How many upstreams are fetched at once (as the original boulder does).
@@ -90,7 +90,6 @@ impl UpstreamCache {
     /// Fetch every upstream, at most eight at a time, in recipe order.
     /// When several fail, the error lists each of them.
     pub fn fetch_all(&self, upstreams: &[Upstream]) -> Result<Vec<Fetched>, UpstreamError> {
-        let agent = fetch_http::agent();
         // Upstreams sharing a cache entry (same hash, or same git URL) must
         // not race on it: fetch the first of each in parallel, then the
         // others, which find the entry ready.
@@ -99,7 +98,7 @@ impl UpstreamCache {
             (0..upstreams.len()).partition(|&i| seen.insert(cache_key(&upstreams[i])));
         let mut results: Vec<Option<Result<Fetched, UpstreamError>>> =
             upstreams.iter().map(|_| None).collect();
-        let fetch_index = |&i: &usize| (i, self.fetch_with(&agent, &upstreams[i]));
+        let fetch_index = |&i: &usize| (i, self.fetch_with(&upstreams[i]));
         for (i, result) in map_ordered(&first, PARALLEL_FETCHES, fetch_index) {
             results[i] = Some(result);
         }
@@ -122,13 +121,13 @@ impl UpstreamCache {
 
     /// Fetch one upstream (or reuse its verified cache entry).
     pub fn fetch(&self, upstream: &Upstream) -> Result<Fetched, UpstreamError> {
-        self.fetch_with(&fetch_http::agent(), upstream)
+        self.fetch_with(upstream)
     }
 
-    fn fetch_with(&self, agent: &ureq::Agent, up: &Upstream) -> Result<Fetched, UpstreamError> {
+    fn fetch_with(&self, up: &Upstream) -> Result<Fetched, UpstreamError> {
         match up {
             Upstream::Archive { url, hash, .. } => {
-                let (path, from_cache) = self.fetch_archive(agent, url, hash, &up.name()?)?;
+                let (path, from_cache) = self.fetch_archive(url, hash, &up.name()?)?;
                 Ok(Fetched {
                     upstream: up.clone(),
                     path,
@@ -157,7 +156,6 @@ impl UpstreamCache {
     /// Returns the cached file and whether it was already there.
     fn fetch_archive(
         &self,
-        agent: &ureq::Agent,
         url: &str,
         hash: &str,
         name: &str,
@@ -176,7 +174,7 @@ impl UpstreamCache {
         }
 
         let from_source_dir = local.is_some();
-        let download = self.download(agent, url, local)?;
+        let download = self.download(url, local)?;
         if download.hash != expected {
             // The recipe's hash is the one of a file fetched before from
             // another URL: the hash, not the download, is what is stale.
@@ -199,7 +197,7 @@ impl UpstreamCache {
     /// the file is kept in the cache under its sha256 (so the next build
     /// reuses it) as `name`, and the path and sha256 are returned.
     pub fn fetch_any(&self, url: &str, name: &str) -> Result<(PathBuf, String), UpstreamError> {
-        let download = self.download(&fetch_http::agent(), url, None)?;
+        let download = self.download(url, None)?;
         let hash = download.hash.clone();
         let target = self.keep(download, url, name, true)?;
         Ok((target, hash))
@@ -207,12 +205,7 @@ impl UpstreamCache {
 
     /// Download `url` (or read `local`, a file of a source directory) into a
     /// partial file beside the entries, hashing it on the way.
-    fn download(
-        &self,
-        agent: &ureq::Agent,
-        url: &str,
-        local: Option<PathBuf>,
-    ) -> Result<Download, UpstreamError> {
+    fn download(&self, url: &str, local: Option<PathBuf>) -> Result<Download, UpstreamError> {
         let fetched_dir = self.fetched_dir();
         fs::create_dir_all(&fetched_dir).map_err(io_error(url, "create", &fetched_dir))?;
         sweep_stale_parts(&fetched_dir);
@@ -233,9 +226,7 @@ impl UpstreamCache {
                 };
                 Box::new(fetch_file::open(url, &path)?)
             }
-            None if url.starts_with("http://") || url.starts_with("https://") => {
-                fetch_http::open(agent, url)?
-            }
+            None if url.starts_with("http://") || url.starts_with("https://") => open_http(url)?,
             None => {
                 let scheme = url.split("://").next().unwrap_or(url).to_string();
                 return Err(UpstreamError::UnsupportedScheme {
@@ -279,6 +270,27 @@ impl UpstreamCache {
             ))?;
         }
         Ok(target)
+    }
+}
+
+/// Starts an `http(s)://` download with the process's one HTTP agent
+/// (moss-core's, shared with package downloads), counted for the progress
+/// listener.
+fn open_http(url: &str) -> Result<Box<dyn Read + Send>, UpstreamError> {
+    use moss_core::fetch::FetchError;
+    match moss_core::fetch::http_get(url) {
+        Ok(body) => Ok(super::progress::watched(url, body.length, body.reader)),
+        Err(FetchError::HttpStatus { status, .. }) => Err(UpstreamError::HttpStatus {
+            url: url.to_string(),
+            status,
+        }),
+        Err(other) => Err(UpstreamError::Download {
+            url: url.to_string(),
+            reason: match other {
+                FetchError::Unreachable { reason, .. } => reason,
+                other => other.to_string(),
+            },
+        }),
     }
 }
 

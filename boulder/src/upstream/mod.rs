@@ -33,7 +33,6 @@ mod cache;
 mod errors;
 mod extract;
 mod fetch_file;
-mod fetch_http;
 pub mod git;
 mod local;
 mod model;

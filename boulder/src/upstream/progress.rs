@@ -1,10 +1,14 @@
 //! Download progress: the library counts the bytes of each HTTP download
-//! and tells whoever listens (the command line draws bars on a terminal,
+//! (upstream sources, and the packages of build roots through
+//! [`FetchProgress`]) and tells whoever listens (the command line draws bars on a terminal,
 //! plain lines elsewhere). Nothing listens unless [`set_listener`] was
 //! called, so library users and tests see no output.
 
+use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use moss_core::fetch::{FetchObserver, FetchOrigin};
 
 /// Receives the progress of downloads; called from the fetching threads.
 pub trait DownloadListener: Send + Sync {
@@ -40,6 +44,46 @@ pub(crate) fn watched(
             finished: false,
         }),
         None => reader,
+    }
+}
+
+/// moss-core's download events (package downloads of a build root, from
+/// its download threads) shown to the process's listener like any download.
+#[derive(Default)]
+pub(crate) struct FetchProgress {
+    running: Mutex<HashMap<String, Box<dyn DownloadTicker>>>,
+}
+
+impl FetchProgress {
+    fn with_ticker(&self, label: &str, f: impl FnOnce(&mut Box<dyn DownloadTicker>)) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(ticker) = running.get_mut(label) {
+            f(ticker);
+        }
+    }
+}
+
+impl FetchObserver for FetchProgress {
+    fn started(&self, label: &str, total: Option<u64>) {
+        if let Some(listener) = LISTENER.get() {
+            let ticker = listener.start(label, total);
+            self.running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(label.to_string(), ticker);
+        }
+    }
+
+    fn advanced(&self, label: &str, bytes: u64) {
+        self.with_ticker(label, |ticker| ticker.advance(bytes));
+    }
+
+    fn finished(&self, label: &str, _downloaded: u64, _origin: FetchOrigin) {
+        self.with_ticker(label, |ticker| ticker.finish());
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(label);
     }
 }
 

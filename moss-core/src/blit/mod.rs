@@ -31,7 +31,7 @@ const EMPTY_DIGEST: Digest = 0x99aa06d3014798d86001c324468d497f;
 
 /// A blit failure, with the tree path it happened at.
 #[derive(Debug, thiserror::Error)]
-#[error("blit of /usr/{path}: {op} failed: {source}")]
+#[error("blit of /usr/{path}: {op} failed")]
 pub struct BlitError {
     pub path: String,
     pub op: &'static str,

@@ -5,9 +5,10 @@ use std::path::Path;
 
 use miette::IntoDiagnostic;
 
-use crate::db::{LayoutKind, PackageMeta};
+use crate::db::PackageMeta;
 use crate::repo::{RepoPackages, Repositories};
 use crate::resolve::{CandidateSource, Prefer, Resolver};
+use crate::stone::LayoutKind;
 use crate::stone::{Dependency, DependencyKind};
 use crate::transaction::Engine;
 
@@ -45,7 +46,9 @@ pub fn run(root: &Path, args: Args) -> miette::Result<()> {
         if args.files {
             for rec in engine.files(&meta.id).into_diagnostic()? {
                 match &rec.kind {
-                    LayoutKind::Symlink(target) => println!("  /usr/{} -> {target}", rec.path),
+                    LayoutKind::Symlink { target } => {
+                        println!("  /usr/{} -> {target}", rec.path)
+                    }
                     _ => println!("  /usr/{}", rec.path),
                 }
             }

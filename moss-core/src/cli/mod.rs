@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod completions;
 mod extract;
 mod index;
 mod info;
@@ -80,9 +79,9 @@ pub enum Command {
     /// Run a command in the rootless sandbox: `moss sandbox ROOT [OPTIONS] -- CMD...`.
     Sandbox(sandbox::SandboxArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(completions::CompletionsArgs),
+    Completions(cli_docs::CompletionsArgs),
     /// Write the man pages (moss.1 and one per subcommand) into a directory.
-    Man(completions::ManArgs),
+    Man(cli_docs::ManArgs),
 }
 
 /// Commands that set a root up (`install`, `repo add`, `sync`) create a
@@ -120,9 +119,9 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions(args) => {
-            completions::print::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS)
+            cli_docs::print::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS)
         }
-        Command::Man(args) => completions::man::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS),
+        Command::Man(args) => cli_docs::man::<Cli>(args, "moss").map(|()| ExitCode::SUCCESS),
         Command::Install(args) => install::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::Remove(args) => remove::run(&cli.root, args).map(|()| ExitCode::SUCCESS),
         Command::List(args) => list::run(&cli.root, args).map(|()| ExitCode::SUCCESS),

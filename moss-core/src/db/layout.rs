@@ -1,97 +1,63 @@
 //! Layout records (the files of each cached package) in the `layout` database.
+//! A row is a stone's layout entry (`stone::LayoutEntry`), stored as the
+//! original moss stores it; the type of an entry of unknown kind is kept as
+//! `unknown` only, so it reads back as `Unknown` with file type 0.
 
 use std::collections::HashSet;
 
 use super::{Database, DbError};
 use crate::fault::checkpoint;
+use crate::stone::{LayoutEntry, LayoutKind};
 use crate::store::Digest;
 
-/// What a layout entry is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum LayoutKind {
-    Regular(Digest),
-    /// The link text.
-    Symlink(String),
-    Directory,
-    CharacterDevice,
-    BlockDevice,
-    Fifo,
-    Socket,
-    Unknown,
-}
-
-/// One file a package installs. `path` is relative to `/usr`, without a leading slash.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LayoutRecord {
-    pub uid: u32,
-    pub gid: u32,
-    /// Full `st_mode`, file-type bits included.
-    pub mode: u32,
-    pub tag: u32,
-    pub kind: LayoutKind,
-    pub path: String,
-}
-
-impl From<&crate::stone::LayoutEntry> for LayoutRecord {
-    /// The database form of a stone's layout entry.
-    fn from(entry: &crate::stone::LayoutEntry) -> Self {
-        use crate::stone::LayoutKind as Stone;
-        let kind = match &entry.kind {
-            Stone::Regular { digest } => LayoutKind::Regular(*digest),
-            Stone::Symlink { target } => LayoutKind::Symlink(target.clone()),
-            Stone::Directory => LayoutKind::Directory,
-            Stone::CharDevice => LayoutKind::CharacterDevice,
-            Stone::BlockDevice => LayoutKind::BlockDevice,
-            Stone::Fifo => LayoutKind::Fifo,
-            Stone::Socket => LayoutKind::Socket,
-            Stone::Unknown { .. } => LayoutKind::Unknown,
-        };
-        LayoutRecord {
-            uid: entry.uid,
-            gid: entry.gid,
-            mode: entry.mode,
-            tag: entry.tag,
-            kind,
-            path: entry.path.clone(),
-        }
-    }
-}
-
-impl LayoutKind {
-    fn type_name(&self) -> &'static str {
-        match self {
-            LayoutKind::Regular(_) => "regular",
-            LayoutKind::Symlink(_) => "symlink",
-            LayoutKind::Directory => "directory",
-            LayoutKind::CharacterDevice => "character-device",
-            LayoutKind::BlockDevice => "block-device",
-            LayoutKind::Fifo => "fifo",
-            LayoutKind::Socket => "socket",
-            LayoutKind::Unknown => "unknown",
-        }
+/// The name the original moss stores for each kind of entry.
+fn type_name(kind: &LayoutKind) -> &'static str {
+    match kind {
+        LayoutKind::Regular { .. } => "regular",
+        LayoutKind::Symlink { .. } => "symlink",
+        LayoutKind::Directory => "directory",
+        LayoutKind::CharDevice => "character-device",
+        LayoutKind::BlockDevice => "block-device",
+        LayoutKind::Fifo => "fifo",
+        LayoutKind::Socket => "socket",
+        LayoutKind::Unknown { .. } => "unknown",
     }
 }
 
 /// (entry_type, entry_value1, entry_value2) as the original moss stores them.
-fn encode(rec: &LayoutRecord) -> (&'static str, String, Option<&str>) {
+fn encode(rec: &LayoutEntry) -> (&'static str, String, Option<&str>) {
     match &rec.kind {
-        LayoutKind::Regular(d) => ("regular", d.to_string(), Some(&rec.path)),
-        LayoutKind::Symlink(t) => ("symlink", t.clone(), Some(&rec.path)),
-        other => (other.type_name(), rec.path.clone(), None),
+        LayoutKind::Regular { digest } => ("regular", digest.to_string(), Some(&rec.path)),
+        LayoutKind::Symlink { target } => ("symlink", target.clone(), Some(&rec.path)),
+        other => (type_name(other), rec.path.clone(), None),
     }
 }
 
 fn decode(kind: &str, v1: Option<&str>, v2: Option<&str>) -> Option<(LayoutKind, String)> {
     let simple = |k| v1.map(|p| (k, p.to_string()));
     match kind {
-        "regular" => Some((LayoutKind::Regular(v1?.parse().ok()?), v2?.to_string())),
-        "symlink" => Some((LayoutKind::Symlink(v1?.to_string()), v2?.to_string())),
+        "regular" => Some((
+            LayoutKind::Regular {
+                digest: v1?.parse().ok()?,
+            },
+            v2?.to_string(),
+        )),
+        "symlink" => Some((
+            LayoutKind::Symlink {
+                target: v1?.to_string(),
+            },
+            v2?.to_string(),
+        )),
         "directory" => simple(LayoutKind::Directory),
-        "character-device" => simple(LayoutKind::CharacterDevice),
+        "character-device" => simple(LayoutKind::CharDevice),
         "block-device" => simple(LayoutKind::BlockDevice),
         "fifo" => simple(LayoutKind::Fifo),
         "socket" => simple(LayoutKind::Socket),
-        _ => simple(LayoutKind::Unknown),
+        // The database keeps no type byte or raw record for these.
+        _ => simple(LayoutKind::Unknown {
+            file_type: 0,
+            source: Vec::new(),
+        }),
     }
 }
 
@@ -106,7 +72,7 @@ fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option
 impl Database {
     /// Stores the layouts of packages in one transaction, replacing any
     /// earlier rows of the same packages.
-    pub fn add_layouts(&mut self, packages: &[(&str, &[LayoutRecord])]) -> Result<(), DbError> {
+    pub fn add_layouts(&mut self, packages: &[(&str, &[LayoutEntry])]) -> Result<(), DbError> {
         let db = &self.layout;
         let err = db.err();
         let tx = db.conn.unchecked_transaction().map_err(&err)?;
@@ -139,7 +105,7 @@ impl Database {
     }
 
     /// The layout of one package, in insertion order.
-    pub fn layouts(&self, package: &str) -> Result<Vec<LayoutRecord>, DbError> {
+    pub fn layouts(&self, package: &str) -> Result<Vec<LayoutEntry>, DbError> {
         let db = &self.layout;
         let err = db.err();
         let mut stmt = db
@@ -156,7 +122,7 @@ impl Database {
             let (v1, v2) = (text(row, 5).map_err(&err)?, text(row, 6).map_err(&err)?);
             let (kind, path) = decode(kind, v1, v2)
                 .ok_or_else(|| db.malformed(format!("layout row of {package} ({kind})")))?;
-            out.push(LayoutRecord {
+            out.push(LayoutEntry {
                 uid: row.get(0).map_err(&err)?,
                 gid: row.get(1).map_err(&err)?,
                 mode: row.get(2).map_err(&err)?,

@@ -13,21 +13,20 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use layout::{LayoutKind, LayoutRecord};
 pub use meta::PackageMeta;
 pub use state::{Journal, Selection, StateRecord};
 
 /// Errors of the databases.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("database {path}: {source}")]
+    #[error("database {path} failed")]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
     },
     #[error("database {path} holds a malformed value: {what}")]
     Malformed { path: PathBuf, what: String },
-    #[error("database {path}: no space left on the file system holding it ({source})")]
+    #[error("database {path}: no space left on the file system holding it")]
     NoSpace {
         path: PathBuf,
         source: rusqlite::Error,

@@ -22,7 +22,7 @@ pub enum FetchError {
     TooLarge { url: String, expected: u64 },
     #[error("{label}: {reason}")]
     Local { label: String, reason: String },
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,

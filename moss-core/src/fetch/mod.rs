@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest as _, Sha256};
 
 pub use error::FetchError;
+pub use http::{agent, open as http_get, HttpBody};
 pub use observer::{FetchObserver, NoProgress};
 
 use crate::util::sha256_file;
@@ -84,9 +85,8 @@ pub struct FetchSummary {
     pub consume: Duration,
 }
 
-/// Downloads into a cache folder.
+/// Downloads into a cache folder, with the process's HTTP agent.
 pub struct Fetcher {
-    agent: ureq::Agent,
     cache: PathBuf,
     jobs: usize,
 }
@@ -94,7 +94,6 @@ pub struct Fetcher {
 impl Fetcher {
     pub fn new(cache: PathBuf) -> Self {
         Fetcher {
-            agent: http::agent(),
             cache,
             jobs: DEFAULT_JOBS,
         }
@@ -219,9 +218,12 @@ impl Fetcher {
         observer: &dyn FetchObserver,
         stop: &AtomicBool,
     ) -> Result<u64, FetchError> {
-        let part = part_path(target);
+        // One partial file per process: two processes sharing a download
+        // cache (concurrent builds) may fetch the same package at once, and
+        // must not write into each other's file.
+        let part = part_path(&target.with_extension(format!("stone.{}", std::process::id())));
         let result = (|| {
-            let mut body = http::open(&self.agent, url)?;
+            let mut body = http::open(url)?.reader;
             let mut file = File::create(&part).map_err(|e| FetchError::io("creating", &part, e))?;
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 1 << 17];
@@ -280,7 +282,7 @@ pub fn fetch_file(source: &Location, target: &Path) -> Result<u64, FetchError> {
                 reason: e.to_string(),
             })?,
             Location::Http(url) => {
-                let mut body = http::open(&http::agent(), url)?;
+                let mut body = http::open(url)?.reader;
                 let mut file =
                     File::create(&part).map_err(|e| FetchError::io("creating", &part, e))?;
                 std::io::copy(&mut body, &mut file).map_err(|e| FetchError::Transfer {

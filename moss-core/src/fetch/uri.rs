@@ -140,6 +140,42 @@ mod tests {
         );
     }
 
+    /// Where joining by concatenation (`<index folder>/<PackageURI>`), which
+    /// boulder's build roots once did, gives another URL than a URL join.
+    #[test]
+    fn joins_where_concatenation_differs() {
+        let index = Location::Http("http://h/r/x86_64/stone.index".into());
+        let cases = [
+            ("../pool/a.stone", "http://h/r/pool/a.stone"),
+            ("/pool/a.stone", "http://h/pool/a.stone"),
+            ("./a.stone", "http://h/r/x86_64/a.stone"),
+            ("a//b.stone", "http://h/r/x86_64/a/b.stone"),
+            ("../../../../a.stone", "http://h/a.stone"),
+        ];
+        for (relative, joined) in cases {
+            assert_eq!(
+                index.join(relative),
+                Location::Http(joined.into()),
+                "{relative}"
+            );
+        }
+        // A query may hold slashes; it is not part of the folder.
+        let signed = Location::Http("http://h/r/stone.index?dir=a/b".into());
+        assert_eq!(
+            signed.join("x.stone"),
+            Location::Http("http://h/r/x.stone".into())
+        );
+        // Absolute URLs and file URIs are taken as they are.
+        assert_eq!(
+            index.join("HTTPS://mirror/x.stone"),
+            Location::Http("HTTPS://mirror/x.stone".into())
+        );
+        assert_eq!(
+            index.join("file:///srv/x.stone"),
+            Location::Local("/srv/x.stone".into())
+        );
+    }
+
     #[test]
     fn local_paths_and_file_uris() {
         let cwd = Path::new("/work");

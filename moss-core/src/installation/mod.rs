@@ -13,9 +13,9 @@ pub use lock::RootLock;
 pub enum InstallationError {
     #[error("installation root {path} does not exist or is not a directory")]
     MissingRoot { path: PathBuf },
-    #[error("cannot create {path}: {source}")]
+    #[error("cannot create {path}")]
     CreateDir { path: PathBuf, source: io::Error },
-    #[error("cannot lock {path}: {source}")]
+    #[error("cannot lock {path}")]
     Lock { path: PathBuf, source: io::Error },
 }
 

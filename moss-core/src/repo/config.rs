@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::RepoError;
 use crate::fetch::part_path;
@@ -79,20 +79,20 @@ pub struct Repo {
 }
 
 /// The YAML shape of a repository (field names as the original's).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct YamlRepo {
     #[serde(default)]
     description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     base_uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     channel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     arch: Option<String>,
     priority: u64,
     #[serde(default = "yes")]
@@ -129,6 +129,34 @@ impl YamlRepo {
             priority: self.priority,
             active: self.active,
         })
+    }
+
+    /// The YAML text of a file holding this repository alone. Every string is quoted, so
+    /// any id, URI or description reads back as written.
+    fn encode(&self, id: &str) -> String {
+        let quote = crate::yaml::quote;
+        let mut out = format!(
+            "{}:\n  description: {}\n",
+            quote(id),
+            quote(&self.description)
+        );
+        let optional = [
+            ("uri", &self.uri),
+            ("base-uri", &self.base_uri),
+            ("channel", &self.channel),
+            ("version", &self.version),
+            ("arch", &self.arch),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                out.push_str(&format!("  {key}: {}\n", quote(value)));
+            }
+        }
+        out.push_str(&format!(
+            "  priority: {}\n  active: {}\n",
+            self.priority, self.active
+        ));
+        out
     }
 
     fn from_config(c: &RepoConfig) -> Self {
@@ -198,7 +226,7 @@ pub fn parse_file(path: &Path) -> Result<BTreeMap<String, RepoConfig>, RepoError
         Some(Form::Kdl) => super::kdl::parse(&text).map_err(bad),
         _ => {
             let map: BTreeMap<String, YamlRepo> =
-                serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+                crate::yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
             map.into_iter()
                 .map(|(id, y)| y.into_config(&id).map(|c| (id, c)))
                 .collect::<Result<_, _>>()
@@ -244,17 +272,13 @@ pub fn own_files(root: &Path, id: &str) -> Vec<PathBuf> {
 
 /// The text of a file holding `id` alone.
 pub fn encode(id: &str, config: &RepoConfig, form: Form) -> Result<String, String> {
-    let mut map = BTreeMap::new();
-    map.insert(id.to_string(), config.clone());
     match form {
-        Form::Kdl => Ok(super::kdl::encode(&map)),
-        Form::Yaml => {
-            let yaml: BTreeMap<&String, YamlRepo> = map
-                .iter()
-                .map(|(id, c)| (id, YamlRepo::from_config(c)))
-                .collect();
-            serde_yaml::to_string(&yaml).map_err(|e| e.to_string())
+        Form::Kdl => {
+            let mut map = BTreeMap::new();
+            map.insert(id.to_string(), config.clone());
+            Ok(super::kdl::encode(&map))
         }
+        Form::Yaml => Ok(YamlRepo::from_config(config).encode(id)),
     }
 }
 

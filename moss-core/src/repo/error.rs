@@ -8,14 +8,14 @@ use crate::stone::StoneError;
 /// Everything that can go wrong indexing, configuring or refreshing a repository.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("cannot read the stone {path}")]
     Stone {
         path: PathBuf,
         #[source]
@@ -36,7 +36,7 @@ pub enum RepoError {
     },
     #[error("no repository is named {0}")]
     UnknownRepository(String),
-    #[error("repository {repo}: {source}")]
+    #[error("repository {repo}: fetching its index failed")]
     Fetch {
         repo: String,
         #[source]

@@ -18,3 +18,4 @@ pub use config::{Repo, RepoConfig};
 pub use error::RepoError;
 pub use index::{read_index, write_index, write_index_to, IndexEntry, IndexReport};
 pub use manager::{RepoPackages, Repositories};
+pub use root_index::resolve as resolve_root_index;

@@ -128,7 +128,7 @@ pub enum SandboxError {
     },
 
     /// Writing `/proc/PID/{uid_map,gid_map,setgroups}` or running newuidmap failed.
-    #[error("cannot map user ids into the sandbox: {what}: {source}")]
+    #[error("cannot map user ids into the sandbox: {what}")]
     IdMap {
         what: String,
         #[source]
@@ -140,7 +140,7 @@ pub enum SandboxError {
     Config(String),
 
     /// A host-side operation (pipes, waiting, reading) failed.
-    #[error("{what}: {source}")]
+    #[error("cannot {what}")]
     Io {
         what: String,
         #[source]

@@ -604,7 +604,7 @@ fn helper(
                     Errno::from_raw(source.raw_os_error().unwrap_or(libc::EIO)),
                     what,
                 ),
-                other => (Errno::EIO, other.to_string()),
+                other => (Errno::EIO, crate::util::with_causes(&other)),
             };
             reporter.send(&Message::IdMapFailed(errno, what));
             let _ = kill(child, Signal::SIGKILL);

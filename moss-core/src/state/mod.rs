@@ -21,7 +21,7 @@ use crate::installation::STATE_ID_FILE;
 /// Errors while moving trees between states.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,

@@ -75,12 +75,12 @@ pub fn prune(
     let referenced = db.referenced_digests()?;
     let assets = store
         .list()
-        .map_err(|e| StateError::Inconsistent(e.to_string()))?;
+        .map_err(|e| StateError::Inconsistent(crate::util::with_causes(&e)))?;
     for (digest, _) in assets {
         if !referenced.contains(&digest) {
             report.asset_bytes += store
                 .remove(digest)
-                .map_err(|e| StateError::Inconsistent(e.to_string()))?;
+                .map_err(|e| StateError::Inconsistent(crate::util::with_causes(&e)))?;
             report.assets += 1;
         }
     }

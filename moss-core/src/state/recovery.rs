@@ -33,7 +33,7 @@ pub fn recover(
 ) -> Result<Recovery, StateError> {
     store
         .recover_temporaries()
-        .map_err(|e| StateError::Inconsistent(e.to_string()))?;
+        .map_err(|e| StateError::Inconsistent(crate::util::with_causes(&e)))?;
     let staging = inst.staging_dir();
     let Some(journal) = db.journal()? else {
         remove_tree(&staging).map_err(io_err("removing", &staging))?;

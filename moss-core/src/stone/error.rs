@@ -23,7 +23,7 @@ impl std::fmt::Display for PayloadId {
 /// Everything that can go wrong reading, writing or extracting a stone.
 #[derive(Debug, thiserror::Error)]
 pub enum StoneError {
-    #[error("I/O error while {context}: {source}")]
+    #[error("I/O error while {context}")]
     Io {
         context: String,
         #[source]
@@ -56,7 +56,7 @@ pub enum StoneError {
     },
     #[error("{payload}: unsupported compression {compression}")]
     UnsupportedCompression { payload: PayloadId, compression: u8 },
-    #[error("{payload}: zstd decompression failed: {source}")]
+    #[error("{payload}: zstd decompression failed")]
     Decompress {
         payload: PayloadId,
         #[source]
@@ -88,7 +88,7 @@ pub enum StoneError {
     InvalidDependency { text: String, reason: String },
     #[error("unsafe layout path {path:?}: {reason}")]
     UnsafePath { path: String, reason: &'static str },
-    #[error("content sink failed for {digest:032x}: {source}")]
+    #[error("content sink failed for {digest:032x}")]
     Sink {
         digest: u128,
         #[source]

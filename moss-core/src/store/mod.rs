@@ -39,7 +39,7 @@ pub type Digest = u128;
 pub enum StoreError {
     #[error("content for asset {expected:032x} hashes to {actual:032x}")]
     DigestMismatch { expected: Digest, actual: Digest },
-    #[error("store I/O on {path}: {source}")]
+    #[error("store I/O on {path} failed")]
     Io { path: PathBuf, source: io::Error },
 }
 

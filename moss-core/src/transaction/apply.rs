@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
-use crate::db::{Journal, LayoutKind, LayoutRecord, PackageMeta, Selection};
+use crate::db::{Journal, PackageMeta, Selection};
 use crate::fault::checkpoint;
 use crate::state::{self, exchange_or_rename, read_state_id, release, remove_tree, write_state_id};
+use crate::stone::{LayoutEntry, LayoutKind};
 use crate::tree::{PackageLayouts, Tree};
 use crate::trigger::Outcome as TriggerOutcome;
 
@@ -25,12 +26,12 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> En
 #[derive(Default)]
 pub(super) struct Plan {
     pub(super) metas: Vec<PackageMeta>,
-    pub(super) layouts: Vec<Vec<LayoutRecord>>,
+    pub(super) layouts: Vec<Vec<LayoutEntry>>,
     pub(super) selections: Vec<Selection>,
 }
 
 impl Plan {
-    pub(super) fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutRecord>, explicit: bool) {
+    pub(super) fn push(&mut self, meta: PackageMeta, layouts: Vec<LayoutEntry>, explicit: bool) {
         self.selections.push(Selection {
             package_id: meta.id.clone(),
             explicit,
@@ -45,7 +46,7 @@ impl Plan {
             .metas
             .iter()
             .zip(&self.layouts)
-            .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+            .map(|(meta, layouts)| super::package_layouts(meta, layouts))
             .collect();
         Ok(Tree::build(&packages)?)
     }
@@ -74,7 +75,7 @@ impl Engine {
         }
         for stone in &stones {
             for rec in &stone.layouts {
-                if let LayoutKind::Regular(digest) = rec.kind {
+                if let LayoutKind::Regular { digest } = rec.kind {
                     if !stone.contents.contains(&digest) && !self.store.contains(digest) {
                         return Err(EngineError::MissingContent {
                             path: stone.path.clone(),
@@ -139,7 +140,7 @@ impl Engine {
         for digest in assets.iter().filter(|d| !referenced.contains(d)) {
             self.store
                 .remove(*digest)
-                .map_err(|e| state::StateError::Inconsistent(e.to_string()))?;
+                .map_err(|e| state::StateError::Inconsistent(crate::util::with_causes(&e)))?;
         }
         let dir = self.inst.mode_variants_dir();
         self.variants

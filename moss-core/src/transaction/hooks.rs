@@ -42,7 +42,7 @@ impl Engine {
             None => trigger::run(Scope::System, root, &usr, &isolation),
         }
         .unwrap_or_else(|e| Outcome {
-            warnings: vec![format!("system triggers: {e}")],
+            warnings: vec![format!("system triggers: {}", crate::util::with_causes(&e))],
             ..Outcome::default()
         })
     }

@@ -24,11 +24,23 @@ use crate::blit::{BlitError, BlitStats, Blitter};
 use crate::db::{Database, DbError, PackageMeta, Selection, StateRecord};
 use crate::installation::{Installation, InstallationError, RootLock};
 use crate::state::{self, PruneReport, Recovery, StateError};
+use crate::stone::LayoutEntry;
 use crate::store::{ModeVariants, Store};
-use crate::tree::TreeError;
+use crate::tree::{PackageLayouts, TreeError};
 use crate::trigger::{Outcome as TriggerOutcome, TriggerError};
 
 pub use select::CacheReport;
+
+/// An installed package's part of a tree: its layout as the database holds
+/// it, with the metadata the tree's conflict check needs.
+pub fn package_layouts<'a>(meta: &PackageMeta, layouts: &'a [LayoutEntry]) -> PackageLayouts<'a> {
+    PackageLayouts {
+        name: meta.display_id(),
+        providers: meta.all_providers().collect(),
+        conflicts: meta.conflicts.clone(),
+        layouts,
+    }
+}
 pub use stones::{read_stone, read_stone_as, LocalStone};
 pub use verify::{VerifyIssue, VerifyReport};
 
@@ -45,14 +57,14 @@ pub enum EngineError {
     Tree(#[from] TreeError),
     #[error(transparent)]
     Blit(#[from] BlitError),
-    #[error("{path}: {source}")]
+    #[error("cannot read the stone {path}")]
     Stone {
         path: PathBuf,
         source: crate::stone::StoneError,
     },
     #[error(transparent)]
     Trigger(#[from] TriggerError),
-    #[error("{path}: {source}")]
+    #[error("{path}: the stone's name, version or architecture is refused")]
     BadName {
         path: PathBuf,
         source: crate::name::NameError,
@@ -77,7 +89,7 @@ pub enum EngineError {
         error: Box<EngineError>,
         cleanup: Box<EngineError>,
     },
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -242,7 +254,7 @@ impl Engine {
     }
 
     /// The layout of a cached package.
-    pub fn files(&self, package_id: &str) -> Result<Vec<crate::db::LayoutRecord>, EngineError> {
+    pub fn files(&self, package_id: &str) -> Result<Vec<LayoutEntry>, EngineError> {
         Ok(self.db.layouts(package_id)?)
     }
 

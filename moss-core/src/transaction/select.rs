@@ -7,7 +7,8 @@ use std::path::Path;
 use super::apply::Plan;
 use super::stones::{cache_stone, read_stone_as};
 use super::{Engine, EngineError, TransactionReport};
-use crate::db::{LayoutKind, Selection};
+use crate::db::Selection;
+use crate::stone::LayoutKind;
 
 /// What caching one package did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,7 +29,7 @@ impl Engine {
     pub fn cache_package(&mut self, path: &Path, id: &str) -> Result<CacheReport, EngineError> {
         let stone = read_stone_as(path, Some(id))?;
         for rec in &stone.layouts {
-            if let LayoutKind::Regular(digest) = rec.kind {
+            if let LayoutKind::Regular { digest } = rec.kind {
                 if !stone.contents.contains(&digest) && !self.store.contains(digest) {
                     return Err(EngineError::MissingContent {
                         path: stone.path.clone(),

@@ -23,7 +23,7 @@ use crate::blit::Patch;
 use crate::db::Journal;
 use crate::fault::checkpoint;
 use crate::state::read_state_id;
-use crate::tree::{NodeKind, PackageLayouts, Tree};
+use crate::tree::{NodeKind, Tree};
 
 /// Where packages put trigger files (see [`crate::trigger`]).
 const TRIGGER_DIR: &str = "share/moss/triggers";
@@ -94,10 +94,7 @@ impl Engine {
                     (&own.metas, &own.layouts, next_own - 1)
                 }
             };
-            packages.push(PackageLayouts {
-                meta: &metas[i],
-                layouts: &layouts[i],
-            });
+            packages.push(super::package_layouts(&metas[i], &layouts[i]));
         }
         let Ok(old) = Tree::build(&packages) else {
             return Ok(None);

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::EngineError;
-use crate::db::{Database, LayoutRecord, PackageMeta};
+use crate::db::{Database, PackageMeta};
+use crate::stone::LayoutEntry;
 use crate::stone::{self, FileType, StoneReader};
 use crate::store::{unpack_into, Store, UnpackCounts};
 
@@ -14,7 +15,7 @@ use crate::store::{unpack_into, Store, UnpackCounts};
 pub struct LocalStone {
     pub path: PathBuf,
     pub meta: PackageMeta,
-    pub layouts: Vec<LayoutRecord>,
+    pub layouts: Vec<LayoutEntry>,
     /// Digests the stone's index carries content for.
     pub contents: HashSet<u128>,
 }
@@ -61,7 +62,7 @@ pub fn read_stone_as(path: &Path, known_id: Option<&str>) -> Result<LocalStone, 
     Ok(LocalStone {
         path: path.to_path_buf(),
         meta: PackageMeta::from_stone(id, &meta),
-        layouts: reader.layout().iter().map(LayoutRecord::from).collect(),
+        layouts: reader.layout().to_vec(),
         contents: reader.index().iter().map(|e| e.digest).collect(),
     })
 }
@@ -115,7 +116,7 @@ pub fn cache_stones(
         assets += counts.assets;
         bytes += counts.bytes;
     }
-    let layouts: Vec<(&str, &[LayoutRecord])> = stones
+    let layouts: Vec<(&str, &[LayoutEntry])> = stones
         .iter()
         .map(|s| (s.meta.id.as_str(), s.layouts.as_slice()))
         .collect();

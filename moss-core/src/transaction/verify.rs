@@ -131,7 +131,7 @@ impl Engine {
         let assets = self
             .store
             .list()
-            .map_err(|e| crate::state::StateError::Inconsistent(e.to_string()))?;
+            .map_err(|e| crate::state::StateError::Inconsistent(crate::util::with_causes(&e)))?;
         let mut good: HashMap<(u64, u64), Digest> = HashMap::new();
         let mut present = HashSet::new();
         for (digest, _) in &assets {
@@ -214,9 +214,9 @@ impl Engine {
                 };
                 match issue {
                     VerifyIssue::CorruptAsset(d) => {
-                        self.store
-                            .remove(*d)
-                            .map_err(|e| crate::state::StateError::Inconsistent(e.to_string()))?;
+                        self.store.remove(*d).map_err(|e| {
+                            crate::state::StateError::Inconsistent(crate::util::with_causes(&e))
+                        })?;
                     }
                     VerifyIssue::AssetMode { digest, .. } => {
                         // Restoring the store's own canonical mode, not a tree's.
@@ -265,7 +265,7 @@ impl Engine {
         let packages: Vec<PackageLayouts<'_>> = metas
             .iter()
             .zip(&layouts)
-            .map(|(meta, layouts)| PackageLayouts { meta, layouts })
+            .map(|(meta, layouts)| super::package_layouts(meta, layouts))
             .collect();
         Ok(Some(Tree::build(&packages)?))
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::hash::{FastMap, FastSet};
 
 use super::{Node, NodeKind, PackageLayouts, Problem, Tree, TreeError, WRITE_BITS};
-use crate::db::{LayoutKind, LayoutRecord};
+use crate::stone::{LayoutEntry, LayoutKind};
 
 /// Symlink chains longer than this are treated as leading nowhere.
 const MAX_LINK_DEPTH: u32 = 40;
@@ -99,23 +99,23 @@ impl<'a> Resolver<'a> {
 
 struct Entry<'a> {
     package: u32,
-    record: &'a LayoutRecord,
+    record: &'a LayoutEntry,
     path: String,
     used: Vec<UsedLink<'a>>,
 }
 
 /// Why two records at one path cannot both be placed, or `None` when they agree.
-fn disagreement(a: &LayoutRecord, b: &LayoutRecord) -> Option<String> {
+fn disagreement(a: &LayoutEntry, b: &LayoutEntry) -> Option<String> {
     let (pa, pb) = (a.mode & 0o7777, b.mode & 0o7777);
     let modes = || (pa != pb).then(|| format!("modes {pa:o} and {pb:o}"));
     match (&a.kind, &b.kind) {
-        (LayoutKind::Regular(x), LayoutKind::Regular(y)) if x != y => {
+        (LayoutKind::Regular { digest: x }, LayoutKind::Regular { digest: y }) if x != y => {
             Some(format!("different contents {x:032x} and {y:032x}"))
         }
-        (LayoutKind::Symlink(x), LayoutKind::Symlink(y)) if x != y => {
+        (LayoutKind::Symlink { target: x }, LayoutKind::Symlink { target: y }) if x != y => {
             Some(format!("symlinks to {x:?} and {y:?}"))
         }
-        (LayoutKind::Symlink(_), LayoutKind::Symlink(_)) => None,
+        (LayoutKind::Symlink { .. }, LayoutKind::Symlink { .. }) => None,
         (x, y) if std::mem::discriminant(x) == std::mem::discriminant(y) => modes(),
         (x, y) => Some(format!("{} and {}", kind_name(x), kind_name(y))),
     }
@@ -123,28 +123,30 @@ fn disagreement(a: &LayoutRecord, b: &LayoutRecord) -> Option<String> {
 
 fn kind_name(kind: &LayoutKind) -> &'static str {
     match kind {
-        LayoutKind::Regular(_) => "a regular file",
-        LayoutKind::Symlink(_) => "a symlink",
+        LayoutKind::Regular { .. } => "a regular file",
+        LayoutKind::Symlink { .. } => "a symlink",
         LayoutKind::Directory => "a directory",
         _ => "a special file",
     }
 }
 
 pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> {
-    let names: Vec<String> = packages.iter().map(|p| p.meta.display_id()).collect();
+    let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
     let mut problems = Vec::new();
 
     // Unsafe paths are reported and left out of everything else.
-    let mut records: Vec<(u32, &LayoutRecord)> = Vec::new();
+    let mut records: Vec<(u32, &LayoutEntry)> = Vec::new();
     for (index, package) in packages.iter().enumerate() {
         for record in package.layouts {
-            let bad_target =
-                matches!(&record.kind, LayoutKind::Symlink(t) if t.is_empty() || t.contains('\0'));
+            let bad_target = match &record.kind {
+                LayoutKind::Symlink { target } => target.is_empty() || target.contains('\0'),
+                _ => false,
+            };
             if is_safe_path(&record.path) && !bad_target {
                 records.push((index as u32, record));
             } else {
                 problems.push(Problem::UnsafePath {
-                    package: names[index].clone(),
+                    package: names[index].to_string(),
                     path: record.path.clone(),
                 });
             }
@@ -154,7 +156,7 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     let mut symlinks = FastMap::default();
     let mut link_owner = FastMap::default();
     for &(package, record) in &records {
-        if let LayoutKind::Symlink(target) = &record.kind {
+        if let LayoutKind::Symlink { target } = &record.kind {
             symlinks
                 .entry(record.path.as_str())
                 .or_insert(target.as_str());
@@ -190,9 +192,9 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
             }),
             Err(link) => problems.push(Problem::BeneathSymlink {
                 path: record.path.clone(),
-                package: names[package as usize].clone(),
+                package: names[package as usize].to_string(),
                 link: link.to_string(),
-                link_package: names[link_owner[*link] as usize].clone(),
+                link_package: names[link_owner[*link] as usize].to_string(),
             }),
         }
     }
@@ -210,8 +212,8 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
                 if let Some(detail) = disagreement(first.record, entry.record) {
                     problems.push(Problem::Clash {
                         path: entry.path.clone(),
-                        first: names[first.package as usize].clone(),
-                        second: names[entry.package as usize].clone(),
+                        first: names[first.package as usize].to_string(),
+                        second: names[entry.package as usize].to_string(),
                         detail,
                     });
                 }
@@ -229,9 +231,9 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         if let Some(i) = blocked(parent, &entries, &at_path, &mut implied, &mut memo) {
             problems.push(Problem::BeneathFile {
                 path: entry.record.path.clone(),
-                package: names[entry.package as usize].clone(),
+                package: names[entry.package as usize].to_string(),
                 file: entries[i].path.clone(),
-                file_package: names[entries[i].package as usize].clone(),
+                file_package: names[entries[i].package as usize].to_string(),
             });
         }
     }
@@ -247,27 +249,27 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
         if let Some(bad) = entry.used.iter().find(|u| !is_dir(&u.resolved)) {
             problems.push(Problem::BeneathSymlink {
                 path: entry.record.path.clone(),
-                package: names[entry.package as usize].clone(),
+                package: names[entry.package as usize].to_string(),
                 link: bad.link.to_string(),
-                link_package: names[link_owner[bad.link] as usize].clone(),
+                link_package: names[link_owner[bad.link] as usize].to_string(),
             });
         }
     }
 
     // Declared conflicts against every provider of every other package.
-    let mut providers: HashMap<String, u32> = HashMap::new();
+    let mut providers: HashMap<&str, u32> = HashMap::new();
     for (index, package) in packages.iter().enumerate() {
-        for provider in package.meta.all_providers() {
-            providers.entry(provider).or_insert(index as u32);
+        for provider in &package.providers {
+            providers.entry(provider.as_str()).or_insert(index as u32);
         }
     }
     for (index, package) in packages.iter().enumerate() {
-        for conflict in &package.meta.conflicts {
-            if let Some(&other) = providers.get(conflict) {
+        for conflict in &package.conflicts {
+            if let Some(&other) = providers.get(conflict.as_str()) {
                 if other as usize != index {
                     problems.push(Problem::Declared {
-                        package: names[index].clone(),
-                        other: names[other as usize].clone(),
+                        package: names[index].to_string(),
+                        other: names[other as usize].to_string(),
                         provider: conflict.clone(),
                     });
                 }
@@ -352,11 +354,11 @@ fn assemble(
                     // moss's rule): the tree's files share inodes with the
                     // store, and a writable one would be an edit of every
                     // state holding that content.
-                    LayoutKind::Regular(digest) => NodeKind::File {
+                    LayoutKind::Regular { digest } => NodeKind::File {
                         digest: *digest,
                         mode: mode & !WRITE_BITS,
                     },
-                    LayoutKind::Symlink(target) => NodeKind::Symlink {
+                    LayoutKind::Symlink { target } => NodeKind::Symlink {
                         target: target.as_str().into(),
                     },
                     _ => NodeKind::Special {

@@ -12,7 +12,7 @@ mod build;
 mod hash;
 mod problem;
 
-use crate::db::{LayoutRecord, PackageMeta};
+use crate::stone::{LayoutEntry, Meta};
 use crate::store::Digest;
 
 pub use problem::{Problem, TreeError};
@@ -21,11 +21,33 @@ pub use problem::{Problem, TreeError};
 /// 0755 0555, 2775 2555): see [`NodeKind::File`].
 pub const WRITE_BITS: u32 = 0o222;
 
-/// One package's contribution to a tree.
-#[derive(Debug, Clone, Copy)]
+/// One package's contribution to a tree: its layout (a stone's layout
+/// entries, as read from the stone or from the database) and what the
+/// conflict check needs of its metadata.
+#[derive(Debug, Clone)]
 pub struct PackageLayouts<'a> {
-    pub meta: &'a PackageMeta,
-    pub layouts: &'a [LayoutRecord],
+    /// How problems name it: `name-version-release.arch`.
+    pub name: String,
+    /// What it provides, as `kind(name)` text, `name(<name>)` included.
+    pub providers: Vec<String>,
+    /// The providers it declares a conflict with, as text.
+    pub conflicts: Vec<String>,
+    pub layouts: &'a [LayoutEntry],
+}
+
+impl<'a> PackageLayouts<'a> {
+    /// A stone's package.
+    pub fn from_stone(meta: &Meta, layouts: &'a [LayoutEntry]) -> Self {
+        PackageLayouts {
+            name: format!(
+                "{}-{}-{}.{}",
+                meta.name, meta.version, meta.source_release, meta.architecture
+            ),
+            providers: meta.all_providers().iter().map(|p| p.to_string()).collect(),
+            conflicts: meta.conflicts.iter().map(|p| p.to_string()).collect(),
+            layouts,
+        }
+    }
 }
 
 /// What a node of the tree is.

@@ -1,10 +1,9 @@
 use super::build::join_for_tests;
 use super::*;
-use crate::db::LayoutKind;
+use crate::stone::{LayoutKind, Provider};
 
-fn meta(name: &str) -> PackageMeta {
-    PackageMeta {
-        id: format!("id-{name}"),
+fn meta(name: &str) -> Meta {
+    Meta {
         name: name.into(),
         version: "1".into(),
         architecture: "x86_64".into(),
@@ -12,24 +11,26 @@ fn meta(name: &str) -> PackageMeta {
     }
 }
 
-fn file(path: &str, digest: u128, mode: u32) -> LayoutRecord {
-    LayoutRecord {
+fn file(path: &str, digest: u128, mode: u32) -> LayoutEntry {
+    LayoutEntry {
         uid: 0,
         gid: 0,
         mode: 0o100000 | mode,
         tag: 0,
-        kind: LayoutKind::Regular(digest),
+        kind: LayoutKind::Regular { digest },
         path: path.into(),
     }
 }
 
-fn link(path: &str, target: &str) -> LayoutRecord {
-    LayoutRecord {
+fn link(path: &str, target: &str) -> LayoutEntry {
+    LayoutEntry {
         uid: 0,
         gid: 0,
         mode: 0o120777,
         tag: 0,
-        kind: LayoutKind::Symlink(target.into()),
+        kind: LayoutKind::Symlink {
+            target: target.into(),
+        },
         path: path.into(),
     }
 }
@@ -42,11 +43,7 @@ fn paths(tree: &Tree) -> Vec<&str> {
 fn implies_parents_and_orders_parents_first() {
     let a = meta("a");
     let layouts = [file("share/a/x", 1, 0o644), file("bin/a", 2, 0o755)];
-    let tree = Tree::build(&[PackageLayouts {
-        meta: &a,
-        layouts: &layouts,
-    }])
-    .unwrap();
+    let tree = Tree::build(&[PackageLayouts::from_stone(&a, &layouts)]).unwrap();
     assert_eq!(
         paths(&tree),
         ["", "bin", "share", "bin/a", "share/a", "share/a/x"]
@@ -63,14 +60,8 @@ fn symlinked_directory_redirects_entries() {
     let la = [link("lib64", "lib"), file("lib/libc.so", 1, 0o755)];
     let lb = [file("lib64/libz.so", 2, 0o755)];
     let tree = Tree::build(&[
-        PackageLayouts {
-            meta: &a,
-            layouts: &la,
-        },
-        PackageLayouts {
-            meta: &b,
-            layouts: &lb,
-        },
+        PackageLayouts::from_stone(&a, &la),
+        PackageLayouts::from_stone(&b, &lb),
     ])
     .unwrap();
     assert_eq!(
@@ -82,7 +73,7 @@ fn symlinked_directory_redirects_entries() {
 #[test]
 fn every_conflict_is_reported_with_both_packages() {
     let (mut a, b) = (meta("a"), meta("b"));
-    a.conflicts.push("name(b)".into());
+    a.conflicts.push("name(b)".parse::<Provider>().unwrap());
     let la = [
         file("share/same", 1, 0o644),
         file("share/content", 1, 0o644),
@@ -99,14 +90,8 @@ fn every_conflict_is_reported_with_both_packages() {
         file("../escape", 3, 0o644),
     ];
     let err = Tree::build(&[
-        PackageLayouts {
-            meta: &a,
-            layouts: &la,
-        },
-        PackageLayouts {
-            meta: &b,
-            layouts: &lb,
-        },
+        PackageLayouts::from_stone(&a, &la),
+        PackageLayouts::from_stone(&b, &lb),
     ])
     .unwrap_err();
     let text = err.to_string();
@@ -132,11 +117,7 @@ fn symlink_to_a_file_is_not_a_directory() {
         link("share/x", "../bin/sh"),
         file("share/x/y", 2, 0o644),
     ];
-    let err = Tree::build(&[PackageLayouts {
-        meta: &a,
-        layouts: &la,
-    }])
-    .unwrap_err();
+    let err = Tree::build(&[PackageLayouts::from_stone(&a, &la)]).unwrap_err();
     assert!(err.to_string().contains("share/x/y"), "{err}");
 }
 

@@ -121,10 +121,11 @@ pub struct Trigger {
 impl Trigger {
     /// Parses and checks one trigger file's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, TriggerError> {
-        let raw: RawTrigger = serde_yaml::from_str(text).map_err(|source| TriggerError::Parse {
-            path: origin.to_path_buf(),
-            source,
-        })?;
+        let raw: RawTrigger =
+            crate::yaml::from_str(text).map_err(|source| TriggerError::Parse {
+                path: origin.to_path_buf(),
+                source,
+            })?;
         let invalid = |why: String| TriggerError::Invalid {
             path: origin.to_path_buf(),
             why,
@@ -240,9 +241,7 @@ mod tests {
                 "type",
             ),
         ] {
-            let err = parse(&format!("{base}{paths}"))
-                .expect_err(what)
-                .to_string();
+            let err = crate::util::with_causes(&parse(&format!("{base}{paths}")).expect_err(what));
             assert!(err.contains(what), "{err}");
         }
         assert!(parse("description: no name\n").is_err());

@@ -57,10 +57,10 @@ impl Scope {
 /// Errors of loading and running triggers.
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
-    #[error("{path}: not a valid trigger file: {source}")]
+    #[error("{path}: not a valid trigger file")]
     Parse {
         path: PathBuf,
-        source: serde_yaml::Error,
+        source: crate::yaml::Error,
     },
     #[error("{path}: {why}")]
     Invalid { path: PathBuf, why: String },
@@ -68,13 +68,13 @@ pub enum TriggerError {
     Pattern { pattern: String, why: String },
     #[error("triggers order each other in a cycle: {0}")]
     Cycle(String),
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path} failed")]
     Io {
         op: &'static str,
         path: PathBuf,
         source: io::Error,
     },
-    #[error("trigger {trigger}: {source}")]
+    #[error("trigger {trigger} could not run in its sandbox")]
     Sandbox {
         trigger: String,
         source: SandboxError,

@@ -1,15 +1,20 @@
 //! A real HTTP/1.1 server on loopback for tests: serves the files of a
 //! folder or of an in-memory map (GET only, a thread per connection,
-//! keep-alive), and logs the paths asked for. The one server every test
-//! crate uses.
+//! keep-alive), and logs the paths asked for and the connections made. The
+//! one server every test crate uses.
+//!
+//! A [`Gate`] proves that a client downloads in parallel by events, not by
+//! timing: the answers to the gated requests are held until that many of
+//! them are waiting at once.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Files served from memory, by request path (`/a/b.stone`); tests may
 /// change them while the server runs.
@@ -46,40 +51,125 @@ impl Source {
     }
 }
 
+/// Holds the answers to requests whose path ends with `suffix` until
+/// `together` such requests are waiting at the same time; from then on they
+/// are answered at once. A client that asks one at a time would wait
+/// forever, so after [`Gate::PATIENCE`] the waiting requests are answered
+/// `503 gate not reached` instead: a failure that names the cause, not a hang.
+#[derive(Clone)]
+pub struct Gate {
+    suffix: String,
+    together: usize,
+    state: Arc<(Mutex<GateState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct GateState {
+    waiting: usize,
+    open: bool,
+}
+
+impl Gate {
+    /// A generous limit; reaching it means the client did not ask in parallel.
+    pub const PATIENCE: Duration = Duration::from_secs(60);
+
+    pub fn new(suffix: &str, together: usize) -> Self {
+        Gate {
+            suffix: suffix.to_string(),
+            together,
+            state: Arc::default(),
+        }
+    }
+
+    /// Whether the gate opened (`together` requests waited at once).
+    pub fn opened(&self) -> bool {
+        self.state
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .open
+    }
+
+    /// Waits (for a gated path) until the gate is open; false when the
+    /// patience ran out first.
+    fn pass(&self, path: &str) -> bool {
+        if !path.ends_with(&self.suffix) {
+            return true;
+        }
+        let (lock, changed) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        state.waiting += 1;
+        if state.waiting >= self.together {
+            state.open = true;
+            changed.notify_all();
+        }
+        let (state, _) = changed
+            .wait_timeout_while(state, Self::PATIENCE, |s| !s.open)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.open
+    }
+}
+
 /// A running server; it stops when dropped.
 pub struct HttpServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<String>>>,
+    connections: Arc<AtomicUsize>,
+    /// Every accepted connection, closed by [`HttpServer::shut_down`] (a
+    /// client's pooled keep-alive connection must not outlive the server).
+    open: Arc<Mutex<HashMap<usize, TcpStream>>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl HttpServer {
     /// Serves the folder `dir` on an ephemeral loopback port.
     pub fn serve(dir: &Path) -> Self {
-        Self::start(Source::Dir(dir.to_path_buf()))
+        Self::start(Source::Dir(dir.to_path_buf()), None)
     }
 
     /// Serves `files` (keyed by request path) on an ephemeral loopback port.
     pub fn serve_files(files: Files) -> Self {
-        Self::start(Source::Files(files))
+        Self::start(Source::Files(files), None)
     }
 
-    fn start(source: Source) -> Self {
+    /// [`HttpServer::serve_files`] with the answers to some requests held
+    /// back by `gate`.
+    pub fn serve_files_gated(files: Files, gate: Gate) -> Self {
+        Self::start(Source::Files(files), Some(gate))
+    }
+
+    fn start(source: Source, gate: Option<Gate>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
         let addr = listener.local_addr().expect("the bound address");
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let open: Arc<Mutex<HashMap<usize, TcpStream>>> = Arc::default();
         let thread = {
             let (stop, log) = (stop.clone(), log.clone());
+            let (connections, open) = (connections.clone(), open.clone());
             std::thread::spawn(move || {
                 for conn in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(conn) = conn else { continue };
-                    let (source, log) = (source.clone(), log.clone());
-                    std::thread::spawn(move || handle(conn, &source, &log));
+                    let id = connections.fetch_add(1, Ordering::SeqCst);
+                    if let Ok(clone) = conn.try_clone() {
+                        open.lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(id, clone);
+                    }
+                    let (source, log, gate) = (source.clone(), log.clone(), gate.clone());
+                    let open = open.clone();
+                    std::thread::spawn(move || {
+                        handle(conn, &source, &log, gate.as_ref());
+                        // Its clone must not keep the socket open either.
+                        open.lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .remove(&id);
+                    });
                 }
             })
         };
@@ -87,8 +177,16 @@ impl HttpServer {
             addr,
             stop,
             log,
+            connections,
+            open,
             thread: Some(thread),
         }
+    }
+
+    /// TCP connections accepted so far (a client that pools connections
+    /// makes fewer than it makes requests).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:PORT/` + `path`.
@@ -115,6 +213,14 @@ impl HttpServer {
         let _ = TcpStream::connect(self.addr); // wakes the accept loop
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        for conn in self
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+        {
+            let _ = conn.1.shutdown(std::net::Shutdown::Both);
         }
     }
 }
@@ -164,7 +270,7 @@ impl Server {
     }
 }
 
-fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>) {
+fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>, gate: Option<&Gate>) {
     let Ok(read_half) = conn.try_clone() else {
         return;
     };
@@ -190,6 +296,13 @@ fn handle(conn: TcpStream, source: &Source, log: &Mutex<Vec<String>>) {
         log.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(target.to_string());
+        if gate.is_some_and(|gate| !gate.pass(target)) {
+            let refused = b"HTTP/1.1 503 gate not reached\r\nContent-Length: 0\r\n\r\n";
+            if conn.write_all(refused).is_err() {
+                return;
+            }
+            continue;
+        }
         let response = match (method, source.body(target)) {
             ("GET", Some(body)) => {
                 let mut r = format!(
@@ -236,6 +349,29 @@ mod tests {
         assert!(get("/a", &server).ends_with("\r\n\r\nhello"));
         assert!(get("/b", &server).starts_with("HTTP/1.1 404"));
         assert_eq!(server.requests(), ["/a", "/b"]);
+    }
+
+    #[test]
+    fn a_gate_answers_once_enough_requests_wait_together() {
+        let files: Files = Arc::new(Mutex::new(HashMap::from([
+            ("/a.stone".to_string(), b"a".to_vec()),
+            ("/b.stone".to_string(), b"b".to_vec()),
+            ("/index".to_string(), b"i".to_vec()),
+        ])));
+        let gate = Gate::new(".stone", 2);
+        let server = HttpServer::serve_files_gated(files, gate.clone());
+        // Not gated: answered at once.
+        assert!(get("/index", &server).ends_with("\r\n\r\ni"));
+        assert!(!gate.opened());
+        let answers = std::thread::scope(|scope| {
+            let a = scope.spawn(|| get("/a.stone", &server));
+            let b = scope.spawn(|| get("/b.stone", &server));
+            [a.join().expect("a"), b.join().expect("b")]
+        });
+        assert!(gate.opened());
+        assert!(answers[0].ends_with("\r\n\r\na"), "{}", answers[0]);
+        assert!(answers[1].ends_with("\r\n\r\nb"), "{}", answers[1]);
+        assert_eq!(server.connections(), 3);
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //! test still calls [`missing`] when it finds the requirement absent at run
 //! time: under CI (`CI` set, as `.ci/run` runs) that fails the test, so a CI
 //! run can never be green without the checks it claims.
+//!
+//! Generated files the repository keeps (reference pages, fuzz seeds) are
+//! checked, and rewritten with `BLESS=1`, through [`bless`].
 
 use std::path::PathBuf;
 
+pub mod bless;
 pub mod http;
 pub mod probe;
 

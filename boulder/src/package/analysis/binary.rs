@@ -1,11 +1,11 @@
 //! `binary(x)` for everything in `/usr/bin`, `sysbinary(x)` for `/usr/sbin`.
 
 use super::context::{Decision, FileContext};
-use crate::package::entry::EntryKind;
 use crate::package::relation::{Kind, Relation};
+use moss_core::stone::LayoutKind;
 
 pub fn handle(file: &mut FileContext) -> Decision {
-    if file.entry.kind == EntryKind::Directory {
+    if file.entry.kind == LayoutKind::Directory {
         return Decision::Next;
     }
     let path = file.path();

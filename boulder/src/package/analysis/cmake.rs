@@ -2,11 +2,11 @@
 //! `name-config.cmake` (but not `Name-Config.cmake`, as in the original).
 
 use super::context::{Decision, FileContext};
-use crate::package::entry::EntryKind;
 use crate::package::relation::{Kind, Relation};
+use moss_core::stone::LayoutKind;
 
 pub fn handle(file: &mut FileContext) -> Decision {
-    if file.entry.kind == EntryKind::Directory {
+    if file.entry.kind == LayoutKind::Directory {
         return Decision::Next;
     }
     if let Some(name) = cmake_package_name(file.entry.file_name()) {

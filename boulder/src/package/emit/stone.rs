@@ -11,7 +11,7 @@ use moss_core::stone::{
 
 use super::{io_error, set_mtime, EmitError, EmitOptions, EmittedStone, PackageInfo, SourceInfo};
 use crate::package::analysis::AnalysedPackage;
-use crate::package::entry::{CollectedEntry, EntryKind};
+use crate::package::entry::CollectedEntry;
 
 /// The package's metadata as its stone carries it.
 pub fn meta(
@@ -68,23 +68,12 @@ pub fn layout_entry(package: &str, entry: &CollectedEntry) -> Result<LayoutEntry
             path: entry.path.clone(),
         })?
         .to_string();
-    let kind = match &entry.kind {
-        EntryKind::Regular { digest, .. } => LayoutKind::Regular { digest: *digest },
-        EntryKind::Symlink { target } => LayoutKind::Symlink {
-            target: target.clone(),
-        },
-        EntryKind::Directory => LayoutKind::Directory,
-        EntryKind::CharacterDevice => LayoutKind::CharDevice,
-        EntryKind::BlockDevice => LayoutKind::BlockDevice,
-        EntryKind::Fifo => LayoutKind::Fifo,
-        EntryKind::Socket => LayoutKind::Socket,
-    };
     Ok(LayoutEntry {
         uid: entry.uid,
         gid: entry.gid,
         mode: entry.mode,
         tag: 0,
-        kind,
+        kind: entry.kind.clone(),
         path,
     })
 }
@@ -107,9 +96,9 @@ pub fn write(
         .files
         .iter()
         .filter_map(|entry| match entry.kind {
-            EntryKind::Regular { size, digest } => Some(Content {
+            LayoutKind::Regular { digest } => Some(Content {
                 digest,
-                size,
+                size: entry.size,
                 source: ContentSource::Path(
                     options
                         .install_root

@@ -14,9 +14,7 @@ use super::dpkg::{self, DpkgPackage};
 /// (the first installed one is taken).
 const DEBIAN_NAMES: &str = include_str!("debian-names.tsv");
 
-/// Debian's multiarch library directory on x86_64.
-const MULTIARCH: &str = "x86_64-linux-gnu";
-const MULTIARCH32: &str = "i386-linux-gnu";
+use super::arch::HOST;
 
 /// What satisfies one request on this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,20 +190,26 @@ pub fn find(
             first_owner(&paths).or_else(|| versioned_binary(name, files, &dirs[..1]))
         }
         "pkgconfig" => first_owner(&[
-            format!("/usr/lib/{MULTIARCH}/pkgconfig/{name}.pc"),
+            format!("/usr/lib/{}/pkgconfig/{name}.pc", HOST.multiarch),
             format!("/usr/lib/pkgconfig/{name}.pc"),
             format!("/usr/share/pkgconfig/{name}.pc"),
         ]),
-        "pkgconfig32" => first_owner(&[
-            format!("/usr/lib/{MULTIARCH32}/pkgconfig/{name}.pc"),
-            format!("/usr/lib32/pkgconfig/{name}.pc"),
-        ]),
+        "pkgconfig32" => {
+            let mut paths: Vec<String> = HOST
+                .multiarch32
+                .map(|dir| format!("/usr/lib/{dir}/pkgconfig/{name}.pc"))
+                .into_iter()
+                .collect();
+            paths.push(format!("/usr/lib32/pkgconfig/{name}.pc"));
+            first_owner(&paths)
+        }
         "soname" => {
             // `libz.so.1(x86_64)`: the architecture suffix is AerynOS's.
-            let file = name.strip_suffix("(x86_64)").unwrap_or(name);
+            let suffix = format!("({})", HOST.name);
+            let file = name.strip_suffix(suffix.as_str()).unwrap_or(name);
             first_owner(&[
-                format!("/usr/lib/{MULTIARCH}/{file}"),
-                format!("/lib/{MULTIARCH}/{file}"),
+                format!("/usr/lib/{}/{file}", HOST.multiarch),
+                format!("/lib/{}/{file}", HOST.multiarch),
                 format!("/usr/lib64/{file}"),
                 format!("/usr/lib/{file}"),
             ])
@@ -341,7 +345,8 @@ mod tests {
         for (name, paths) in lists {
             installed.insert(name.to_string(), pkg(name, &["virtual-thing"]));
             for path in *paths {
-                files.add(path, name);
+                // The fixture is written for x86_64; this host's triplet stands in.
+                files.add(&path.replace("x86_64-linux-gnu", HOST.multiarch), name);
             }
         }
         (installed, files)
@@ -392,7 +397,7 @@ mod tests {
         assert_eq!(found("pkgconfig(zlib)").as_deref(), Some("zlib1g-dev"));
         assert_eq!(found("pkgconfig32(zlib)").as_deref(), Some("lib32z1-dev"));
         assert_eq!(
-            found("soname(libz.so.1(x86_64))").as_deref(),
+            found(&format!("soname(libz.so.1({}))", HOST.name)).as_deref(),
             Some("zlib1g")
         );
         assert_eq!(found("cmake(fmt)").as_deref(), Some("libfmt-dev"));

@@ -3,6 +3,7 @@
 //! local repository `CACHE/repos/host/`, with a `stone.index`. A package is
 //! repacked only when its version or files changed since the last import.
 
+pub mod arch;
 mod dpkg;
 mod files;
 pub mod lookup;
@@ -148,6 +149,7 @@ pub fn host_repo_dir(cache: &Cache) -> PathBuf {
 /// existing index is left as it is (this is what a build does); with it,
 /// changed packages are repacked.
 pub fn import_host(cache: &Cache, refresh: bool) -> Result<ImportReport, RootError> {
+    arch::supported()?;
     let dir = host_repo_dir(cache);
     let index = dir.join("stone.index");
     let _lock = FileLock::exclusive(&cache.lock_path("import-host"))?;

@@ -118,6 +118,7 @@ pub fn import_missing(
     if unprovided(&all, requests).is_empty() {
         return Ok(None);
     }
+    super::arch::supported()?;
     let dir = host_repo_dir(cache);
     let _lock = FileLock::exclusive(&cache.lock_path("import-host"))?;
     // Another build may have imported them while this one waited.

@@ -13,16 +13,13 @@ use moss_core::stone::{
 };
 
 use super::super::RootError;
+use super::arch::HOST;
 use super::dpkg::DpkgPackage;
 use super::files::{FileEntry, FileKind};
 use crate::package::analysis::installed_file_providers;
 
 /// zstd level of imported stones: they never leave this machine, so speed wins.
 const LEVEL: i32 = 1;
-
-/// Debian keeps libraries in a multiarch directory; recipes name them by
-/// soname alone, so both forms are provided.
-const MULTIARCH_DIR: &str = "x86_64-linux-gnu/";
 
 /// Files up to this size are read once into memory, hashed and compressed
 /// from there; larger ones are hashed and then read again while compressing.
@@ -59,7 +56,13 @@ fn providers(
         };
         for relation in found {
             let text = relation.to_string();
-            if let Some(short) = relation.name.strip_prefix(MULTIARCH_DIR) {
+            // Debian keeps libraries in a multiarch directory; recipes name
+            // them by soname alone, so both forms are provided.
+            let short = relation
+                .name
+                .strip_prefix(HOST.multiarch)
+                .and_then(|rest| rest.strip_prefix('/'));
+            if let Some(short) = short {
                 texts.insert(format!("{}({short})", relation.kind.as_str()));
             }
             texts.insert(text);
@@ -135,7 +138,7 @@ pub fn pack(
         version: pkg.version.clone(),
         source_release: 1,
         build_release: 1,
-        architecture: "x86_64".into(),
+        architecture: HOST.name.into(),
         summary: format!("{} from the host's dpkg database", pkg.name),
         description: format!(
             "The files of the host's Debian package {} {}, imported by boulder.",

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
+use super::arch::HOST;
 use super::lookup::debian_counterparts;
 
 /// Requests whose Debian package the conventions below do not guess.
@@ -19,14 +20,19 @@ fn contents_paths(kind: &str, name: &str) -> Vec<String> {
         "binary" => vec![format!("usr/bin/{name}"), format!("usr/sbin/{name}")],
         "sysbinary" => vec![format!("usr/sbin/{name}")],
         "pkgconfig" => vec![
-            format!("usr/lib/x86_64-linux-gnu/pkgconfig/{name}.pc"),
+            format!("usr/lib/{}/pkgconfig/{name}.pc", HOST.multiarch),
             format!("usr/lib/pkgconfig/{name}.pc"),
             format!("usr/share/pkgconfig/{name}.pc"),
         ],
-        "pkgconfig32" => vec![format!("usr/lib/i386-linux-gnu/pkgconfig/{name}.pc")],
+        "pkgconfig32" => HOST
+            .multiarch32
+            .map(|dir| format!("usr/lib/{dir}/pkgconfig/{name}.pc"))
+            .into_iter()
+            .collect(),
         "soname" => {
-            let file = name.strip_suffix("(x86_64)").unwrap_or(name);
-            vec![format!("usr/lib/x86_64-linux-gnu/{file}")]
+            let suffix = format!("({})", HOST.name);
+            let file = name.strip_suffix(suffix.as_str()).unwrap_or(name);
+            vec![format!("usr/lib/{}/{file}", HOST.multiarch)]
         }
         "perl" => vec![format!("usr/share/perl5/{}.pm", name.replace("::", "/"))],
         _ => Vec::new(),
