@@ -90,61 +90,75 @@ pub(crate) struct ScannedTree {
 /// that could be duplicates (their size is shared) or are small enough to
 /// keep in memory are hashed now, on every CPU; the rest are deferred.
 pub(crate) fn scan_deferring(root: &Path) -> Result<ScannedTree> {
-    let (sender, walked_files) = mpsc::channel::<Vec<Queued>>();
-    let (tree, count) = walk(root, sender)?;
-    let queued: Vec<Queued> = walked_files.try_iter().flatten().collect();
-    if queued.len() != count {
-        return Err(StoneError::Unpackable {
-            path: root.to_path_buf(),
-            reason: "the walk lost files".into(),
-        });
-    }
-    let mut sizes: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-    for (_, _, size) in &queued {
-        *sizes.entry(*size).or_default() += 1;
-    }
-    let (to_hash, deferred): (Vec<Queued>, Vec<Queued>) = queued
-        .into_iter()
-        .partition(|(_, _, size)| *size <= KEEP_MAX_FILE || sizes[size] > 1);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (batches, queue) = mpsc::channel::<Vec<Queued>>();
-    for batch in to_hash.chunks(HASH_BATCH) {
-        let _ = batches.send(batch.to_vec());
-    }
-    drop(batches);
+    let (walked, from_walk) = mpsc::channel::<Vec<Queued>>();
+    let (to_hashers, queue) = mpsc::channel::<Vec<Queued>>();
     let budget = AtomicU64::new(KEEP_BUDGET);
     let queue = Mutex::new(queue);
-    let mut files: Vec<(usize, Scanned)> = Vec::with_capacity(count);
+    let lost = || StoneError::Unpackable {
+        path: root.to_path_buf(),
+        reason: "the walk or the hashers stopped".into(),
+    };
     std::thread::scope(|scope| {
         let hashers: Vec<_> = (0..threads)
             .map(|_| scope.spawn(|| hash_queued(&queue, &budget)))
             .collect();
+        let walker = scope.spawn(move || walk(root, walked));
+        // Small files are hashed while the walk goes on (a large file's size
+        // is never a small one's); large ones wait for the walk to end, when
+        // it is known which sizes are shared.
+        let mut large: Vec<Queued> = Vec::new();
+        let mut forwarded = 0;
+        for batch in from_walk.iter() {
+            let (small, big): (Vec<Queued>, Vec<Queued>) = batch
+                .into_iter()
+                .partition(|(_, _, size)| *size <= KEEP_MAX_FILE);
+            large.extend(big);
+            forwarded += small.len();
+            if !small.is_empty() {
+                to_hashers.send(small).map_err(|_| lost())?;
+            }
+        }
+        let (tree, count) = walker.join().map_err(|_| lost())??;
+        let mut sizes: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        for (_, _, size) in &large {
+            *sizes.entry(*size).or_default() += 1;
+        }
+        let (shared, deferred): (Vec<Queued>, Vec<Queued>) =
+            large.into_iter().partition(|(_, _, size)| sizes[size] > 1);
+        forwarded += shared.len();
+        for batch in shared.chunks(HASH_BATCH) {
+            to_hashers.send(batch.to_vec()).map_err(|_| lost())?;
+        }
+        drop(to_hashers);
+        if forwarded + deferred.len() != count {
+            return Err(lost());
+        }
+        let mut files: Vec<(usize, Scanned)> = Vec::with_capacity(count);
         for hasher in hashers {
-            let part = hasher.join().map_err(|_| StoneError::Unpackable {
-                path: root.to_path_buf(),
-                reason: "a hashing thread panicked".into(),
-            })?;
-            for (at, content) in part {
+            for (at, content) in hasher.join().map_err(|_| lost())? {
                 files.push((at, Scanned::Hashed(content?)));
             }
         }
-        Ok::<_, StoneError>(())
-    })?;
-    files.extend(
-        deferred
-            .into_iter()
-            .map(|(at, path, size)| (at, Scanned::Deferred { path, size })),
-    );
-    files.sort_unstable_by_key(|(at, _)| *at);
-    let mut layout = tree.layout;
-    for (at, file) in &files {
-        if let Scanned::Hashed(content) = file {
-            layout[*at].kind = LayoutKind::Regular {
-                digest: content.digest,
-            };
+        if files.len() != forwarded {
+            return Err(lost());
         }
-    }
-    Ok(ScannedTree { layout, files })
+        files.extend(
+            deferred
+                .into_iter()
+                .map(|(at, path, size)| (at, Scanned::Deferred { path, size })),
+        );
+        files.sort_unstable_by_key(|(at, _)| *at);
+        let mut layout = tree.layout;
+        for (at, file) in &files {
+            if let Scanned::Hashed(content) = file {
+                layout[*at].kind = LayoutKind::Regular {
+                    digest: content.digest,
+                };
+            }
+        }
+        Ok(ScannedTree { layout, files })
+    })
 }
 
 /// Files handed to the hashers at a time.
