@@ -40,3 +40,34 @@ pub fn command(name: &str) -> Command {
 pub fn skip(test: &str, why: &str) {
     test_support::missing(test, why);
 }
+
+/// Checks a `--version` line of `program`: `PROGRAM VERSION (COMMIT)` with
+/// the checkout's commit. Without git at test time (or a repository git will
+/// not read as this user) the build may still have recorded a commit: only
+/// the form is checked then.
+pub fn assert_version_line(program: &str, shown: &str) {
+    let commit = Command::new("git")
+        .args(["-C", env!("CARGO_MANIFEST_DIR")])
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let version = env!("CARGO_PKG_VERSION");
+    let shown = shown.trim();
+    match commit {
+        Some(commit) => assert_eq!(shown, format!("{program} {version} ({commit})")),
+        None => {
+            let rest = shown
+                .strip_prefix(&format!("{program} {version}"))
+                .unwrap_or_else(|| panic!("{shown}"));
+            let hex = rest.strip_prefix(" (").and_then(|r| r.strip_suffix(')'));
+            assert!(
+                rest.is_empty()
+                    || hex
+                        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+                "{shown}"
+            );
+        }
+    }
+}

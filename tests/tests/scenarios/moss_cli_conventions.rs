@@ -78,34 +78,8 @@ fn man_pages_cover_every_subcommand() {
 #[test]
 fn version_names_the_commit_when_built_from_git() {
     let shown = ok(&["--version"]);
-    let commit = Command::new("git")
-        .args(["-C", env!("CARGO_MANIFEST_DIR")])
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    // Without git at test time (or a repository git will not read as this
-    // user) the build may still have recorded a commit: only the form is
-    // checked then.
-    let version = env!("CARGO_PKG_VERSION");
-    let shown = shown.trim();
-    match commit {
-        Some(commit) => assert_eq!(shown, format!("moss {version} ({commit})")),
-        None => {
-            let rest = shown
-                .strip_prefix(&format!("moss {version}"))
-                .unwrap_or_else(|| panic!("{shown}"));
-            let hex = rest.strip_prefix(" (").and_then(|r| r.strip_suffix(')'));
-            assert!(
-                rest.is_empty()
-                    || hex
-                        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit())),
-                "{shown}"
-            );
-        }
-    }
-    assert_eq!(ok(&["version"]).trim(), shown);
+    e2e::assert_version_line("moss", &shown);
+    assert_eq!(ok(&["version"]).trim(), shown.trim());
 }
 
 fn pack(tree: &Path, stone: &Path, name: &str) -> Output {
