@@ -257,13 +257,16 @@ fn stones_do_not_depend_on_the_thread_count() {
     let src = tmp.path().join("src");
     fs::create_dir_all(src.join("lib")).unwrap();
     fs::create_dir_all(src.join("share/doc")).unwrap();
-    // 13 MB in all: level 1 cuts jobs of a few MiB.
+    // 19 MB in all (level 1 cuts jobs of a few MiB); the small files repeat
+    // every 140 (same seed, same size).
     fs::write(src.join("lib/big"), filler(11, 6 << 20)).unwrap();
     fs::write(src.join("lib/big-copy"), filler(11, 6 << 20)).unwrap();
     fs::write(src.join("lib/other-big"), filler(12, 5 << 20)).unwrap();
-    for i in 0..200u64 {
+    // An odd size, so that the small files after it cross chunk boundaries.
+    fs::write(src.join("lib/odd"), filler(13, 1_000_003)).unwrap();
+    for i in 0..400u64 {
         let size = 100 + (i as usize % 7) * 1000;
-        fs::write(src.join(format!("share/doc/f{i}")), filler(i % 150, size)).unwrap();
+        fs::write(src.join(format!("share/doc/f{i}")), filler(i % 140, size)).unwrap();
     }
     for level in [1, 3] {
         let stones: Vec<Vec<u8>> = [1, 2, 3, 8]

@@ -15,7 +15,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::error::{Result, StoneError};
-use super::readahead::{finish, push_bytes, stream_file, Chunks, Streamed, CHUNK};
+use super::readahead::{
+    finish, flush_full, make_room, push_bytes, stream_file, Chunks, Streamed, CHUNK,
+};
 
 /// A later file of a size already seen is held in memory up to this size.
 pub(crate) const HOLD_MAX: u64 = 8 << 20;
@@ -102,17 +104,17 @@ fn stream_new(file: &Planned, chunk: &mut Vec<u8>, chunks: &Chunks) -> Result<Op
     }
 }
 
-/// Reads exactly the walked size of the file into `into` (which is
-/// cleared first), checking that it neither shrank nor grew.
+/// Appends exactly the walked size of the file to `into`, checking that
+/// it neither shrank nor grew; returns the digest of what was appended.
 fn read_exact_size(file: &Planned, into: &mut Vec<u8>) -> Result<u128> {
-    into.clear();
+    let start = into.len();
     let mut f = open(&file.path)?;
     let read_err = |e| StoneError::io(format!("reading {}", file.path.display()), e);
     let n = (&mut f)
         .take(file.size)
         .read_to_end(into)
         .map_err(read_err)?;
-    let digest = xxhash_rust::xxh3::xxh3_128(into);
+    let digest = xxhash_rust::xxh3::xxh3_128(&into[start..]);
     if n as u64 != file.size {
         return Err(changed(
             file,
@@ -128,7 +130,8 @@ fn read_exact_size(file: &Planned, into: &mut Vec<u8>) -> Result<u128> {
 }
 
 /// A file of a size already seen, small enough to hold: read whole, then
-/// passed on unless its content was stored already.
+/// passed on unless its content was stored already. One that fits in a
+/// chunk is read straight into it and cut off again if it was stored.
 fn hold_and_compare(
     file: &Planned,
     stored: &HashSet<u128>,
@@ -136,6 +139,21 @@ fn hold_and_compare(
     chunk: &mut Vec<u8>,
     chunks: &Chunks,
 ) -> Result<Option<Outcome>> {
+    if file.size <= CHUNK as u64 {
+        if !make_room(file.size as usize, chunk, chunks) {
+            return Ok(None);
+        }
+        let start = chunk.len();
+        let digest = read_exact_size(file, chunk)?;
+        let new = !stored.contains(&digest);
+        if !new {
+            chunk.truncate(start);
+        } else if !flush_full(chunk, chunks) {
+            return Ok(None);
+        }
+        return Ok(Some((digest, new)));
+    }
+    held.clear();
     let digest = read_exact_size(file, held)?;
     if stored.contains(&digest) {
         return Ok(Some((digest, false)));

@@ -76,6 +76,16 @@ pub(crate) fn push_bytes(mut bytes: &[u8], chunk: &mut Vec<u8>, chunks: &Chunks)
     true
 }
 
+/// Makes room for `n` more bytes in the chunk (`n` at most [`CHUNK`]),
+/// handing it over early if need be. `false` if the receiver is gone.
+pub(crate) fn make_room(n: usize, chunk: &mut Vec<u8>, chunks: &Chunks) -> bool {
+    if chunk.len() + n <= CHUNK {
+        return true;
+    }
+    let full = std::mem::replace(chunk, chunks.fresh());
+    chunks.full.send(Ok(full)).is_ok()
+}
+
 /// Hands over the chunk if it is full. `false` if the receiver is gone.
 pub(crate) fn flush_full(chunk: &mut Vec<u8>, chunks: &Chunks) -> bool {
     if chunk.len() < CHUNK {
