@@ -6,13 +6,13 @@
 
 pub mod build;
 pub mod cli;
-pub mod cpus;
-pub mod draft;
+pub(crate) mod cpus;
+pub(crate) mod draft;
 pub mod macros;
-pub mod maintain;
+pub(crate) mod maintain;
 pub mod package;
-pub mod plan;
+pub(crate) mod plan;
 pub mod recipe;
 pub mod root;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod upstream;

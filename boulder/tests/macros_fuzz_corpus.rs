@@ -1,24 +1,14 @@
-//! Replays the committed fuzz corpus of `macro_expand` on stable Rust, so CI
-//! catches a regression without running the fuzzer.
-
-use std::path::Path;
+//! Replays the committed seeds and crash regressions of `macro_expand` on
+//! stable Rust, so CI catches a regression without running the fuzzer.
 
 #[test]
-fn macro_expand_corpus_never_panics() {
-    let dir = Path::new(concat!(
+fn macro_expand_seeds_never_panic() {
+    test_support::fuzz::replay_seeds(
         env!("CARGO_MANIFEST_DIR"),
-        "/fuzz/corpus/macro_expand"
-    ));
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    entries.sort();
-    assert!(entries.len() >= 10, "corpus too small: {}", entries.len());
-    for path in entries {
-        let data = std::fs::read(&path).unwrap();
-        boulder::macros::fuzz_expand(&data);
-    }
+        "macro_expand",
+        10,
+        boulder::macros::fuzz_expand,
+    );
 }
 
 /// Random byte strings built from the macro alphabet, as a cheap stable-Rust

@@ -1,21 +1,16 @@
-//! Replays the committed `recipe_parse` fuzz corpus through the fuzz target body on stable,
+//! Replays the committed `recipe_parse` seeds and crash regressions through the fuzz target body on stable,
 //! plus a property test over arbitrary text, so CI catches panics without cargo-fuzz.
-
-use std::path::Path;
 
 use proptest::prelude::*;
 
 #[test]
-fn corpus_replays_without_panic() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/recipe_parse");
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).expect("corpus directory exists") {
-        let path = entry.expect("corpus entry").path();
-        let data = std::fs::read(&path).expect("read corpus file");
-        boulder::recipe::fuzz_check(&data);
-        count += 1;
-    }
-    assert!(count >= 10, "corpus has only {count} files");
+fn seeds_replay_without_panic() {
+    test_support::fuzz::replay_seeds(
+        env!("CARGO_MANIFEST_DIR"),
+        "recipe_parse",
+        10,
+        boulder::recipe::fuzz_check,
+    );
 }
 
 proptest! {

@@ -1,6 +1,7 @@
-//! Replays the committed corpus of the `stone_reader` fuzz target on stable,
-//! plus the seeds our writer generates, which must be committed there as
-//! generated: `BLESS=1` (re)writes them into `fuzz/corpus/stone_reader/`.
+//! Replays the committed seeds and crash regressions of the `stone_reader`
+//! fuzz target on stable, among them the seeds our writer generates, which
+//! must be committed as generated: `BLESS=1` (re)writes them into
+//! `fuzz/seeds/stone_reader/`.
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -10,11 +11,8 @@ use moss_core::stone::{
     Content, FileType, LayoutEntry, LayoutKind, Meta, StoneWriter, WriteOptions,
 };
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fuzz/corpus/stone_reader"
-    ))
+fn seeds_dir() -> PathBuf {
+    test_support::fuzz::seeds_dir(env!("CARGO_MANIFEST_DIR"), "stone_reader")
 }
 
 fn meta(name: &str) -> Meta {
@@ -122,18 +120,11 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 fn generated_seeds_do_not_panic_and_are_committed() {
     for (name, bytes) in seeds() {
         fuzz_reader(&bytes);
-        test_support::bless::check_generated(&corpus_dir().join(name), bytes);
+        test_support::bless::check_generated(&seeds_dir().join(name), bytes);
     }
 }
 
 #[test]
-fn committed_corpus_does_not_panic() {
-    let entries = std::fs::read_dir(corpus_dir()).expect("the corpus is committed");
-    let mut count = 0;
-    for entry in entries {
-        let path = entry.unwrap().path();
-        fuzz_reader(&std::fs::read(&path).unwrap());
-        count += 1;
-    }
-    assert!(count >= 5, "only {count} corpus files");
+fn committed_seeds_do_not_panic() {
+    test_support::fuzz::replay_seeds(env!("CARGO_MANIFEST_DIR"), "stone_reader", 9, fuzz_reader);
 }

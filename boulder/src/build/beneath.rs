@@ -10,7 +10,7 @@
 //! `openat(O_NOFOLLOW)` per component.
 //!
 //! Paths handed to other programs (strip, objcopy) or to path-taking code
-//! are [`Beneath::pinned`]: `/proc/self/fd/N/...`, which names the opened
+//! are [`Beneath::pinned_for_children`]: `/proc/<pid>/fd/N/...`, which names the opened
 //! directory itself, not whatever the original path points at later.
 
 use std::ffi::{CString, OsStr};
@@ -115,14 +115,9 @@ impl Beneath {
     }
 
     /// A path that names this very directory as long as `self` lives:
-    /// `/proc/self/fd/N`. Child processes see it only when the descriptor
-    /// is inherited, so give them [`Beneath::pinned_for_children`].
-    pub fn pinned(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/self/fd/{}", self.dir.as_raw_fd()))
-    }
-
-    /// Like [`Beneath::pinned`], but through this process's id, so programs
-    /// this process starts resolve it to the same directory.
+    /// `/proc/<pid>/fd/N`, through this process's id rather than
+    /// `/proc/self`, so programs this process starts resolve it to the same
+    /// directory.
     pub fn pinned_for_children(&self) -> PathBuf {
         PathBuf::from(format!(
             "/proc/{}/fd/{}",
@@ -428,7 +423,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
         let made = top.ensure_dir("build/emul32/a").unwrap();
         assert!(dir.path().join("build/emul32/a").is_dir());
-        assert!(made.pinned().is_dir());
+        assert!(made.pinned_for_children().is_dir());
         assert!(top.dir("../").is_err());
         assert!(top.dir("/etc").is_err());
     }

@@ -28,17 +28,17 @@
 //!   `RecipeScripts::new(library, &recipe, &text, HOST_ARCH, ScriptOptions::default())?`
 //!   then `.phases()` or `.chroot_rc()`.
 
-pub mod beneath;
+pub(crate) mod beneath;
 pub mod breakpoint;
-pub mod failure;
-pub mod install_check;
+pub(crate) mod failure;
+pub(crate) mod install_check;
 pub mod log;
 pub mod package_plan;
-pub mod pgo;
-pub mod phases;
-pub mod prepare;
+pub(crate) mod pgo;
+pub(crate) mod phases;
+pub(crate) mod prepare;
 pub mod script;
-pub mod sources;
+pub(crate) mod sources;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod build;
-pub mod build_many;
-pub mod cache;
+pub(crate) mod build;
+pub(crate) mod build_many;
+pub(crate) mod cache;
 mod chroot;
 mod downloads;
 mod macros;
-pub mod output;
-pub mod profile;
-pub mod recipe;
+pub(crate) mod output;
+pub(crate) mod profile;
+pub(crate) mod recipe;
 mod recipe_maintain;
 mod recipe_new;
 

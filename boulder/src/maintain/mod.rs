@@ -6,7 +6,7 @@
 //! As upstream boulder does, an update raises `release` by one (moss orders
 //! the builds of a package by release, so it never goes back to 1).
 
-pub mod diff;
+pub(crate) mod diff;
 
 use thiserror::Error;
 

@@ -104,11 +104,6 @@ impl Glob {
         })
     }
 
-    /// The pattern text this glob was compiled from.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
     /// Whether the whole of `path` matches.
     pub fn matches(&self, path: &str) -> bool {
         let text: Vec<char> = path.chars().collect();

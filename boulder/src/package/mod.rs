@@ -32,13 +32,13 @@
 //! runs where the install tree lives (inside the build sandbox).
 
 pub mod analysis;
-pub mod collect;
+pub(crate) mod collect;
 pub mod emit;
 pub mod entry;
-pub mod glob;
-pub mod relation;
-pub mod rules;
-pub mod templates;
+pub(crate) mod glob;
+pub(crate) mod relation;
+pub(crate) mod rules;
+pub(crate) mod templates;
 
 pub use analysis::{
     analyse, AnalysedPackage, Analysis, AnalysisError, AnalysisOptions, AnalysisWarning,

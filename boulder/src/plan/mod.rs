@@ -9,16 +9,16 @@
 //! * [`local_repo`]: the repository the built stones go into;
 //! * [`json`]: the plan as JSON (`boulder build --plan`).
 
-pub mod digest;
-pub mod graph;
-pub mod json;
-pub mod local_repo;
-pub mod providers;
-pub mod recipes;
+pub(crate) mod digest;
+pub(crate) mod graph;
+pub(crate) mod json;
+pub(crate) mod local_repo;
+pub(crate) mod providers;
+pub(crate) mod recipes;
 
 use std::path::{Path, PathBuf};
 
-pub use graph::{Cycle, Edge, Graph};
+pub use graph::{Cycle, Graph};
 pub use local_repo::LocalRepo;
 pub use providers::Providers;
 pub use recipes::{PlannedRecipe, ReadError};

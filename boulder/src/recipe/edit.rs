@@ -19,10 +19,6 @@ impl TextEdits {
         self.edits.push((span, text.into()));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
-    }
-
     /// `source` with every replacement made.
     pub fn apply(&self, source: &str) -> String {
         let mut edits: Vec<&(Range<usize>, String)> = self.edits.iter().collect();

@@ -5,16 +5,16 @@
 //! [`check`] adds the up-front macro validation of every phase of every target.
 
 pub mod check;
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 mod discover;
-pub mod edit;
-pub mod model;
+pub(crate) mod edit;
+pub(crate) mod model;
 mod parse;
 pub mod problem;
 pub mod reference;
-pub mod restricted;
+pub(crate) mod restricted;
 pub mod schema;
-pub mod stages;
+pub(crate) mod stages;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

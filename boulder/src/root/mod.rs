@@ -28,7 +28,7 @@ pub mod profile;
 mod progress;
 pub mod prune;
 pub mod repo;
-pub mod resolve;
+pub(crate) mod resolve;
 mod skeleton;
 
 use std::fs;

@@ -33,12 +33,12 @@ mod cache;
 mod error;
 mod extract;
 mod fetch_file;
-pub mod git;
+pub(crate) mod git;
 mod local;
 mod model;
 mod origins;
-pub mod progress;
-pub mod prune;
+pub(crate) mod progress;
+pub(crate) mod prune;
 mod verify;
 
 pub use cache::{Fetched, UpstreamCache};

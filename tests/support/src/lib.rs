@@ -14,6 +14,7 @@
 use std::path::PathBuf;
 
 pub mod bless;
+pub mod fuzz;
 pub mod http;
 pub mod probe;
 

@@ -12,8 +12,8 @@
 
 pub mod epoch;
 pub mod manifest;
-pub mod stone;
-pub mod verify;
+pub(crate) mod stone;
+pub(crate) mod verify;
 
 use std::collections::BTreeMap;
 use std::io;

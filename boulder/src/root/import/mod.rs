@@ -3,13 +3,13 @@
 //! local repository `CACHE/repos/host/`, with a `stone.index`. A package is
 //! repacked only when its version or files changed since the last import.
 
-pub mod arch;
+pub(crate) mod arch;
 mod dpkg;
 mod files;
-pub mod lookup;
+pub(crate) mod lookup;
 pub mod ondemand;
 mod pack;
-pub mod suggest;
+pub(crate) mod suggest;
 
 use std::collections::BTreeMap;
 use std::fs;
