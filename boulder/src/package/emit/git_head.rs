@@ -7,9 +7,10 @@
 //! process and a walk of the history (7 ms of CPU and 20–40 ms of wall time
 //! on a loaded machine, for a recipe last changed a few hundred commits
 //! ago); reading `HEAD` and one ref costs two small reads. Whatever this
-//! module does not understand (a reftable, replace refs, any `GIT_*`
-//! variable in the environment, a repository across a file system
-//! boundary) gives `None`, and the caller asks git as before.
+//! module does not understand (a reftable, replace refs, a `GIT_*`
+//! variable that moves the repository or rewrites its history, a
+//! repository across a file system boundary) gives `None`, and the caller
+//! asks git as before.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ const MAX_SYMREF_DEPTH: usize = 5;
 /// The `HEAD` of the repository holding `dir`, as git would find it from
 /// there; `None` when it cannot be read with certainty.
 pub fn head_of(dir: &Path) -> Option<Head> {
-    if std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with("GIT_")) {
+    if environment_moves_the_repository() {
         return None;
     }
     let git_dir = discover(dir)?;
@@ -77,6 +78,35 @@ pub fn head_of(dir: &Path) -> Option<Head> {
         common_dir,
         commit,
         stamp,
+    })
+}
+
+/// Variables (besides `GIT_DIR`, `GIT_WORK_TREE` and
+/// `GIT_CONFIG_PARAMETERS`, which boulder's git never sees) that change
+/// where git finds a repository, its objects or refs, or what its history
+/// is. Others (`GIT_SSL_CAINFO`, say) change nothing `git log` answers.
+const REPOSITORY_VARIABLES: [&str; 13] = [
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE",
+    "GIT_CONFIG",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_SYSTEM",
+];
+
+/// Whether the environment sets one of [`REPOSITORY_VARIABLES`] (or
+/// configuration entries, `GIT_CONFIG_KEY_<n>`).
+pub fn environment_moves_the_repository() -> bool {
+    std::env::vars_os().any(|(name, _)| {
+        let name = name.to_string_lossy();
+        REPOSITORY_VARIABLES.contains(&name.as_ref()) || name.starts_with("GIT_CONFIG_KEY_")
     })
 }
 
