@@ -19,6 +19,7 @@ use super::package::Meta;
 use super::path::check_layout_path;
 use super::payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
 use super::readahead;
+use super::writebehind::{self, HandOff};
 
 /// Our default zstd level: fast enough that packing is never the slow part
 /// of a local build (the original uses 18 with a 2 GiB window; see the book).
@@ -150,7 +151,7 @@ impl StoneWriter {
     /// stored largest first (ties keep their first-seen order); only contents
     /// the layout refers to are stored. Every layout path must pass
     /// [`check_layout_path`]. Returns the output.
-    pub fn write_binary<W: Write + Seek>(
+    pub fn write_binary<W: Write + Seek + Send>(
         &self,
         mut out: W,
         meta: &Meta,
@@ -375,7 +376,7 @@ impl StoneWriter {
     /// where the deduplicated total is not.
     fn write_content<W, T, F>(&self, out: &mut W, hint: u64, read: F) -> Result<(T, u64)>
     where
-        W: Write + Seek,
+        W: Write + Seek + Send,
         T: Send,
         F: FnOnce(readahead::Chunks) -> T + Send,
     {
@@ -383,14 +384,10 @@ impl StoneWriter {
             .stream_position()
             .map_err(|e| StoneError::io("finding the content payload offset", e))?;
         write_all(out, &[0u8; PAYLOAD_HEADER_LEN])?;
-        let counter = CountingWriter {
-            inner: &mut *out,
-            hasher: Xxh3Default::new(),
-            written: 0,
-        };
         let enc_err = |e| StoneError::io("compressing the content payload", e);
+        let (hand_off, behind) = writebehind::channel();
         let mut encoder =
-            zstd::stream::write::Encoder::new(counter, self.options.level).map_err(enc_err)?;
+            zstd::stream::write::Encoder::new(hand_off, self.options.level).map_err(enc_err)?;
         encoder
             .multithread(self.options.threads.max(1))
             .map_err(enc_err)?;
@@ -405,35 +402,48 @@ impl StoneWriter {
         encoder.include_checksum(false).map_err(enc_err)?;
         let (full, ready) = sync_channel(readahead::QUEUE);
         let (used, spare) = sync_channel(readahead::QUEUE);
-        let (outcome, plain) = std::thread::scope(|scope| {
+        let body = &mut *out;
+        let (outcome, plain, written) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || behind.run(body));
             let reader = scope.spawn(move || read(readahead::Chunks { full, spare }));
-            // Moved in: dropped on an early return, which stops the reader
-            // before the scope waits for it.
+            // Both moved in: dropped on an early return, which stops the
+            // reader and the writer before the scope waits for them.
             let ready = ready;
+            let mut encoder = encoder;
             let mut plain = 0u64;
-            for chunk in ready.iter() {
-                let chunk = chunk?;
-                encoder.write_all(&chunk).map_err(enc_err)?;
-                plain += chunk.len() as u64;
-                let _ = used.try_send(chunk);
-            }
+            let fed = (|| {
+                for chunk in ready.iter() {
+                    let chunk = chunk?;
+                    encoder.write_all(&chunk).map_err(enc_err)?;
+                    plain += chunk.len() as u64;
+                    let _ = used.try_send(chunk);
+                }
+                encoder.finish().and_then(HandOff::finish).map_err(enc_err)
+            })();
+            drop(ready);
             let outcome = reader.join().map_err(|_| StoneError::Unpackable {
                 path: PathBuf::new(),
                 reason: "the reading thread panicked".into(),
             })?;
-            Ok::<_, StoneError>((outcome, plain))
+            let written = writer.join().map_err(|_| StoneError::Unpackable {
+                path: PathBuf::new(),
+                reason: "the writing thread panicked".into(),
+            })?;
+            // A write error stops the compression too: report it, not that.
+            let written = written.map_err(|e| StoneError::io("writing the stone", e))?;
+            fed?;
+            Ok::<_, StoneError>((outcome, plain, written))
         })?;
-        let counter = encoder.finish().map_err(enc_err)?;
         let header = PayloadHeader {
-            stored_size: counter.written,
+            stored_size: written.bytes,
             plain_size: plain,
-            checksum: counter.hasher.digest(),
+            checksum: written.checksum,
             num_records: 0,
             version: 1,
             kind: PayloadKind::Content,
             compression: Compression::Zstd,
         };
-        let end = header_at + PAYLOAD_HEADER_LEN as u64 + counter.written;
+        let end = header_at + PAYLOAD_HEADER_LEN as u64 + written.bytes;
         let seek_err = |e| StoneError::io("patching the content payload header", e);
         out.seek(SeekFrom::Start(header_at)).map_err(seek_err)?;
         write_all(out, &header.encode())?;
@@ -510,24 +520,4 @@ fn plan_contents(layout: &[LayoutEntry], contents: Vec<Content>) -> Result<Vec<C
 fn write_all<W: Write>(out: &mut W, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes)
         .map_err(|e| StoneError::io("writing the stone", e))
-}
-
-/// Counts and checksums the compressed bytes on their way to the output.
-struct CountingWriter<'a, W> {
-    inner: &'a mut W,
-    hasher: Xxh3Default,
-    written: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
