@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::sync_channel;
 
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3Default};
 
@@ -362,8 +361,9 @@ impl StoneWriter {
         write_all(out, &stored)
     }
 
-    /// Streams the chunks `read` sends (on a thread of its own) through one
-    /// zstd frame, then goes back to fill in the payload header (sizes and
+    /// Streams the chunks `read` delivers through one zstd frame (fed on
+    /// this thread, compressed by zstd's workers, written by a thread of its
+    /// own), then goes back to fill in the payload header (sizes and
     /// checksum are known only then). Returns what `read` returned and the
     /// plain size.
     ///
@@ -377,8 +377,7 @@ impl StoneWriter {
     fn write_content<W, T, F>(&self, out: &mut W, hint: u64, read: F) -> Result<(T, u64)>
     where
         W: Write + Seek + Send,
-        T: Send,
-        F: FnOnce(readahead::Chunks) -> T + Send,
+        F: FnOnce(readahead::Chunks) -> T,
     {
         let header_at = out
             .stream_position()
@@ -400,31 +399,33 @@ impl StoneWriter {
             .set_parameter(zstd::zstd_safe::CParameter::SrcSizeHint(hint))
             .map_err(enc_err)?;
         encoder.include_checksum(false).map_err(enc_err)?;
-        let (full, ready) = sync_channel(readahead::QUEUE);
-        let (used, spare) = sync_channel(readahead::QUEUE);
         let body = &mut *out;
         let (outcome, plain, written) = std::thread::scope(|scope| {
             let writer = scope.spawn(move || behind.run(body));
-            let reader = scope.spawn(move || read(readahead::Chunks { full, spare }));
-            // Both moved in: dropped on an early return, which stops the
-            // reader and the writer before the scope waits for them.
-            let ready = ready;
             let mut encoder = encoder;
             let mut plain = 0u64;
-            let fed = (|| {
-                for chunk in ready.iter() {
-                    let chunk = chunk?;
-                    encoder.write_all(&chunk).map_err(enc_err)?;
-                    plain += chunk.len() as u64;
-                    let _ = used.try_send(chunk);
+            let mut failure = None;
+            let mut feed = |chunk: Result<&[u8]>| -> bool {
+                let fed = chunk.and_then(|bytes| {
+                    encoder.write_all(bytes).map_err(enc_err)?;
+                    plain += bytes.len() as u64;
+                    Ok(())
+                });
+                match fed {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        false
+                    }
                 }
-                encoder.finish().and_then(HandOff::finish).map_err(enc_err)
-            })();
-            drop(ready);
-            let outcome = reader.join().map_err(|_| StoneError::Unpackable {
-                path: PathBuf::new(),
-                reason: "the reading thread panicked".into(),
-            })?;
+            };
+            let outcome = read(readahead::Chunks::new(&mut feed));
+            let fed = match failure {
+                Some(e) => Err(e),
+                None => encoder.finish().and_then(HandOff::finish).map_err(enc_err),
+            };
+            // Without a successful finish the encoder (and the hand-off in
+            // it) is dropped here, which ends the writing thread.
             let written = writer.join().map_err(|_| StoneError::Unpackable {
                 path: PathBuf::new(),
                 reason: "the writing thread panicked".into(),
