@@ -411,6 +411,23 @@ fn extract(tarball: &Path, target: &Path) -> Duration {
     elapsed
 }
 
+/// Inodes in use on the file system holding `dir`. Other processes'
+/// files count too, so the difference around a step is an estimate of
+/// what the step made (close on a file system nothing else writes to).
+fn inodes_used(dir: &Path) -> u64 {
+    // SAFETY: statvfs fills a plain struct we own from a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(c(dir).as_ptr(), &mut st) };
+    assert!(rc == 0, "statvfs {}", std::io::Error::last_os_error());
+    st.f_files.saturating_sub(st.f_ffree) as u64
+}
+
+fn median_of(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted[sorted.len() / 2]
+}
+
 fn median(values: &[Duration]) -> Duration {
     let mut sorted = values.to_vec();
     sorted.sort();
@@ -492,6 +509,7 @@ fn main() {
     let mut install_cpus = Vec::new();
     let mut extract_cpus = Vec::new();
     let mut extracts = Vec::new();
+    let (mut install_inodes, mut extract_inodes) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let root = base.join(format!("root-{round}"));
         fs::create_dir_all(&root).unwrap();
@@ -499,7 +517,9 @@ fn main() {
             vec!["-D".as_ref(), root.as_os_str(), "install".as_ref()];
         args.extend(stones.iter().map(|s| s.as_os_str()));
         let cpu_before = children_cpu();
+        let inodes_before = inodes_used(&base);
         let (time, rss) = run_moss(&args);
+        install_inodes.push(inodes_used(&base).saturating_sub(inodes_before));
         install_cpus.push(children_cpu().saturating_sub(cpu_before));
         installs.push(time);
         install_rsses.push(rss);
@@ -515,7 +535,9 @@ fn main() {
             make_tarball(&root, &tarball);
         }
         let cpu_before = children_cpu();
+        let inodes_before = inodes_used(&base);
         extracts.push(extract(&tarball, &base.join(format!("extract-{round}"))));
+        extract_inodes.push(inodes_used(&base).saturating_sub(inodes_before));
         extract_cpus.push(children_cpu().saturating_sub(cpu_before));
     }
     let root = base.join("root-0");
@@ -688,6 +710,12 @@ fn main() {
         median(&extract_cpus).as_secs_f64(),
         list(&extract_cpus),
         median(&install_cpus).as_secs_f64() / median(&extract_cpus).as_secs_f64()
+    );
+    println!(
+        "  inodes made (medians, from the file system's count): install {}, extract {}; ratio {:.2}",
+        median_of(&install_inodes),
+        median_of(&extract_inodes),
+        median_of(&install_inodes) as f64 / median_of(&extract_inodes).max(1) as f64
     );
     println!(
         "  install / extract time: {:.2} (goal <= 1.30); peak RSS / 64 MiB goal: {:.2}",

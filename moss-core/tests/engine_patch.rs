@@ -205,6 +205,47 @@ fn first_transaction_after_a_fresh_install_patches() {
     assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
 }
 
+/// The copy a fresh install archives is written in the same walk as the
+/// live tree: the same entries, its own directories, and the live tree's
+/// symlinks and files hard-linked (no symlink inode of its own).
+#[test]
+fn a_fresh_install_archives_a_twin_of_its_tree() {
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let s = stones(work);
+    let root = work.join("root");
+    fs::create_dir(&root).unwrap();
+    let stones = [&s.bulk, &s.a1, &s.b, &s.c].map(|p| p.to_str().unwrap());
+    moss_ok(&root, &[&["install"][..], &stones].concat());
+    let live = root.join("usr");
+    let archived = root.join(".moss/root/1/usr");
+    assert_eq!(snapshot(&archived), snapshot(&live));
+    assert!(!root.join(".moss/root/staging").exists());
+    let (mut links, mut dirs) = (0, 0);
+    for entry in walkdir::WalkDir::new(&live).min_depth(1) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(&live).unwrap();
+        let twin = archived.join(rel);
+        let kind = entry.file_type();
+        if kind.is_symlink() {
+            assert_eq!(inode(&twin), inode(entry.path()), "{}", rel.display());
+            links += 1;
+        } else if kind.is_dir() {
+            assert_ne!(inode(&twin), inode(entry.path()), "{}", rel.display());
+            dirs += 1;
+        }
+    }
+    assert!(
+        links >= 3 && dirs >= 5,
+        "{links} symlinks, {dirs} directories"
+    );
+    // The shared symlinks survive the patch of the copy and the archiving of the live tree.
+    moss_ok(&root, &["install", s.a2.to_str().unwrap()]);
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+    moss_ok(&root, &["state", "activate", "1"]);
+    assert!(moss_ok(&root, &["verify"]).contains(" 0 issue(s)"));
+}
+
 #[test]
 fn untrusted_archived_trees_are_not_patched() {
     let work = tempfile::tempdir().unwrap();

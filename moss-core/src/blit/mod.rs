@@ -66,6 +66,8 @@ pub struct Blitter {
 
 struct Job {
     fd: Arc<OwnedFd>,
+    /// The same directory in the twin tree, when one is written too.
+    twin: Option<Arc<OwnedFd>>,
     node: u32,
 }
 
@@ -114,6 +116,31 @@ impl Blitter {
 
     /// Writes `tree` to `target`, which must not exist yet (its parent must).
     pub fn blit(&self, tree: &Tree, target: &Path) -> Result<BlitStats, BlitError> {
+        self.blit_into(tree, target, None)
+    }
+
+    /// Writes `tree` to `target` and a second copy of it to `twin` (both
+    /// must not exist yet) in one walk, as a fresh install does to leave an
+    /// archived tree behind. The copies share the store's inodes as any
+    /// blit does, and also their symlinks: a symlink is hard-linked into
+    /// the twin, so the second tree costs new inodes only for its
+    /// directories (symlinks are never changed in place; a patch replaces
+    /// them). The statistics are those of `target`.
+    pub fn blit_twin(
+        &self,
+        tree: &Tree,
+        target: &Path,
+        twin: &Path,
+    ) -> Result<BlitStats, BlitError> {
+        self.blit_into(tree, target, Some(twin))
+    }
+
+    fn blit_into(
+        &self,
+        tree: &Tree,
+        target: &Path,
+        twin: Option<&Path>,
+    ) -> Result<BlitStats, BlitError> {
         let root_err = |op, source| BlitError {
             path: String::new(),
             op,
@@ -128,6 +155,17 @@ impl Blitter {
         let root_fd = sys::open_dir(Some(parent_fd.as_fd()), &name)
             .map_err(|e| root_err("opening the new tree", e))?;
         let root_fd = Arc::new(root_fd);
+        let twin = match twin {
+            Some(twin) => {
+                let (twin_parent, twin_name, _) = self.open_target(twin)?;
+                sys::mkdirat(twin_parent.as_fd(), &twin_name, 0o700)
+                    .map_err(|e| root_err("mkdirat", e))?;
+                let fd = sys::open_dir(Some(twin_parent.as_fd()), &twin_name)
+                    .map_err(|e| root_err("opening the twin tree", e))?;
+                Some((twin_parent, twin_name, Arc::new(fd)))
+            }
+            None => None,
+        };
         let shared = Shared {
             tree,
             store_fd,
@@ -135,6 +173,7 @@ impl Blitter {
             queue: Mutex::new((
                 vec![Job {
                     fd: root_fd.clone(),
+                    twin: twin.as_ref().map(|t| t.2.clone()),
                     node: 0,
                 }],
                 0,
@@ -165,22 +204,25 @@ impl Blitter {
                 .unwrap_or_else(|p| p.into_inner()),
         );
         deferred.sort_unstable_by(|a, b| b.cmp(a));
-        for index in deferred {
-            let node = &tree.nodes()[index as usize];
-            if let NodeKind::Directory { mode, .. } = node.kind {
-                sys::fchmodat(
-                    root_fd.as_fd(),
-                    &sys::cstring(OsStr::new(&*node.path)),
-                    mode,
-                )
-                .map_err(|source| BlitError {
-                    path: node.path.to_string(),
-                    op: "fchmodat",
-                    source,
-                })?;
+        let roots = std::iter::once(&root_fd).chain(twin.as_ref().map(|t| &t.2));
+        for root in roots {
+            for &index in &deferred {
+                let node = &tree.nodes()[index as usize];
+                if let NodeKind::Directory { mode, .. } = node.kind {
+                    sys::fchmodat(root.as_fd(), &sys::cstring(OsStr::new(&*node.path)), mode)
+                        .map_err(|source| BlitError {
+                            path: node.path.to_string(),
+                            op: "fchmodat",
+                            source,
+                        })?;
+                }
             }
         }
         sys::fchmodat(parent_fd.as_fd(), &name, root_mode).map_err(|e| root_err("fchmodat", e))?;
+        if let Some((twin_parent, twin_name, _)) = &twin {
+            sys::fchmodat(twin_parent.as_fd(), twin_name, root_mode)
+                .map_err(|e| root_err("fchmodat", e))?;
+        }
         let c = |i: usize| shared.counters[i].load(Ordering::Relaxed);
         Ok(BlitStats {
             directories: c(0) + 1,
@@ -234,6 +276,7 @@ impl Blitter {
             return Ok(Vec::new());
         };
         let dir = job.fd.as_fd();
+        let twin = job.twin.as_ref().map(|t| t.as_fd());
         let mut more = Vec::new();
         for &child in children {
             let node = &nodes[child as usize];
@@ -250,28 +293,38 @@ impl Blitter {
                 NodeKind::Directory { mode, children } => {
                     let owner_ok = mode & 0o700 == 0o700;
                     let create = if owner_ok { *mode & 0o777 } else { 0o700 };
-                    sys::mkdirat(dir, &name, create).map_err(fail("mkdirat"))?;
+                    for dir in std::iter::once(dir).chain(twin) {
+                        sys::mkdirat(dir, &name, create).map_err(fail("mkdirat"))?;
+                        if owner_ok && (mode & shared.umask != 0 || mode & 0o7000 != 0) {
+                            sys::fchmodat(dir, &name, *mode).map_err(fail("fchmodat"))?;
+                        }
+                    }
                     if !owner_ok {
                         shared
                             .deferred_modes
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .push(child);
-                    } else if mode & shared.umask != 0 || mode & 0o7000 != 0 {
-                        sys::fchmodat(dir, &name, *mode).map_err(fail("fchmodat"))?;
                     }
                     if !children.is_empty() {
                         let fd = sys::open_dir(Some(dir), &name).map_err(fail("openat"))?;
+                        let twin_fd = match twin {
+                            Some(t) => Some(Arc::new(
+                                sys::open_dir(Some(t), &name).map_err(fail("openat"))?,
+                            )),
+                            None => None,
+                        };
                         more.push(Job {
                             fd: Arc::new(fd),
+                            twin: twin_fd,
                             node: child,
                         });
                     }
                     shared.counters[0].fetch_add(1, Ordering::Relaxed);
                 }
                 NodeKind::File { digest, mode } => {
-                    let copied = self
-                        .file(
+                    let place = |dir| {
+                        self.file(
                             shared.store_fd.as_fd(),
                             shared.umask,
                             dir,
@@ -279,15 +332,27 @@ impl Blitter {
                             *digest,
                             *mode,
                         )
-                        .map_err(fail("placing the file"))?;
+                        .map_err(fail("placing the file"))
+                    };
+                    let copied = place(dir)?;
+                    if let Some(twin) = twin {
+                        place(twin)?;
+                    }
                     shared.counters[1].fetch_add(1, Ordering::Relaxed);
                     if copied {
                         shared.counters[3].fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 NodeKind::Symlink { target } => {
-                    sys::symlinkat(&sys::cstring(OsStr::new(&**target)), dir, &name)
-                        .map_err(fail("symlinkat"))?;
+                    let target = sys::cstring(OsStr::new(&**target));
+                    sys::symlinkat(&target, dir, &name).map_err(fail("symlinkat"))?;
+                    if let Some(twin) = twin {
+                        // A hard link to the symlink just made (never followed),
+                        // or, where the file system refuses one, a symlink of its own.
+                        if sys::linkat(Some(dir), &name, twin, &name).is_err() {
+                            sys::symlinkat(&target, twin, &name).map_err(fail("symlinkat"))?;
+                        }
+                    }
                     shared.counters[2].fetch_add(1, Ordering::Relaxed);
                 }
                 NodeKind::Special { .. } => {

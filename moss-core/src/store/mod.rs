@@ -8,6 +8,7 @@
 //! verified against its digest before it is stored. All assets have one
 //! canonical mode, [`STORE_MODE`]; the tree never changes it.
 
+mod fanout;
 mod parallel;
 mod publish;
 mod sink;
@@ -15,12 +16,10 @@ mod variants;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use crate::fault::checkpoint;
+use std::sync::{Arc, OnceLock};
 
 pub use parallel::{unpack_into, UnpackCounts};
 pub use sink::{AssetWriter, StoreSink};
@@ -82,6 +81,12 @@ pub struct Store {
     writing: Arc<AtomicBool>,
     /// Unpacks of this process in progress (several stones are cached at once).
     sessions: Arc<AtomicUsize>,
+    /// The store directory, opened once it exists; assets are written below it.
+    fd: Arc<OnceLock<OwnedFd>>,
+    /// The fan-out directories known to exist.
+    fanout: Arc<fanout::FanOut>,
+    /// How new assets get their temporary file (see [`sink`]).
+    temporaries: Arc<sink::Temporaries>,
 }
 
 /// A file in the store directory that exists while temporaries may exist:
@@ -98,7 +103,28 @@ impl Store {
             dir,
             writing: Arc::new(AtomicBool::new(false)),
             sessions: Arc::new(AtomicUsize::new(0)),
+            fd: Arc::new(OnceLock::new()),
+            fanout: Arc::new(fanout::FanOut::default()),
+            temporaries: Arc::new(sink::Temporaries::probe()),
         }
+    }
+
+    /// The store directory's descriptor; the directory must exist (see
+    /// [`Store::mark_writing`]).
+    fn dir_fd(&self) -> io::Result<BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        if self.fd.get().is_none() {
+            let dir = File::open(&self.dir)?;
+            if !dir.metadata()?.is_dir() {
+                return Err(io::ErrorKind::NotADirectory.into());
+            }
+            // Another thread may have opened it meanwhile: one stays.
+            let _ = self.fd.set(OwnedFd::from(dir));
+        }
+        self.fd
+            .get()
+            .map(|fd| fd.as_fd())
+            .ok_or_else(|| io::ErrorKind::NotFound.into())
     }
 
     /// Starts an unpack: marks the store; the marker stays until the last
@@ -174,27 +200,12 @@ impl Store {
                 actual,
             });
         }
-        let path = self.path(digest);
-        if path.is_file() {
+        let Some(mut writer) = self.begin(digest).map_err(io_err(&self.dir))? else {
             return Ok(Inserted::AlreadyPresent);
-        }
-        self.mark_writing().map_err(io_err(&self.dir))?;
-        let parent = path.parent().unwrap_or(&self.dir);
-        fs::create_dir_all(parent).map_err(io_err(parent))?;
-        let tmp = parent.join(format!(
-            ".{digest:x}.{}.{}.tmp",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        checkpoint();
-        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
-        file.set_permissions(fs::Permissions::from_mode(STORE_MODE))
-            .map_err(io_err(&tmp))?;
-        file.write_all(bytes).map_err(io_err(&tmp))?;
-        drop(file);
-        checkpoint();
-        publish::publish(&tmp, &path).map_err(io_err(&path))?;
-        checkpoint();
+        };
+        let path = self.path(digest);
+        writer.write_all(bytes).map_err(io_err(&path))?;
+        writer.commit().map_err(io_err(&path))?;
         Ok(Inserted::Written)
     }
 
@@ -278,6 +289,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn naming_matches_the_original_store() {
@@ -295,9 +307,26 @@ mod tests {
     }
 
     #[test]
-    fn temporaries_are_cleaned_only_when_marked() {
+    fn anonymous_temporaries_leave_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("v2"));
+        let mut left = store.begin(0xabcdef0123456789).unwrap().unwrap();
+        left.write_all(b"half").unwrap();
+        std::mem::forget(left); // as a killed writer would leave it
+        assert_eq!(store.clean_temporaries().unwrap(), 0);
+        assert!(store.list().unwrap().is_empty());
+        let body = b"whole";
+        let mut writer = store.begin(digest_of(body)).unwrap().unwrap();
+        writer.write_all(body).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(fs::read(store.path(digest_of(body))).unwrap(), body);
+    }
+
+    #[test]
+    fn temporaries_are_cleaned_only_when_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::new(dir.path().join("v2"));
+        store.temporaries = Arc::new(sink::Temporaries::named());
         let left = store.begin(0xabcdef0123456789).unwrap().unwrap();
         assert!(store.dir().join(WRITING_MARKER).exists());
         std::mem::forget(left); // as a killed writer would leave it
@@ -319,8 +348,17 @@ mod tests {
 
     #[test]
     fn insert_verifies_and_skips_existing() {
+        for named in [false, true] {
+            insert_verifies_and_skips_existing_with(named);
+        }
+    }
+
+    fn insert_verifies_and_skips_existing_with(named: bool) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("v2"));
+        let mut store = Store::new(dir.path().join("v2"));
+        if named {
+            store.temporaries = Arc::new(sink::Temporaries::named());
+        }
         let body = b"hello";
         let d = digest_of(body);
         assert!(matches!(

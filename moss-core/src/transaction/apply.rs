@@ -303,10 +303,10 @@ impl Engine {
         }
         let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
-        remove_tree(&staging).map_err(io("removing", &staging))?;
-        if old.is_none() && reuse.is_some() {
+        if fresh_install(old, reuse) {
             self.archive_fresh_tree(tree, selections, id);
         }
+        remove_tree(&staging).map_err(io("removing", &staging))?;
         triggers.extend(self.system_triggers(Some(tree)));
         Ok(TransactionReport {
             state: id,
@@ -318,20 +318,23 @@ impl Engine {
         })
     }
 
-    /// After a fresh install, a second copy of its tree (directories,
-    /// hard links into the store, symlinks: no content is copied) is put
-    /// where the state's archived tree goes, so that the next transaction
-    /// patches it instead of blitting every entry again. The state is
-    /// already committed: this is best effort, and a copy that did not
+    /// After a fresh install, the second copy of its tree that the blit
+    /// wrote beside it (directories, hard links into the store and to the
+    /// live tree's symlinks: no content is copied) is put where the state's
+    /// archived tree goes, so that the next transaction patches it instead
+    /// of blitting every entry again. Until the state is committed the copy
+    /// stays in staging, which recovery deletes. The state is already
+    /// committed here: this is best effort, and a copy that did not
     /// complete lacks its `.stateID` (written last), so it is never
     /// patched, and the next transaction's archiving replaces it.
     fn archive_fresh_tree(&self, tree: &Tree, selections: &[Selection], id: i64) {
         let dir = self.inst.archive_dir(id);
+        let twin = self.inst.staging_dir().join(TWIN);
         let copy = || -> Result<(), EngineError> {
             remove_tree(&dir).map_err(io("removing", &dir))?;
             fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
             let usr = dir.join("usr");
-            self.blitter().blit(tree, &usr)?;
+            fs::rename(&twin, &usr).map_err(io("archiving", &usr))?;
             release::write(&usr, tree, &self.system_model(selections)?)?;
             write_state_id(&usr, id)?;
             Ok(())
@@ -358,6 +361,7 @@ impl Engine {
             None => None,
         };
         let blitter = self.blitter();
+        let fresh = fresh_install(journal.old_state, reuse);
         let stats = match &spare {
             Some(spare) => {
                 let patch = if spare.reconcile {
@@ -369,6 +373,8 @@ impl Engine {
                 };
                 blitter.patch(&patch, &usr)?
             }
+            // A fresh install writes the tree to archive as well, in the same walk.
+            None if fresh => blitter.blit_twin(tree, &usr, &staging.join(TWIN))?,
             None => blitter.blit(tree, &usr)?,
         };
         write_state_id(&usr, journal.new_state)?;
@@ -403,6 +409,16 @@ impl Engine {
         self.db.commit_journal(journal)?;
         Ok(())
     }
+}
+
+/// Where in staging a fresh install's blit writes the copy of the tree it
+/// archives once the state is committed.
+const TWIN: &str = "archive-usr";
+
+/// Whether a transaction installs into a root without a state: it leaves a
+/// copy of its tree archived (see `archive_fresh_tree`).
+fn fresh_install(old: Option<i64>, reuse: Option<&Plan>) -> bool {
+    old.is_none() && reuse.is_some()
 }
 
 /// `/bin`, `/sbin`, `/lib`, `/lib64` and `/lib32` of the root, as links into
