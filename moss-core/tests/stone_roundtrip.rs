@@ -246,6 +246,67 @@ fn packing_a_directory_reads_large_files_once_and_writes_what_write_binary_write
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A stone must not depend on the machine that wrote it: the Content
+/// payload's bytes are the same whatever the number of zstd threads (one
+/// included), whichever way the stone is written, and the payload is one
+/// zstd frame (what upstream moss reads). The content spans several of
+/// zstd's multithreading jobs, so the workers really split it.
+#[test]
+fn stones_do_not_depend_on_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(src.join("lib")).unwrap();
+    fs::create_dir_all(src.join("share/doc")).unwrap();
+    // 19 MB in all (level 1 cuts jobs of a few MiB); the small files repeat
+    // every 140 (same seed, same size).
+    fs::write(src.join("lib/big"), filler(11, 6 << 20)).unwrap();
+    fs::write(src.join("lib/big-copy"), filler(11, 6 << 20)).unwrap();
+    fs::write(src.join("lib/other-big"), filler(12, 5 << 20)).unwrap();
+    // An odd size, so that the small files after it cross chunk boundaries.
+    fs::write(src.join("lib/odd"), filler(13, 1_000_003)).unwrap();
+    for i in 0..400u64 {
+        let size = 100 + (i as usize % 7) * 1000;
+        fs::write(src.join(format!("share/doc/f{i}")), filler(i % 140, size)).unwrap();
+    }
+    for level in [1, 3] {
+        let stones: Vec<Vec<u8>> = [1, 2, 3, 8]
+            .into_iter()
+            .map(|threads| {
+                let writer = StoneWriter::new(WriteOptions { level, threads });
+                writer
+                    .pack_tree(Vec::new(), &meta("t"), &src, tmp.path())
+                    .unwrap()
+            })
+            .collect();
+        for (stone, threads) in stones.iter().zip([1, 2, 3, 8]) {
+            assert!(
+                stone == &stones[0],
+                "level {level}: {threads} threads wrote other bytes than 1"
+            );
+        }
+        for threads in [1, 8] {
+            let writer = StoneWriter::new(WriteOptions { level, threads });
+            assert!(
+                bytes_of(&writer, &src) == stones[0],
+                "level {level}, {threads} threads: write_binary differs from pack_tree"
+            );
+        }
+        let reader = StoneReader::new(Cursor::new(stones[0].clone())).unwrap();
+        let content = reader.content().unwrap();
+        let start = content.offset as usize;
+        let stored = &stones[0][start..start + content.header.stored_size as usize];
+        assert_eq!(
+            zstd::zstd_safe::find_frame_compressed_size(stored).unwrap(),
+            stored.len(),
+            "level {level}: the content payload is not one zstd frame"
+        );
+        let mut reader = StoneReader::new(Cursor::new(stones[0].clone())).unwrap();
+        let out = tmp.path().join(format!("out-{level}/usr"));
+        extract(&mut reader, &out).unwrap();
+        assert_eq!(snapshot(&out), snapshot(&src));
+    }
+}
+
 #[test]
 fn deep_paths_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

@@ -20,6 +20,7 @@ mod header;
 mod index;
 mod layout;
 mod meta;
+mod once;
 mod package;
 mod path;
 mod payload;

@@ -34,7 +34,30 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
         let hashers: Vec<_> = (0..threads)
             .map(|_| scope.spawn(|| hash_queued(&queue, &budget)))
             .collect();
-        let walked = walk(root, files);
+        let mut batch = Vec::with_capacity(HASH_BATCH);
+        let mut sent = 0;
+        let lost = || StoneError::Unpackable {
+            path: root.to_path_buf(),
+            reason: "the hashers stopped".into(),
+        };
+        let walked = walk(root, |file| {
+            batch.push(file);
+            if batch.len() == HASH_BATCH {
+                sent += batch.len();
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(HASH_BATCH));
+                files.send(full).map_err(|_| lost())?;
+            }
+            Ok(())
+        })
+        .and_then(|tree| {
+            sent += batch.len();
+            if !batch.is_empty() {
+                files.send(std::mem::take(&mut batch)).map_err(|_| lost())?;
+            }
+            // Closing the channel lets the hashers end once it is drained.
+            drop(files);
+            Ok((tree, sent))
+        });
         let mut hashed = Vec::new();
         for hasher in hashers {
             match hasher.join() {
@@ -68,97 +91,19 @@ pub fn scan_tree(root: &Path) -> Result<Tree> {
     })
 }
 
-/// A regular file as [`scan_deferring`] leaves it.
-pub(crate) enum Scanned {
-    Hashed(Content),
-    /// Not read yet: no other file has its size, so it cannot be a
-    /// duplicate, and the writer hashes it while compressing it.
-    Deferred {
-        path: PathBuf,
-        size: u64,
-    },
-}
+/// A regular file found by [`walk_files`]: its layout position, path and size.
+pub(crate) type Walked = Queued;
 
-/// What [`scan_deferring`] found: the layout (deferred files with digest
-/// 0) and the regular files by layout position, ascending.
-pub(crate) struct ScannedTree {
-    pub layout: Vec<LayoutEntry>,
-    pub files: Vec<(usize, Scanned)>,
-}
-
-/// [`scan_tree`] for a writer that reads each large file once: only files
-/// that could be duplicates (their size is shared) or are small enough to
-/// keep in memory are hashed now, on every CPU; the rest are deferred.
-pub(crate) fn scan_deferring(root: &Path) -> Result<ScannedTree> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (walked, from_walk) = mpsc::channel::<Vec<Queued>>();
-    let (to_hashers, queue) = mpsc::channel::<Vec<Queued>>();
-    let budget = AtomicU64::new(KEEP_BUDGET);
-    let queue = Mutex::new(queue);
-    let lost = || StoneError::Unpackable {
-        path: root.to_path_buf(),
-        reason: "the walk or the hashers stopped".into(),
-    };
-    std::thread::scope(|scope| {
-        let hashers: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| hash_queued(&queue, &budget)))
-            .collect();
-        let walker = scope.spawn(move || walk(root, walked));
-        // Small files are hashed while the walk goes on (a large file's size
-        // is never a small one's); large ones wait for the walk to end, when
-        // it is known which sizes are shared.
-        let mut large: Vec<Queued> = Vec::new();
-        let mut forwarded = 0;
-        for batch in from_walk.iter() {
-            let (small, big): (Vec<Queued>, Vec<Queued>) = batch
-                .into_iter()
-                .partition(|(_, _, size)| *size <= KEEP_MAX_FILE);
-            large.extend(big);
-            forwarded += small.len();
-            if !small.is_empty() {
-                to_hashers.send(small).map_err(|_| lost())?;
-            }
-        }
-        let (tree, count) = walker.join().map_err(|_| lost())??;
-        let mut sizes: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-        for (_, _, size) in &large {
-            *sizes.entry(*size).or_default() += 1;
-        }
-        let (shared, deferred): (Vec<Queued>, Vec<Queued>) =
-            large.into_iter().partition(|(_, _, size)| sizes[size] > 1);
-        forwarded += shared.len();
-        for batch in shared.chunks(HASH_BATCH) {
-            to_hashers.send(batch.to_vec()).map_err(|_| lost())?;
-        }
-        drop(to_hashers);
-        if forwarded + deferred.len() != count {
-            return Err(lost());
-        }
-        let mut files: Vec<(usize, Scanned)> = Vec::with_capacity(count);
-        for hasher in hashers {
-            for (at, content) in hasher.join().map_err(|_| lost())? {
-                files.push((at, Scanned::Hashed(content?)));
-            }
-        }
-        if files.len() != forwarded {
-            return Err(lost());
-        }
-        files.extend(
-            deferred
-                .into_iter()
-                .map(|(at, path, size)| (at, Scanned::Deferred { path, size })),
-        );
-        files.sort_unstable_by_key(|(at, _)| *at);
-        let mut layout = tree.layout;
-        for (at, file) in &files {
-            if let Scanned::Hashed(content) = file {
-                layout[*at].kind = LayoutKind::Regular {
-                    digest: content.digest,
-                };
-            }
-        }
-        Ok(ScannedTree { layout, files })
-    })
+/// Walks `root` as [`scan_tree`] does but reads no file: the layout (regular
+/// files with digest 0) and the regular files in layout order, for a writer
+/// that reads each file once while compressing it.
+pub(crate) fn walk_files(root: &Path) -> Result<(Vec<LayoutEntry>, Vec<Walked>)> {
+    let mut files = Vec::new();
+    let tree = walk(root, |file| {
+        files.push(file);
+        Ok(())
+    })?;
+    Ok((tree.layout, files))
 }
 
 /// Files handed to the hashers at a time.
@@ -174,12 +119,10 @@ const KEEP_BUDGET: u64 = 32 << 20;
 /// A regular file for the hashers: its layout position, path and size.
 type Queued = (usize, PathBuf, u64);
 
-/// Walks the tree into layout entries; regular files go to the hashers, with
-/// the layout position their digest belongs to. Returns how many were sent.
-fn walk(root: &Path, files: mpsc::Sender<Vec<Queued>>) -> Result<(Tree, usize)> {
+/// Walks the tree into layout entries; each regular file goes to `on_file`
+/// with the layout position its digest belongs to.
+fn walk(root: &Path, mut on_file: impl FnMut(Queued) -> Result<()>) -> Result<Tree> {
     let mut tree = Tree::default();
-    let mut batch = Vec::with_capacity(HASH_BATCH);
-    let mut sent = 0;
     let walker = walkdir::WalkDir::new(root)
         .min_depth(1)
         .follow_links(false)
@@ -208,14 +151,7 @@ fn walk(root: &Path, files: mpsc::Sender<Vec<Queued>>) -> Result<(Tree, usize)> 
         let ft = md.file_type();
         let kind = if ft.is_file() {
             // The digest is filled in once the file is hashed.
-            batch.push((tree.layout.len(), item.path().to_path_buf(), md.len()));
-            if batch.len() == HASH_BATCH {
-                sent += batch.len();
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(HASH_BATCH));
-                files
-                    .send(full)
-                    .map_err(|_| unpackable("the hashers stopped".into()))?;
-            }
+            on_file((tree.layout.len(), item.path().to_path_buf(), md.len()))?;
             LayoutKind::Regular { digest: 0 }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).map_err(|e| unpackable(e.to_string()))?;
@@ -250,14 +186,7 @@ fn walk(root: &Path, files: mpsc::Sender<Vec<Queued>>) -> Result<(Tree, usize)> 
             path: relative,
         });
     }
-    sent += batch.len();
-    if !batch.is_empty() {
-        files.send(batch).map_err(|_| StoneError::Unpackable {
-            path: root.to_path_buf(),
-            reason: "the hashers stopped".into(),
-        })?;
-    }
-    Ok((tree, sent))
+    Ok(tree)
 }
 
 /// A hashing thread: takes batches until the walk ends, one read buffer for

@@ -14,6 +14,7 @@ use super::header::{FileType, Header};
 use super::index::{encode_index, IndexEntry};
 use super::layout::{encode_layout, LayoutEntry, LayoutKind};
 use super::meta::encode_meta;
+use super::once;
 use super::package::Meta;
 use super::path::check_layout_path;
 use super::payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
@@ -35,8 +36,8 @@ pub const MANIFEST_LEVEL: i32 = 18;
 pub struct WriteOptions {
     /// zstd level (1..=22; negative levels are zstd's fast modes).
     pub level: i32,
-    /// zstd worker threads for the Content payload; 0 or 1 compresses on the
-    /// calling thread.
+    /// zstd worker threads for the Content payload (0 counts as 1). The
+    /// bytes written do not depend on it.
     pub threads: u32,
 }
 
@@ -160,10 +161,19 @@ impl StoneWriter {
             check_layout_path(&entry.path)?;
         }
         let unique = plan_contents(layout, contents)?;
-        let (index, total) = index_of(&unique);
+        let (index, total) = index_of(unique.iter().map(|c| (c.digest, c.size)));
         self.write_head(&mut out, meta, layout, &index)?;
         if !unique.is_empty() {
-            self.write_content(&mut out, &unique, &[], total)?;
+            let hint = size_hint(layout, &unique);
+            let (read, plain) = self.write_content(&mut out, hint, |chunks| {
+                readahead::read_ahead(&unique, chunks)
+            })?;
+            if read != unique.len() || plain != total {
+                return Err(StoneError::Unpackable {
+                    path: PathBuf::new(),
+                    reason: "the contents were not all read".into(),
+                });
+            }
         }
         out.flush()
             .map_err(|e| StoneError::io("flushing the stone", e))?;
@@ -173,12 +183,12 @@ impl StoneWriter {
     /// Writes a Binary stone of the directory `root` (which stands for
     /// `/usr`, as in [`scan_tree`](super::scan_tree)), byte for byte what
     /// [`write_binary`](Self::write_binary) writes for the scanned tree,
-    /// reading every large file once: a file whose size no other file has
-    /// cannot be a duplicate, so it is hashed while it is compressed instead
-    /// of before. As the Content payload comes last but the Layout and Index
-    /// before it need those digests, the Content payload is compressed into
-    /// a scratch file in `scratch_dir` first (on the output's file system,
-    /// where copying it over can happen inside the kernel).
+    /// reading every file once: digests are learnt while the files are
+    /// compressed (see [`once`](super::once)). As the Content payload comes
+    /// last but the Layout and Index before it need those digests, the
+    /// Content payload is compressed into a scratch file in `scratch_dir`
+    /// first (on the output's file system, where copying it over can happen
+    /// inside the kernel).
     pub fn pack_tree<W: Write>(
         &self,
         mut out: W,
@@ -186,50 +196,52 @@ impl StoneWriter {
         root: &std::path::Path,
         scratch_dir: &std::path::Path,
     ) -> Result<W> {
-        let scanned = super::tree::scan_deferring(root)?;
-        let mut layout = scanned.layout;
-        // The order `plan_contents` gives: first seen by layout position,
-        // one per digest, then largest first (stable).
-        let mut seen = std::collections::HashSet::new();
-        let mut planned: Vec<(Content, Option<usize>)> = Vec::new();
-        for (at, file) in scanned.files {
-            match file {
-                super::tree::Scanned::Hashed(content) => {
-                    if seen.insert(content.digest) {
-                        planned.push((content, None));
-                    }
-                }
-                super::tree::Scanned::Deferred { path, size } => planned.push((
-                    Content {
-                        digest: 0,
-                        size,
-                        source: ContentSource::Path(path),
-                    },
-                    Some(at),
-                )),
-            }
+        let (mut layout, walked) = super::tree::walk_files(root)?;
+        // The order `plan_contents` gives: largest first, ties in layout order.
+        let mut files: Vec<(usize, once::Planned)> = walked
+            .into_iter()
+            .map(|(at, path, size)| {
+                let planned = once::Planned {
+                    path,
+                    size,
+                    first_of_size: false,
+                };
+                (at, planned)
+            })
+            .collect();
+        files.sort_by_key(|(_, f)| std::cmp::Reverse(f.size));
+        let mut last_size = None;
+        for (_, f) in &mut files {
+            f.first_of_size = last_size != Some(f.size);
+            last_size = Some(f.size);
         }
-        planned.sort_by_key(|(c, _)| std::cmp::Reverse(c.size));
-        let learn: Vec<bool> = planned.iter().map(|(_, at)| at.is_some()).collect();
-        let (mut unique, positions): (Vec<Content>, Vec<Option<usize>>) =
-            planned.into_iter().unzip();
-        let total = unique.iter().map(|c| c.size).sum();
+        let hint = files.iter().map(|(_, f)| f.size).sum();
+        let (positions, files): (Vec<usize>, Vec<once::Planned>) = files.into_iter().unzip();
         let mut scratch = super::window::scratch_file(scratch_dir).map_err(|e| {
             StoneError::io(
                 format!("making a scratch file in {}", scratch_dir.display()),
                 e,
             )
         })?;
-        if !unique.is_empty() {
-            let digests = self.write_content(&mut scratch, &unique, &learn, total)?;
-            for ((content, at), digest) in unique.iter_mut().zip(&positions).zip(digests) {
-                if let Some(at) = at {
-                    content.digest = digest;
-                    layout[*at].kind = LayoutKind::Regular { digest };
+        let mut unique = Vec::new();
+        if !files.is_empty() {
+            let (outcomes, plain) =
+                self.write_content(&mut scratch, hint, |chunks| once::read_once(&files, chunks))?;
+            if outcomes.len() != files.len() {
+                return Err(StoneError::Unpackable {
+                    path: root.to_path_buf(),
+                    reason: "the files were not all read".into(),
+                });
+            }
+            for ((at, file), (digest, stored)) in positions.iter().zip(&files).zip(outcomes) {
+                layout[*at].kind = LayoutKind::Regular { digest };
+                if stored {
+                    unique.push((digest, file.size));
                 }
             }
+            debug_assert_eq!(plain, unique.iter().map(|u| u.1).sum::<u64>());
         }
-        let (index, _) = index_of(&unique);
+        let (index, _) = index_of(unique.into_iter());
         self.write_head(&mut out, meta, &layout, &index)?;
         scratch
             .seek(SeekFrom::Start(0))
@@ -349,17 +361,24 @@ impl StoneWriter {
         write_all(out, &stored)
     }
 
-    /// Streams every unique content through one zstd frame, then goes back
-    /// to fill in the payload header (sizes and checksum are known only then).
-    /// Returns the contents' digests, learnt for those flagged in `learn`
-    /// (see [`readahead::read_ahead`]).
-    fn write_content<W: Write + Seek>(
-        &self,
-        out: &mut W,
-        unique: &[Content],
-        learn: &[bool],
-        total: u64,
-    ) -> Result<Vec<u128>> {
+    /// Streams the chunks `read` sends (on a thread of its own) through one
+    /// zstd frame, then goes back to fill in the payload header (sizes and
+    /// checksum are known only then). Returns what `read` returned and the
+    /// plain size.
+    ///
+    /// The frame is always compressed by zstd's worker threads (at least
+    /// one), without a pledged size but with `hint` as the size to tune
+    /// for: zstd's multithreaded output is the same whatever the number of
+    /// workers (its single-threaded mode's is not), so the stone does not
+    /// depend on the machine's CPU count; and `hint`, the size of all
+    /// regular files duplicates included, is known before reading them,
+    /// where the deduplicated total is not.
+    fn write_content<W, T, F>(&self, out: &mut W, hint: u64, read: F) -> Result<(T, u64)>
+    where
+        W: Write + Seek,
+        T: Send,
+        F: FnOnce(readahead::Chunks) -> T + Send,
+    {
         let header_at = out
             .stream_position()
             .map_err(|e| StoneError::io("finding the content payload offset", e))?;
@@ -372,44 +391,42 @@ impl StoneWriter {
         let enc_err = |e| StoneError::io("compressing the content payload", e);
         let mut encoder =
             zstd::stream::write::Encoder::new(counter, self.options.level).map_err(enc_err)?;
-        if self.options.threads > 1 {
-            encoder.multithread(self.options.threads).map_err(enc_err)?;
-        }
+        encoder
+            .multithread(self.options.threads.max(1))
+            .map_err(enc_err)?;
         if let Some(log) = self.window_log {
             encoder.window_log(log).map_err(enc_err)?;
         }
-        encoder.set_pledged_src_size(Some(total)).map_err(enc_err)?;
+        // zstd takes hints up to `i32::MAX`; all sizes beyond 256 KiB tune alike.
+        let hint = u32::try_from(hint.min(i32::MAX as u64)).unwrap_or(i32::MAX as u32);
+        encoder
+            .set_parameter(zstd::zstd_safe::CParameter::SrcSizeHint(hint))
+            .map_err(enc_err)?;
         encoder.include_checksum(false).map_err(enc_err)?;
         let (full, ready) = sync_channel(readahead::QUEUE);
         let (used, spare) = sync_channel(readahead::QUEUE);
-        let digests = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || {
-                readahead::read_ahead(unique, learn, readahead::Chunks { full, spare })
-            });
+        let (outcome, plain) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || read(readahead::Chunks { full, spare }));
             // Moved in: dropped on an early return, which stops the reader
             // before the scope waits for it.
             let ready = ready;
+            let mut plain = 0u64;
             for chunk in ready.iter() {
                 let chunk = chunk?;
                 encoder.write_all(&chunk).map_err(enc_err)?;
+                plain += chunk.len() as u64;
                 let _ = used.try_send(chunk);
             }
-            let digests = reader.join().map_err(|_| StoneError::Unpackable {
+            let outcome = reader.join().map_err(|_| StoneError::Unpackable {
                 path: PathBuf::new(),
                 reason: "the reading thread panicked".into(),
             })?;
-            if digests.len() != unique.len() {
-                return Err(StoneError::Unpackable {
-                    path: PathBuf::new(),
-                    reason: "the contents were not all read".into(),
-                });
-            }
-            Ok::<_, StoneError>(digests)
+            Ok::<_, StoneError>((outcome, plain))
         })?;
         let counter = encoder.finish().map_err(enc_err)?;
         let header = PayloadHeader {
             stored_size: counter.written,
-            plain_size: total,
+            plain_size: plain,
             checksum: counter.hasher.digest(),
             num_records: 0,
             version: 1,
@@ -421,23 +438,38 @@ impl StoneWriter {
         out.seek(SeekFrom::Start(header_at)).map_err(seek_err)?;
         write_all(out, &header.encode())?;
         out.seek(SeekFrom::Start(end)).map_err(seek_err)?;
-        Ok(digests)
+        Ok((outcome, plain))
     }
 }
 
-/// The Index entries of `unique`, back to back, and their total size.
-fn index_of(unique: &[Content]) -> (Vec<IndexEntry>, u64) {
-    let mut index = Vec::with_capacity(unique.len());
+/// The Index entries of `(digest, size)` contents, back to back, and their
+/// total size.
+fn index_of(unique: impl Iterator<Item = (u128, u64)>) -> (Vec<IndexEntry>, u64) {
+    let mut index = Vec::with_capacity(unique.size_hint().0);
     let mut offset = 0u64;
-    for c in unique {
+    for (digest, size) in unique {
         index.push(IndexEntry {
             start: offset,
-            end: offset + c.size,
-            digest: c.digest,
+            end: offset + size,
+            digest,
         });
-        offset += c.size;
+        offset += size;
     }
     (index, offset)
+}
+
+/// The size of every regular file of `layout`, duplicates included: the
+/// zstd size hint, which [`StoneWriter::pack_tree`] knows before reading
+/// any file.
+fn size_hint(layout: &[LayoutEntry], unique: &[Content]) -> u64 {
+    let sizes: HashMap<u128, u64> = unique.iter().map(|c| (c.digest, c.size)).collect();
+    layout
+        .iter()
+        .filter_map(|e| match e.kind {
+            LayoutKind::Regular { digest } => sizes.get(&digest).copied(),
+            _ => None,
+        })
+        .sum()
 }
 
 /// Keeps the referenced contents, one per digest, largest first.
