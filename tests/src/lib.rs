@@ -3,6 +3,10 @@
 //! The scenarios run the real `moss` and `boulder` binaries, built by
 //! `cargo build --workspace --bins` (the README's test command does that first).
 
+// Test helpers: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
