@@ -7,6 +7,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use boulder::package::analysis::debug_split;
 use boulder::package::analysis::elf_info::{has_section, read_elf};
 use boulder::package::entry::digest_file;
 use boulder::package::{
@@ -708,4 +709,49 @@ fn sibling_providers_can_become_package_dependencies() {
     assert!(hello.depends.contains("soname(libc.so.6(x86_64))"));
     // The main package is no dependency of itself.
     assert!(!package(&analysis, "greet").depends.contains("name(greet)"));
+}
+
+/// Analysis links and strips an ELF file with GNU binutils in one
+/// `objcopy` run; the bytes are those of the two separate steps
+/// (`objcopy --add-gnu-debuglink`, then `strip`) for programs and for
+/// libraries alike, so stones do not change.
+#[test]
+#[cfg_attr(lacks_gcc, ignore = "needs gcc and binutils")]
+fn one_objcopy_run_links_and_strips_like_the_two_steps() {
+    if tool_missing("one_objcopy_run_links_and_strips_like_the_two_steps") {
+        return;
+    }
+    let built = build_greet();
+    let tools = Tools::gnu();
+    assert!(debug_split::is_gnu(&tools));
+    assert!(!debug_split::is_gnu(&Tools::llvm()));
+    let scratch = tempfile::tempdir().expect("tempdir");
+    for (original, program_dir) in [
+        (built.install.join("usr/bin/hello"), true),
+        (built.install.join("usr/lib/libgreet.so.1"), false),
+        (built.install.join("usr/lib/libgreet.so.1"), true),
+        (built.install.join("usr/bin/hello"), false),
+    ] {
+        let debug = scratch.path().join("x.debug");
+        let _ = fs::remove_file(&debug);
+        debug_split::keep_debug(&tools, &original, &debug).expect("keep debug");
+        let two_steps = scratch.path().join("two");
+        let one_run = scratch.path().join("one");
+        fs::copy(&original, &two_steps).expect("copy");
+        fs::copy(&original, &one_run).expect("copy");
+        debug_split::add_debuglink(&tools, &two_steps, &debug).expect("debug link");
+        debug_split::strip(&tools, &two_steps, program_dir).expect("strip");
+        debug_split::strip_with_debuglink(&tools, &one_run, &debug, program_dir).expect("one run");
+        let (two, one) = (
+            fs::read(&two_steps).expect("read"),
+            fs::read(&one_run).expect("read"),
+        );
+        assert!(
+            two == one,
+            "{} (program directory: {program_dir}): the bytes differ",
+            original.display()
+        );
+        assert!(has_section(&one, ".gnu_debuglink"));
+        assert!(!has_section(&one, ".debug_info"));
+    }
 }

@@ -311,7 +311,7 @@ pub fn build(
     } = prepare::check_recipe(&request.recipe, &request.data_dirs, strictness, report)?;
     let recipe = &checked.recipe;
     let profile = root::Profile::load(cache, &request.profile)?;
-    let options = prepare::script_options(&profile, &recipe_path, request.jobs);
+    let options = prepare::script_options(cache, &profile, &recipe_path, request.jobs);
     let source_date_epoch = options.source_date_epoch;
     let mut scripts =
         RecipeScripts::new(engine.library(), recipe, &checked.text, HOST_ARCH, options)?;

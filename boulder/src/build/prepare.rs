@@ -65,9 +65,15 @@ pub fn check_recipe(
 
 /// The script options of a build of the recipe at `recipe_path` under
 /// `profile`: its `SOURCE_DATE_EPOCH`, `jobs` (or the default), and the
-/// profile's tuning defaults and script environment.
-pub fn script_options(profile: &Profile, recipe_path: &Path, jobs: Option<usize>) -> ScriptOptions {
-    let (source_date_epoch, _) = epoch::source_date_epoch(recipe_path);
+/// profile's tuning defaults and script environment. The epoch's git
+/// lookup is remembered in `cache` between builds.
+pub fn script_options(
+    cache: &Cache,
+    profile: &Profile,
+    recipe_path: &Path,
+    jobs: Option<usize>,
+) -> ScriptOptions {
+    let (source_date_epoch, _) = epoch::source_date_epoch_cached(recipe_path, &cache.epochs_dir());
     ScriptOptions {
         source_date_epoch,
         jobs: jobs.unwrap_or_else(|| ScriptOptions::default().jobs),

@@ -101,7 +101,7 @@ pub fn run(args: ChrootArgs) -> miette::Result<ExitCode> {
     let name = recipe.source.name.value.clone();
     let cache = args.cache.open()?;
     let profile = root::Profile::load(&cache, &args.profile).into_diagnostic()?;
-    let options = prepare::script_options(&profile, &checked.path, None);
+    let options = prepare::script_options(&cache, &profile, &checked.path, None);
     let scripts = RecipeScripts::new(
         checked.engine.library(),
         recipe,

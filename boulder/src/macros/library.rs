@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::{LoadError, LoadProblem, LoadWarning};
 use super::model::{
@@ -32,14 +33,17 @@ pub struct MacroSource {
     pub text: String,
 }
 
-/// The macros of one build target (`x86_64`, `emul32/x86_64`, ...).
+/// The macros of one build target (`x86_64`, `emul32/x86_64`, ...). The
+/// items are shared between the targets (every target holds the whole
+/// base file and every action file), so a library of eight targets is one
+/// copy of each item, not eight.
 #[derive(Debug, Clone, Default)]
 pub struct TargetMacros {
     name: String,
-    actions: BTreeMap<String, Action>,
-    definitions: BTreeMap<String, Definition>,
-    flags: BTreeMap<String, Flag>,
-    tuning: BTreeMap<String, TuningGroup>,
+    actions: BTreeMap<String, Arc<Action>>,
+    definitions: BTreeMap<String, Arc<Definition>>,
+    flags: BTreeMap<String, Arc<Flag>>,
+    tuning: BTreeMap<String, Arc<TuningGroup>>,
     packages: Vec<PackageTemplate>,
     default_tuning_groups: Vec<String>,
 }
@@ -49,32 +53,32 @@ impl TargetMacros {
         &self.name
     }
     pub fn action(&self, name: &str) -> Option<&Action> {
-        self.actions.get(name)
+        self.actions.get(name).map(|a| &**a)
     }
     pub fn definition(&self, name: &str) -> Option<&Definition> {
-        self.definitions.get(name)
+        self.definitions.get(name).map(|d| &**d)
     }
     pub fn flag(&self, name: &str) -> Option<&Flag> {
-        self.flags.get(name)
+        self.flags.get(name).map(|f| &**f)
     }
     pub fn tuning_group(&self, name: &str) -> Option<&TuningGroup> {
-        self.tuning.get(name)
+        self.tuning.get(name).map(|t| &**t)
     }
     /// Actions sorted by name.
     pub fn actions(&self) -> impl Iterator<Item = &Action> {
-        self.actions.values()
+        self.actions.values().map(|a| &**a)
     }
     /// Definitions sorted by name.
     pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
-        self.definitions.values()
+        self.definitions.values().map(|d| &**d)
     }
     /// Flags sorted by name.
     pub fn flags(&self) -> impl Iterator<Item = &Flag> {
-        self.flags.values()
+        self.flags.values().map(|f| &**f)
     }
     /// Tuning groups sorted by name.
     pub fn tuning_groups(&self) -> impl Iterator<Item = &TuningGroup> {
-        self.tuning.values()
+        self.tuning.values().map(|t| &**t)
     }
     /// Default subpackage templates in rule order (base first, then the target's).
     pub fn packages(&self) -> &[PackageTemplate] {
@@ -299,10 +303,10 @@ fn read_data_dir(dir: &Path) -> Result<Vec<MacroSource>, LoadProblem> {
 #[derive(Default)]
 struct FileItems {
     label: String,
-    actions: Vec<Action>,
-    definitions: Vec<Definition>,
-    flags: Vec<Flag>,
-    tuning: Vec<TuningGroup>,
+    actions: Vec<Arc<Action>>,
+    definitions: Vec<Arc<Definition>>,
+    flags: Vec<Arc<Flag>>,
+    tuning: Vec<Arc<TuningGroup>>,
     packages: Vec<PackageTemplate>,
     default_tuning_groups: Vec<String>,
 }
@@ -322,23 +326,10 @@ impl ParsedLayer {
         let mut arch = BTreeMap::new();
         let mut actions = Vec::new();
         let mut layer_seen = HashMap::new();
-        for source in sources {
-            let file: MacroFile = if source.text.trim().is_empty() {
-                MacroFile::default()
-            } else {
-                match moss_core::yaml::from_str(&source.text) {
-                    Ok(file) => file,
-                    Err(error) => {
-                        problems.push(LoadProblem::Yaml {
-                            file: source.label.clone(),
-                            message: error.to_string(),
-                        });
-                        // Keep the file's place so one bad file gives one problem.
-                        MacroFile::default()
-                    }
-                }
-            };
-            let items = convert(&source.label, file, problems, warnings);
+        for (source, read) in sources.iter().zip(read_files(&sources)) {
+            problems.extend(read.problems);
+            warnings.extend(read.warnings);
+            let items = read.items;
             if let Some(key) = source
                 .path
                 .strip_prefix("arch/")
@@ -353,6 +344,80 @@ impl ParsedLayer {
         }
         Self { arch, actions }
     }
+}
+
+/// One macro file parsed and converted, with what it found wrong.
+struct ReadFile {
+    items: FileItems,
+    problems: Vec<LoadProblem>,
+    warnings: Vec<LoadWarning>,
+}
+
+/// Parses and converts one file; a file that is not valid YAML gives one
+/// problem and no items (it keeps its place in the layer).
+fn read_file(source: &MacroSource) -> ReadFile {
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    let file: MacroFile = if source.text.trim().is_empty() {
+        MacroFile::default()
+    } else {
+        match moss_core::yaml::from_str(&source.text) {
+            Ok(file) => file,
+            Err(error) => {
+                problems.push(LoadProblem::Yaml {
+                    file: source.label.clone(),
+                    message: error.to_string(),
+                });
+                MacroFile::default()
+            }
+        }
+    };
+    let items = convert(&source.label, file, &mut problems, &mut warnings);
+    ReadFile {
+        items,
+        problems,
+        warnings,
+    }
+}
+
+/// Below this much text one thread reads the files faster than two.
+const PARALLEL_READ_BYTES: usize = 16 * 1024;
+
+/// [`read_file`] of every source, in their order. The files are read on
+/// up to two threads (the embedded library, 67 KB of YAML, takes a few
+/// milliseconds: a part of every `boulder build`); the larger files are
+/// handed out first so both threads finish together.
+fn read_files(sources: &[MacroSource]) -> Vec<ReadFile> {
+    let total: usize = sources.iter().map(|s| s.text.len()).sum();
+    let threads = crate::cpus::available().min(2);
+    if threads < 2 || total < PARALLEL_READ_BYTES {
+        return sources.iter().map(read_file).collect();
+    }
+    let mut by_size: Vec<usize> = (0..sources.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].text.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&index) = by_size.get(taken) else {
+                return done;
+            };
+            done.push((index, read_file(&sources[index])));
+        }
+    };
+    let mut read: Vec<(usize, ReadFile)> = std::thread::scope(|scope| {
+        let helper = scope.spawn(work);
+        let mut read = work();
+        // A panic in the helper is a bug in the reader; pass it on.
+        read.extend(
+            helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        read
+    });
+    read.sort_by_key(|(index, _)| *index);
+    read.into_iter().map(|(_, file)| file).collect()
 }
 
 fn check_duplicates(
@@ -434,7 +499,7 @@ fn convert(
         }
         let command = def.command.trim().to_string();
         let body = parse_body(label, "action", &name, &command, problems);
-        items.actions.push(Action {
+        items.actions.push(Arc::new(Action {
             name,
             description: def.description.trim().to_string(),
             example: def.example.map(|e| e.trim().to_string()),
@@ -443,26 +508,26 @@ fn convert(
             dependencies: def.dependencies,
             source: label.to_string(),
             body,
-        });
+        }));
     }
     for (name, value) in file.definitions.into_iter().flatten() {
         let value = value.trim().to_string();
         let body = parse_body(label, "definition", &name, &value, problems);
-        items.definitions.push(Definition {
+        items.definitions.push(Arc::new(Definition {
             name,
             value,
             source: label.to_string(),
             body,
-        });
+        }));
     }
     for (name, def) in file.flags.into_iter().flatten() {
-        items.flags.push(Flag {
+        items.flags.push(Arc::new(Flag {
             root: flag_set(&def.root()),
             gnu: def.gnu.as_ref().map(flag_set).unwrap_or_default(),
             llvm: def.llvm.as_ref().map(flag_set).unwrap_or_default(),
             name,
             source: label.to_string(),
-        });
+        }));
     }
     for (name, def) in file.tuning.into_iter().flatten() {
         let options: Vec<TuningOption> = def
@@ -484,14 +549,14 @@ fn convert(
                 });
             }
         }
-        items.tuning.push(TuningGroup {
+        items.tuning.push(Arc::new(TuningGroup {
             name,
             enabled: list(def.enabled),
             disabled: list(def.disabled),
             default: def.default,
             options,
             source: label.to_string(),
-        });
+        }));
     }
     for (name, def) in file.packages.into_iter().flatten() {
         items.packages.push(PackageTemplate {

@@ -8,6 +8,7 @@
 //! CACHE/roots/<key>/           blitted roots, keyed by their package set
 //! CACHE/builds/<recipe>-<id>/  per-build writable directories
 //! CACHE/locks/                 flock files
+//! CACHE/epochs/                 each recipe's last commit time, under its repository's HEAD
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,12 @@ impl Cache {
 
     pub fn builds_dir(&self) -> PathBuf {
         self.dir.join("builds")
+    }
+
+    /// Each recipe's `SOURCE_DATE_EPOCH` from git, remembered under the
+    /// repository's `HEAD` ([`crate::package::emit::epoch::source_date_epoch_cached`]).
+    pub fn epochs_dir(&self) -> PathBuf {
+        self.dir.join("epochs")
     }
 
     pub(crate) fn locks_dir(&self) -> PathBuf {

@@ -121,11 +121,12 @@ impl Blitter {
 
     /// Writes `tree` to `target` and a second copy of it to `twin` (both
     /// must not exist yet) in one walk, as a fresh install does to leave an
-    /// archived tree behind. The copies share the store's inodes as any
-    /// blit does, and also their symlinks: a symlink is hard-linked into
-    /// the twin, so the second tree costs new inodes only for its
-    /// directories (symlinks are never changed in place; a patch replaces
-    /// them). The statistics are those of `target`.
+    /// archived tree behind. Every file (but an empty one) and symlink of
+    /// the twin is a hard link to the one just placed in `target` (for most files, the
+    /// store's own inode, as any blit links), so the second tree costs new
+    /// inodes only for its directories (entries of a tree are never
+    /// changed in place; a patch replaces them). The statistics are those
+    /// of `target`.
     pub fn blit_twin(
         &self,
         tree: &Tree,
@@ -336,7 +337,15 @@ impl Blitter {
                     };
                     let copied = place(dir)?;
                     if let Some(twin) = twin {
-                        place(twin)?;
+                        // The inode just placed (a store asset, a mode
+                        // variant, a copy), found by one name in the directory
+                        // at hand; placed afresh where it cannot be linked
+                        // again, and for empty files, which no two trees share.
+                        if *digest == EMPTY_DIGEST
+                            || sys::linkat(Some(dir), &name, twin, &name).is_err()
+                        {
+                            place(twin)?;
+                        }
                     }
                     shared.counters[1].fetch_add(1, Ordering::Relaxed);
                     if copied {

@@ -28,6 +28,7 @@ mod readahead;
 mod reader;
 mod tree;
 mod window;
+mod writebehind;
 pub mod writer;
 
 pub use attributes::{decode_attributes, encode_attributes, Attribute};

@@ -1,5 +1,5 @@
 //! Reads the regular files of a walked tree once each, in archive order
-//! (largest first), on a thread of its own: digests are learnt while the
+//! (largest first): digests are learnt while the
 //! bytes go to the compressor, and duplicates are dropped on the way.
 //!
 //! Two files can only be equal if their sizes are, so the first file of
@@ -63,7 +63,7 @@ pub(crate) fn read_once(files: &[Planned], chunks: Chunks) -> Vec<Outcome> {
             }
             Ok(None) => return outcomes,
             Err(e) => {
-                let _ = chunks.full.send(Err(e));
+                chunks.fail(e);
                 return outcomes;
             }
         }

@@ -1,12 +1,11 @@
-//! Reads the contents of a stone being written on a thread of its own, in
-//! archive order, checking each against its announced size and digest, and
-//! hands them over in large chunks: the compressing thread then never waits
-//! on a file system call, as `tar | zstd` reads and compresses in two
-//! processes. The channel is bounded, so a few MiB at most are in flight.
+//! Reads the contents of a stone being written, in archive order, checking
+//! each against its announced size and digest, and hands them to the
+//! compressor in large chunks. zstd's worker threads compress while the
+//! next files are read, as `tar | zstd` reads and compresses at once.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
-use std::sync::mpsc::{Receiver, SyncSender};
 
 use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
 
@@ -15,25 +14,34 @@ use super::writer::{Content, ContentSource};
 
 /// Size of the chunks handed over; many small files share one.
 pub(crate) const CHUNK: usize = 1 << 20;
-/// Chunks waiting for the compressor.
-pub(crate) const QUEUE: usize = 8;
 
-/// The sending side: full chunks go out, used ones come back to be refilled
-/// (fresh buffers would cost page faults on every chunk).
-pub(crate) struct Chunks {
-    pub full: SyncSender<Result<Vec<u8>>>,
-    pub spare: Receiver<Vec<u8>>,
+/// Where full chunks go: straight into the compressor, on the reading
+/// thread (one hand-over less than a queue to another thread, each of which
+/// costs a wake-up on a busy machine). A failure is delivered as the last
+/// message; the sink answers `false` when it wants no more.
+pub(crate) struct Chunks<'a> {
+    sink: RefCell<&'a mut Sink<'a>>,
 }
 
-impl Chunks {
-    fn fresh(&self) -> Vec<u8> {
-        match self.spare.try_recv() {
-            Ok(mut chunk) => {
-                chunk.clear();
-                chunk
-            }
-            Err(_) => Vec::with_capacity(CHUNK),
+/// Takes a chunk (or the failure that ends the stream); `false`: no more.
+pub(crate) type Sink<'a> = dyn FnMut(Result<&[u8]>) -> bool + 'a;
+
+impl<'a> Chunks<'a> {
+    pub(crate) fn new(sink: &'a mut Sink<'a>) -> Self {
+        Chunks {
+            sink: RefCell::new(sink),
         }
+    }
+
+    /// Hands over the chunk and empties it; `false` if no more is wanted.
+    fn deliver(&self, chunk: &mut Vec<u8>) -> bool {
+        let wanted = (self.sink.borrow_mut())(Ok(chunk));
+        chunk.clear();
+        wanted
+    }
+
+    pub(crate) fn fail(&self, e: StoneError) {
+        (self.sink.borrow_mut())(Err(e));
     }
 }
 
@@ -47,7 +55,7 @@ pub(crate) fn read_ahead(contents: &[Content], chunks: Chunks) -> usize {
             Ok(true) => {}
             Ok(false) => return done,
             Err(e) => {
-                let _ = chunks.full.send(Err(e));
+                chunks.fail(e);
                 return done;
             }
         }
@@ -57,9 +65,9 @@ pub(crate) fn read_ahead(contents: &[Content], chunks: Chunks) -> usize {
 }
 
 /// Hands over the last, partly filled chunk.
-pub(crate) fn finish(chunk: Vec<u8>, chunks: &Chunks) {
+pub(crate) fn finish(mut chunk: Vec<u8>, chunks: &Chunks) {
     if !chunk.is_empty() {
-        let _ = chunks.full.send(Ok(chunk));
+        chunks.deliver(&mut chunk);
     }
 }
 
@@ -82,8 +90,7 @@ pub(crate) fn make_room(n: usize, chunk: &mut Vec<u8>, chunks: &Chunks) -> bool 
     if chunk.len() + n <= CHUNK {
         return true;
     }
-    let full = std::mem::replace(chunk, chunks.fresh());
-    chunks.full.send(Ok(full)).is_ok()
+    chunks.deliver(chunk)
 }
 
 /// Hands over the chunk if it is full. `false` if the receiver is gone.
@@ -91,8 +98,7 @@ pub(crate) fn flush_full(chunk: &mut Vec<u8>, chunks: &Chunks) -> bool {
     if chunk.len() < CHUNK {
         return true;
     }
-    let full = std::mem::replace(chunk, chunks.fresh());
-    chunks.full.send(Ok(full)).is_ok()
+    chunks.deliver(chunk)
 }
 
 /// Appends one content to the chunk stream, verifying it; `false` if the

@@ -1,7 +1,13 @@
 //! Turns a directory tree into layout entries and contents for the writer.
 //! The directory stands for `/usr`: `DIR/bin/nano` becomes `bin/nano`.
 
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+
+use nix::dir::Dir;
+use nix::fcntl::{readlinkat, AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode, SFlag};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -120,73 +126,115 @@ const KEEP_BUDGET: u64 = 32 << 20;
 type Queued = (usize, PathBuf, u64);
 
 /// Walks the tree into layout entries; each regular file goes to `on_file`
-/// with the layout position its digest belongs to.
+/// with the layout position its digest belongs to. Parents come before
+/// their children, siblings by name (bytewise).
+///
+/// Each folder is opened beneath its parent's descriptor without following
+/// a symlink, and its entries are looked at relative to it: no path is
+/// resolved from the root again (cheaper for deep trees), and a symlink
+/// the tree holds cannot send the walk elsewhere.
 fn walk(root: &Path, mut on_file: impl FnMut(Queued) -> Result<()>) -> Result<Tree> {
+    // The root itself may be a symlink to the folder (it is named by the user).
+    let root_flags = DIR_FLAGS.difference(OFlag::O_NOFOLLOW);
+    let dir = Dir::open(root, root_flags, Mode::empty()).map_err(|e| StoneError::Unpackable {
+        path: root.to_path_buf(),
+        reason: format!("opening the folder: {e}"),
+    })?;
     let mut tree = Tree::default();
-    let walker = walkdir::WalkDir::new(root)
-        .min_depth(1)
-        .follow_links(false)
-        .sort_by_file_name();
-    for item in walker {
-        let item = item.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            StoneError::Unpackable {
-                path,
-                reason: e.to_string(),
-            }
+    walk_dir(dir, root, "", &mut tree, &mut on_file)?;
+    Ok(tree)
+}
+
+const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+    .union(OFlag::O_DIRECTORY)
+    .union(OFlag::O_NOFOLLOW)
+    .union(OFlag::O_CLOEXEC);
+
+/// The entries of one folder, then (depth first) those of its subfolders.
+fn walk_dir(
+    mut dir: Dir,
+    root: &Path,
+    prefix: &str,
+    tree: &mut Tree,
+    on_file: &mut impl FnMut(Queued) -> Result<()>,
+) -> Result<()> {
+    let folder = root.join(prefix);
+    let mut names: Vec<CString> = Vec::new();
+    for entry in dir.iter() {
+        let entry = entry.map_err(|e| StoneError::Unpackable {
+            path: folder.clone(),
+            reason: format!("reading the folder: {e}"),
         })?;
+        let name = entry.file_name();
+        if name.to_bytes() != b"." && name.to_bytes() != b".." {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort_unstable();
+    let fd = dir.as_raw_fd();
+    for name in names {
+        let path = folder.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
         let unpackable = |reason: String| StoneError::Unpackable {
-            path: item.path().to_path_buf(),
+            path: path.clone(),
             reason,
         };
-        let relative = item
-            .path()
-            .strip_prefix(root)
-            .map_err(|e| unpackable(e.to_string()))?
+        let name_str = name
             .to_str()
-            .ok_or_else(|| unpackable("the path is not valid UTF-8".into()))?
-            .to_string();
-        check_layout_path(&relative)?;
-        let md = std::fs::symlink_metadata(item.path()).map_err(|e| unpackable(e.to_string()))?;
-        let ft = md.file_type();
-        let kind = if ft.is_file() {
-            // The digest is filled in once the file is hashed.
-            on_file((tree.layout.len(), item.path().to_path_buf(), md.len()))?;
-            LayoutKind::Regular { digest: 0 }
-        } else if ft.is_symlink() {
-            let target = std::fs::read_link(item.path()).map_err(|e| unpackable(e.to_string()))?;
-            let target = target
-                .to_str()
-                .ok_or_else(|| unpackable("the link target is not valid UTF-8".into()))?;
-            if target.contains('\0') || target.is_empty() {
-                return Err(unpackable("the link target is empty".into()));
-            }
-            LayoutKind::Symlink {
-                target: target.to_string(),
-            }
-        } else if ft.is_dir() {
-            LayoutKind::Directory
-        } else if ft.is_char_device() {
-            LayoutKind::CharDevice
-        } else if ft.is_block_device() {
-            LayoutKind::BlockDevice
-        } else if ft.is_fifo() {
-            LayoutKind::Fifo
-        } else if ft.is_socket() {
-            LayoutKind::Socket
+            .map_err(|_| unpackable("the path is not valid UTF-8".into()))?;
+        let relative = if prefix.is_empty() {
+            name_str.to_string()
         } else {
-            return Err(unpackable("unknown file type".into()));
+            format!("{prefix}/{name_str}")
+        };
+        check_layout_path(&relative)?;
+        let st = fstatat(Some(fd), name.as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| unpackable(e.to_string()))?;
+        let mut subfolder = None;
+        let kind = match SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) {
+            SFlag::S_IFREG => {
+                // The digest is filled in once the file is hashed.
+                on_file((tree.layout.len(), path.clone(), st.st_size as u64))?;
+                LayoutKind::Regular { digest: 0 }
+            }
+            SFlag::S_IFLNK => {
+                let target =
+                    readlinkat(Some(fd), name.as_c_str()).map_err(|e| unpackable(e.to_string()))?;
+                let target = target
+                    .to_str()
+                    .ok_or_else(|| unpackable("the link target is not valid UTF-8".into()))?;
+                if target.contains('\0') || target.is_empty() {
+                    return Err(unpackable("the link target is empty".into()));
+                }
+                LayoutKind::Symlink {
+                    target: target.to_string(),
+                }
+            }
+            SFlag::S_IFDIR => {
+                subfolder = Some(
+                    Dir::openat(Some(fd), name.as_c_str(), DIR_FLAGS, Mode::empty())
+                        .map_err(|e| unpackable(format!("opening the folder: {e}")))?,
+                );
+                LayoutKind::Directory
+            }
+            SFlag::S_IFCHR => LayoutKind::CharDevice,
+            SFlag::S_IFBLK => LayoutKind::BlockDevice,
+            SFlag::S_IFIFO => LayoutKind::Fifo,
+            SFlag::S_IFSOCK => LayoutKind::Socket,
+            _ => return Err(unpackable("unknown file type".into())),
         };
         tree.layout.push(LayoutEntry {
             uid: 0,
             gid: 0,
-            mode: md.mode(),
+            mode: st.st_mode,
             tag: 0,
             kind,
-            path: relative,
+            path: relative.clone(),
         });
+        if let Some(sub) = subfolder {
+            walk_dir(sub, root, &relative, tree, on_file)?;
+        }
     }
-    Ok(tree)
+    Ok(())
 }
 
 /// A hashing thread: takes batches until the walk ends, one read buffer for

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::sync_channel;
 
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3Default};
 
@@ -19,6 +18,7 @@ use super::package::Meta;
 use super::path::check_layout_path;
 use super::payload::{Compression, PayloadHeader, PayloadKind, PAYLOAD_HEADER_LEN};
 use super::readahead;
+use super::writebehind::{self, HandOff};
 
 /// Our default zstd level: fast enough that packing is never the slow part
 /// of a local build (the original uses 18 with a 2 GiB window; see the book).
@@ -150,7 +150,7 @@ impl StoneWriter {
     /// stored largest first (ties keep their first-seen order); only contents
     /// the layout refers to are stored. Every layout path must pass
     /// [`check_layout_path`]. Returns the output.
-    pub fn write_binary<W: Write + Seek>(
+    pub fn write_binary<W: Write + Seek + Send>(
         &self,
         mut out: W,
         meta: &Meta,
@@ -361,8 +361,9 @@ impl StoneWriter {
         write_all(out, &stored)
     }
 
-    /// Streams the chunks `read` sends (on a thread of its own) through one
-    /// zstd frame, then goes back to fill in the payload header (sizes and
+    /// Streams the chunks `read` delivers through one zstd frame (fed on
+    /// this thread, compressed by zstd's workers, written by a thread of its
+    /// own), then goes back to fill in the payload header (sizes and
     /// checksum are known only then). Returns what `read` returned and the
     /// plain size.
     ///
@@ -375,22 +376,17 @@ impl StoneWriter {
     /// where the deduplicated total is not.
     fn write_content<W, T, F>(&self, out: &mut W, hint: u64, read: F) -> Result<(T, u64)>
     where
-        W: Write + Seek,
-        T: Send,
-        F: FnOnce(readahead::Chunks) -> T + Send,
+        W: Write + Seek + Send,
+        F: FnOnce(readahead::Chunks) -> T,
     {
         let header_at = out
             .stream_position()
             .map_err(|e| StoneError::io("finding the content payload offset", e))?;
         write_all(out, &[0u8; PAYLOAD_HEADER_LEN])?;
-        let counter = CountingWriter {
-            inner: &mut *out,
-            hasher: Xxh3Default::new(),
-            written: 0,
-        };
         let enc_err = |e| StoneError::io("compressing the content payload", e);
+        let (hand_off, behind) = writebehind::channel();
         let mut encoder =
-            zstd::stream::write::Encoder::new(counter, self.options.level).map_err(enc_err)?;
+            zstd::stream::write::Encoder::new(hand_off, self.options.level).map_err(enc_err)?;
         encoder
             .multithread(self.options.threads.max(1))
             .map_err(enc_err)?;
@@ -403,37 +399,52 @@ impl StoneWriter {
             .set_parameter(zstd::zstd_safe::CParameter::SrcSizeHint(hint))
             .map_err(enc_err)?;
         encoder.include_checksum(false).map_err(enc_err)?;
-        let (full, ready) = sync_channel(readahead::QUEUE);
-        let (used, spare) = sync_channel(readahead::QUEUE);
-        let (outcome, plain) = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || read(readahead::Chunks { full, spare }));
-            // Moved in: dropped on an early return, which stops the reader
-            // before the scope waits for it.
-            let ready = ready;
+        let body = &mut *out;
+        let (outcome, plain, written) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || behind.run(body));
+            let mut encoder = encoder;
             let mut plain = 0u64;
-            for chunk in ready.iter() {
-                let chunk = chunk?;
-                encoder.write_all(&chunk).map_err(enc_err)?;
-                plain += chunk.len() as u64;
-                let _ = used.try_send(chunk);
-            }
-            let outcome = reader.join().map_err(|_| StoneError::Unpackable {
+            let mut failure = None;
+            let mut feed = |chunk: Result<&[u8]>| -> bool {
+                let fed = chunk.and_then(|bytes| {
+                    encoder.write_all(bytes).map_err(enc_err)?;
+                    plain += bytes.len() as u64;
+                    Ok(())
+                });
+                match fed {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        false
+                    }
+                }
+            };
+            let outcome = read(readahead::Chunks::new(&mut feed));
+            let fed = match failure {
+                Some(e) => Err(e),
+                None => encoder.finish().and_then(HandOff::finish).map_err(enc_err),
+            };
+            // Without a successful finish the encoder (and the hand-off in
+            // it) is dropped here, which ends the writing thread.
+            let written = writer.join().map_err(|_| StoneError::Unpackable {
                 path: PathBuf::new(),
-                reason: "the reading thread panicked".into(),
+                reason: "the writing thread panicked".into(),
             })?;
-            Ok::<_, StoneError>((outcome, plain))
+            // A write error stops the compression too: report it, not that.
+            let written = written.map_err(|e| StoneError::io("writing the stone", e))?;
+            fed?;
+            Ok::<_, StoneError>((outcome, plain, written))
         })?;
-        let counter = encoder.finish().map_err(enc_err)?;
         let header = PayloadHeader {
-            stored_size: counter.written,
+            stored_size: written.bytes,
             plain_size: plain,
-            checksum: counter.hasher.digest(),
+            checksum: written.checksum,
             num_records: 0,
             version: 1,
             kind: PayloadKind::Content,
             compression: Compression::Zstd,
         };
-        let end = header_at + PAYLOAD_HEADER_LEN as u64 + counter.written;
+        let end = header_at + PAYLOAD_HEADER_LEN as u64 + written.bytes;
         let seek_err = |e| StoneError::io("patching the content payload header", e);
         out.seek(SeekFrom::Start(header_at)).map_err(seek_err)?;
         write_all(out, &header.encode())?;
@@ -510,24 +521,4 @@ fn plan_contents(layout: &[LayoutEntry], contents: Vec<Content>) -> Result<Vec<C
 fn write_all<W: Write>(out: &mut W, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes)
         .map_err(|e| StoneError::io("writing the stone", e))
-}
-
-/// Counts and checksums the compressed bytes on their way to the output.
-struct CountingWriter<'a, W> {
-    inner: &'a mut W,
-    hasher: Xxh3Default,
-    written: u64,
-}
-
-impl<W: Write> Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

@@ -126,15 +126,31 @@ pub fn declare() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     println!("cargo:rerun-if-env-changed=CI");
     println!("cargo:rerun-if-env-changed=PATH");
-    // A directory's modification time changes when an entry is added or
-    // removed: moving `../shared` in or out, installing a program.
-    let fixtures = fixtures_path(&manifest_dir);
-    if let Some(parent) = fixtures.parent().and_then(Path::parent) {
-        println!("cargo:rerun-if-changed={}", parent.display());
-    }
-    for dir in ["/usr/bin", "/var/lib/dpkg"] {
-        if Path::new(dir).is_dir() {
-            println!("cargo:rerun-if-changed={dir}");
+    let ci = crate::under_ci();
+    // Under CI no cfg is set whatever the machine has, so nothing on disk is
+    // watched: cargo scans a watched directory recursively and reruns this
+    // script (and rebuilds its crate) when any file below it is newer. The
+    // workspace's parent holds `target/`, and the host-package test changes
+    // `/var/lib/dpkg`, so each cargo command after a build or a test rebuilt
+    // moss-core, boulder, e2e and both binaries.
+    if !ci {
+        // A directory's modification time changes when an entry is added or
+        // removed: moving `../shared` in or out, installing a program. With
+        // `../shared` present, only it is watched (moving it away counts:
+        // cargo reruns this when a watched path disappears); without it, the
+        // workspace's parent, where it would appear.
+        let fixtures = fixtures_path(&manifest_dir);
+        if let Some(shared) = fixtures.parent() {
+            let watched = match shared.parent() {
+                Some(parent) if !shared.is_dir() => parent,
+                _ => shared,
+            };
+            println!("cargo:rerun-if-changed={}", watched.display());
+        }
+        for dir in ["/usr/bin", "/var/lib/dpkg"] {
+            if Path::new(dir).is_dir() {
+                println!("cargo:rerun-if-changed={dir}");
+            }
         }
     }
     // `TEST_SUPPORT_ASSUME_LACKING=fixtures,dpkg` treats those as absent:
@@ -142,7 +158,6 @@ pub fn declare() {
     println!("cargo:rerun-if-env-changed=TEST_SUPPORT_ASSUME_LACKING");
     let assumed = std::env::var("TEST_SUPPORT_ASSUME_LACKING").unwrap_or_default();
     let assumed: Vec<&str> = assumed.split(',').map(str::trim).collect();
-    let ci = crate::under_ci();
     for requirement in REQUIREMENTS {
         let cfg = format!("lacks_{}", requirement.name);
         println!("cargo:rustc-check-cfg=cfg({cfg})");

@@ -68,6 +68,39 @@ pub fn add_debuglink(tools: &Tools, file: &Path, debug_file: &Path) -> Result<()
     run(&tools.objcopy, &[link, file.into()])
 }
 
+/// Whether the tools are GNU binutils, whose `objcopy` strips and adds the
+/// debug link in one run with the bytes `objcopy --add-gnu-debuglink` then
+/// `strip` give. (LLVM's `llvm-strip` drops the link `llvm-objcopy` added,
+/// so a single `llvm-objcopy` run would keep it: other bytes.)
+pub fn is_gnu(tools: &Tools) -> bool {
+    tools
+        .objcopy
+        .file_name()
+        .is_some_and(|name| name == "objcopy")
+        && tools.strip.file_name().is_some_and(|name| name == "strip")
+}
+
+/// [`add_debuglink`] then [`strip`] in one `objcopy` run (GNU tools only,
+/// see [`is_gnu`]): one process less per ELF file. On failure the file is
+/// unchanged (objcopy replaces it only when it succeeds).
+pub fn strip_with_debuglink(
+    tools: &Tools,
+    file: &Path,
+    debug_file: &Path,
+    is_program_dir: bool,
+) -> Result<(), String> {
+    let mut link = OsString::from("--add-gnu-debuglink=");
+    link.push(debug_file);
+    let mut args: Vec<OsString> = if is_program_dir {
+        vec!["--strip-all".into()]
+    } else {
+        vec!["--strip-debug".into(), "--strip-unneeded".into()]
+    };
+    args.push(link);
+    args.push(file.into());
+    run(&tools.objcopy, &args)
+}
+
 /// Strips `file`: everything unneeded for programs in a `bin` or `sbin`
 /// directory, `-g --strip-unneeded` for everything else (libraries, objects).
 pub fn strip(tools: &Tools, file: &Path, is_program_dir: bool) -> Result<(), String> {

@@ -133,49 +133,68 @@ fn add_sonames(file: &mut FileContext, info: &ElfInfo) {
 }
 
 fn split_and_strip(file: &mut FileContext, info: &ElfInfo) {
-    if file.options.debug {
-        split_debug(file, info);
+    let debug_file = if file.options.debug {
+        split_debug(file, info)
+    } else {
+        None
+    };
+    if let Some(debug_on_disk) = debug_file {
+        let tools = &file.options.tools;
+        if file.options.strip && debug_split::is_gnu(tools) {
+            let program_dir = is_program_dir(file.path());
+            if debug_split::strip_with_debuglink(tools, &file.on_disk, &debug_on_disk, program_dir)
+                .is_ok()
+            {
+                file.modified = true;
+                return;
+            }
+            // The separate steps below say which of the two failed.
+        }
+        match debug_split::add_debuglink(tools, &file.on_disk, &debug_on_disk) {
+            Ok(()) => file.modified = true,
+            Err(error) => file.warn(format!("debug link not added: {error}")),
+        }
     }
     strip_if_wanted(file);
 }
 
 /// Copies the debug info of a file with a build-id into the build-id tree
-/// (unless an identical file did already) and links the file to it.
-fn split_debug(file: &mut FileContext, info: &ElfInfo) {
+/// (unless an identical file did already); returns the debug file the
+/// caller links the file to.
+fn split_debug(file: &mut FileContext, info: &ElfInfo) -> Option<PathBuf> {
     let tools = &file.options.tools;
-    let Some(debug_path) = info
+    let debug_path = info
         .build_id
         .as_deref()
-        .and_then(|id| debug_file_path(id, info.is_64))
-    else {
-        return;
-    };
+        .and_then(|id| debug_file_path(id, info.is_64))?;
     if let Some(link) = symlink_on_the_way(file.install_root, &debug_path) {
         file.warn(format!(
             "debug info not split off: {link} is a symlink, and debug files are only written inside the install tree"
         ));
-        return;
+        return None;
     }
     let debug_on_disk = file.install_root.join(debug_path.trim_start_matches('/'));
     if !debug_on_disk.exists() {
         if let Err(error) = debug_split::keep_debug(tools, &file.on_disk, &debug_on_disk) {
             file.warn(format!("debug info not split off: {error}"));
-            return;
+            return None;
         }
     }
     file.generated.push(debug_path);
-    match debug_split::add_debuglink(tools, &file.on_disk, &debug_on_disk) {
-        Ok(()) => file.modified = true,
-        Err(error) => file.warn(format!("debug link not added: {error}")),
-    }
+    Some(debug_on_disk)
+}
+
+/// Programs (in a `bin` or `sbin` directory) are stripped of everything
+/// unneeded, other files of debug info and unneeded symbols.
+fn is_program_dir(path: &str) -> bool {
+    let parent = parent_of(path);
+    parent.ends_with("/bin") || parent.ends_with("/sbin")
 }
 
 fn strip_if_wanted(file: &mut FileContext) {
     let tools = &file.options.tools;
     if file.options.strip {
-        let parent = parent_of(file.path());
-        let program_dir = parent.ends_with("/bin") || parent.ends_with("/sbin");
-        match debug_split::strip(tools, &file.on_disk, program_dir) {
+        match debug_split::strip(tools, &file.on_disk, is_program_dir(file.path())) {
             Ok(()) => file.modified = true,
             Err(error) => file.warn(format!("not stripped: {error}")),
         }

@@ -11,6 +11,7 @@
 //! written file gets `SOURCE_DATE_EPOCH` ([`epoch`]) as its modification time.
 
 pub mod epoch;
+pub mod git_head;
 pub mod manifest;
 pub(crate) mod stone;
 pub(crate) mod verify;
