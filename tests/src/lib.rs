@@ -40,6 +40,12 @@ pub fn command(name: &str) -> Command {
     Command::new(binary(name))
 }
 
+/// The sha256 of `bytes` in lowercase hex, as recipes write upstream hashes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Print why a test is skipped, in a form that stands out in `cargo test` output.
 pub fn skip(test: &str, why: &str) {
     test_support::missing(test, why);
