@@ -7,6 +7,10 @@
 //! default 30). The cache is the one the tests use (`target/tmp`), or
 //! `ROOT_BENCH_CACHE`; a cold cache is warmed (imported, blitted) untimed first.
 
+// Benchmark code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio as ProcessStdio};
 use std::time::{Duration, Instant};

@@ -28,6 +28,10 @@
 //! temp dir); it is deleted at the end unless `MOSS_BENCH_KEEP` is set (to
 //! profile single moss runs on the root it leaves).
 
+// Benchmark code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::ffi::CString;
 use std::fs;
 use std::io::Cursor;

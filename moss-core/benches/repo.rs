@@ -15,6 +15,10 @@
 //! ./*.stone`, no resolution, no HTTP). `MOSS_BENCH_DIR` chooses where the
 //! scratch data goes (deleted at the end).
 
+// Benchmark code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/repo_support/mod.rs"]
 mod repo_support;
 

@@ -22,6 +22,10 @@
 //! alone. tar runs as `tar -I 'zstd -3 -T0'`, the same level and thread
 //! policy as our default.
 
+// Benchmark code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::io::BufWriter;
 use std::os::unix::fs::symlink;

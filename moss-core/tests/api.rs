@@ -4,6 +4,10 @@
 //!
 //! Run one file's tests with `cargo test -p moss-core --test api stone_roundtrip::`.
 
+// Test code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod engine_support;
 mod repo_support;
 mod stone_common;

@@ -3,6 +3,10 @@
 //! The scenarios run the real `moss` and `boulder` binaries, built by
 //! `cargo build --workspace --bins` (the README's test command does that first).
 
+// Test helpers: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -34,6 +38,12 @@ pub fn binary(name: &str) -> PathBuf {
 /// A `Command` for one of the workspace's binaries.
 pub fn command(name: &str) -> Command {
     Command::new(binary(name))
+}
+
+/// The sha256 of `bytes` in lowercase hex, as recipes write upstream hashes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Print why a test is skipped, in a form that stands out in `cargo test` output.

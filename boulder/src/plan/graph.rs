@@ -127,6 +127,10 @@ impl Graph {
                     .enumerate()
                     .map(|(k, &from)| {
                         let to = nodes[(k + 1) % nodes.len()];
+                        #[allow(
+                            clippy::expect_used,
+                            reason = "each step of the path was taken along an edge of its node"
+                        )]
                         let edge = self.edges[from]
                             .iter()
                             .find(|e| e.to == to)
@@ -144,11 +148,16 @@ impl Graph {
                 return Cycle { steps };
             }
             path.push(at);
-            at = self.edges[at]
+            #[allow(
+                clippy::expect_used,
+                reason = "a node ordering could not place waits on a node it could not place either"
+            )]
+            let next = self.edges[at]
                 .iter()
                 .map(|e| e.to)
                 .find(|&to| in_left(to))
                 .expect("a node left after ordering waits on another left node");
+            at = next;
         }
     }
 }

@@ -57,14 +57,11 @@ where
             })
             .collect()
     });
-    let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
-    for (index, result) in done.into_iter().flatten() {
-        slots[index] = Some(result);
-    }
-    slots
-        .into_iter()
-        .map(|slot| slot.expect("every index below items.len() is taken by a worker"))
-        .collect()
+    // Every index below items.len() was taken by exactly one worker: put
+    // the results back in the items' order.
+    let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use moss_core::stone::{ContentSink, IndexEntry};
+use moss_core::stone::{ContentSink, IndexEntry, LayoutKind, StoneReader};
 
 /// `../shared/fixtures/stones` beside the workspace, or `None` (after saying
 /// the test is skipped) when it is absent.
@@ -35,4 +35,21 @@ impl ContentSink for MemorySink {
         self.files.insert(entry.digest, output);
         Ok(())
     }
+}
+
+/// The regular files of a stone: installed path → bytes.
+pub fn regular_files(stone: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut reader = StoneReader::open_path(stone).expect("stone");
+    let mut contents = MemorySink::default();
+    reader.unpack_content(&mut contents).expect("content");
+    reader
+        .layout()
+        .iter()
+        .filter_map(|entry| match entry.kind {
+            LayoutKind::Regular { digest } => {
+                Some((entry.usr_path(), contents.files.get(&digest)?.clone()))
+            }
+            _ => None,
+        })
+        .collect()
 }

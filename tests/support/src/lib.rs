@@ -11,6 +11,10 @@
 //! Generated files the repository keeps (reference pages, fuzz seeds) are
 //! checked, and rewritten with `BLESS=1`, through [`bless`].
 
+// Test helpers: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 pub mod bless;

@@ -17,14 +17,12 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::stone_common::regular_files as files;
 use common::{cache_dir, have_dpkg};
-use moss_core::stone::{ContentSink, IndexEntry, LayoutKind, StoneReader};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,38 +55,6 @@ fn build(recipe: &Path, out: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-/// Collects every file of a stone's content by digest.
-#[derive(Default)]
-struct Contents(BTreeMap<u128, Vec<u8>>);
-
-impl ContentSink for Contents {
-    type Output = Vec<u8>;
-    fn open(&mut self, _entry: &IndexEntry) -> io::Result<Option<Vec<u8>>> {
-        Ok(Some(Vec::new()))
-    }
-    fn commit(&mut self, entry: &IndexEntry, output: Vec<u8>) -> io::Result<()> {
-        self.0.insert(entry.digest, output);
-        Ok(())
-    }
-}
-
-/// The regular files of a stone: installed path → bytes.
-fn files(stone: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut reader = StoneReader::open_path(stone).expect("stone");
-    let mut contents = Contents::default();
-    reader.unpack_content(&mut contents).expect("content");
-    reader
-        .layout()
-        .iter()
-        .filter_map(|entry| match entry.kind {
-            LayoutKind::Regular { digest } => {
-                Some((entry.usr_path(), contents.0.get(&digest)?.clone()))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

@@ -5,6 +5,10 @@
 //!
 //! Run one file's scenarios with `cargo test -p e2e --test scenarios build_pgo::`.
 
+// Test code: a failed unwrap or expect is the run failing (the workspace
+// denies them in code that runs on a user's input).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 // Helpers shared with the crates' own library tests, compiled here too.
 #[path = "../../../boulder/tests/common/mod.rs"]
 mod common;

@@ -9,7 +9,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use sha2::{Digest, Sha256};
 use test_support::http::Server;
 
 /// Runs boulder; `recipe update` gets `cache` as its cache directory.
@@ -22,9 +21,7 @@ fn boulder(args: &[&str], cache: &Path) -> Output {
     command.output().expect("boulder runs")
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use e2e::sha256_hex as sha256;
 
 /// A copy of the real recipe directory `rel` (e.g. `t/tini`) in `into`.
 fn copy_recipe(test: &str, rel: &str, into: &Path) -> Option<PathBuf> {

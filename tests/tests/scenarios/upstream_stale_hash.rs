@@ -9,12 +9,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use boulder::upstream::{SourceDirs, Upstream, UpstreamCache, UpstreamError};
-use sha2::{Digest, Sha256};
 use test_support::http::Server;
 
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use e2e::sha256_hex as sha256;
 
 /// A small real tar.gz holding `<dir>/README` with `text`.
 fn tarball(dir: &str, text: &str) -> Vec<u8> {

@@ -165,12 +165,20 @@ pub fn encode_json(
     out.push(b'\n');
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    // Serializing plain strings and maps into memory cannot fail.
-    manifest
+    #[allow(
+        clippy::expect_used,
+        reason = "serializing plain strings and maps into memory cannot fail"
+    )]
+    let () = manifest
         .serialize(&mut serializer)
         .expect("the manifest serializes");
     out.push(b'\n');
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    #[allow(
+        clippy::expect_used,
+        reason = "the header is a str and serde_json writes UTF-8"
+    )]
+    let text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    text
 }
 
 /// The two manifest file names for `arch`.
