@@ -17,7 +17,7 @@ mod binary;
 mod blocked;
 mod cmake;
 mod context;
-pub(crate) mod debug_split;
+pub mod debug_split;
 mod elf;
 pub mod elf_info;
 mod finish;
