@@ -20,6 +20,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use nix::fcntl::AtFlags;
+use nix::sys::stat::{fstatat, SFlag};
+
 use super::{relative_path, Digest, Store, STORE_MODE, TMP_COUNTER};
 use crate::fault::checkpoint;
 use crate::stone::{ContentSink, IndexEntry};
@@ -258,17 +261,12 @@ fn open_anonymous(dir: BorrowedFd<'_>, shard: &Path) -> io::Result<File> {
 
 /// Whether `name` below `dir` is a regular file (not following symlinks).
 fn is_file_at(dir: BorrowedFd<'_>, name: &CString) -> bool {
-    // SAFETY: fstatat into a zeroed plain-data struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    rc == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG
+    fstatat(
+        Some(dir.as_raw_fd()),
+        name.as_c_str(),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .is_ok_and(|st| st.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFREG.bits())
 }
 
 /// Unpacks stone content into the store, counting what it wrote.
