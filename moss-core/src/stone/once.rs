@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::error::{Result, StoneError};
@@ -72,8 +73,14 @@ pub(crate) fn read_once(files: &[Planned], chunks: Chunks) -> Vec<Outcome> {
     outcomes
 }
 
+/// Opens a walked file for reading. The walk saw a regular file here; a
+/// symlink put in its place since then is refused, not followed.
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| StoneError::io(format!("opening {}", path.display()), e))
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| StoneError::io(format!("opening {}", path.display()), e))
 }
 
 /// The file changed between the walk and now.
@@ -190,5 +197,27 @@ fn hash_and_compare(
             "it changed while it was read".into(),
         )),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlink_in_place_of_a_walked_file_is_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, b"secret").expect("write");
+        let swapped = dir.path().join("file");
+        std::os::unix::fs::symlink(&outside, &swapped).expect("symlink");
+        let planned = Planned {
+            path: swapped,
+            size: 6,
+            first_of_size: true,
+        };
+        let mut read = Vec::new();
+        assert!(read_exact_size(&planned, &mut read).is_err());
+        assert!(read.is_empty());
     }
 }
