@@ -345,3 +345,83 @@ impl From<root::PreparedRoot> for PreparedRootInfo {
         }
     }
 }
+
+/// The root a resolution gave is remembered under the index's bytes and the
+/// request: an unchanged index reuses it, a changed one (here: the cached
+/// index now names a `tiny-lib` with other content) resolves afresh and
+/// makes the root it names, and the old bytes find the old root again.
+#[test]
+fn a_remembered_resolution_follows_the_index() {
+    let files: Files = Arc::default();
+    publish(&files);
+    let server = serve(files.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    setup(&tmp.path().join("profiles"), server.port());
+    let cache = open_cache(tmp.path());
+
+    let first = root::prepare(&cache, &request(&[])).expect("prepare");
+    let remembered: Vec<String> = std::fs::read_dir(cache.dir().join("resolutions"))
+        .expect("resolutions")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .collect();
+    assert_eq!(remembered, vec![format!("{}\n", first.key)]);
+    let again = root::prepare(&cache, &request(&[])).expect("prepare again");
+    assert!(again.reused);
+    assert_eq!((&again.key, &again.packages), (&first.key, &first.packages));
+
+    // Rewrite the cached index: same names, another tiny-lib stone.
+    let index_path = std::fs::read_dir(cache.repos_dir())
+        .expect("repos")
+        .map(|e| e.expect("entry").path().join("stone.index"))
+        .find(|p| p.is_file())
+        .expect("a cached index");
+    let old_index = std::fs::read(&index_path).expect("index");
+    let mut metas = Vec::new();
+    for (name, file, content, deps, uri) in [
+        (
+            "tiny",
+            "bin/tiny",
+            &b"#!/bin/sh\necho tiny\n"[..],
+            &["tiny-lib"][..],
+            "stones/tiny.stone",
+        ),
+        (
+            "tiny-lib",
+            "lib/tiny/data",
+            &b"other data\n"[..],
+            &[][..],
+            "stones/tiny-lib-other.stone",
+        ),
+    ] {
+        let (mut meta, stone) = package(name, file, content, deps);
+        meta.package_hash = Some(hex::encode(Sha256::digest(&stone)));
+        meta.package_size = Some(stone.len() as u64);
+        meta.package_uri = Some(uri.to_string());
+        files
+            .lock()
+            .expect("files")
+            .insert(format!("/main/history/42/x86_64/{uri}"), stone);
+        metas.push(meta);
+    }
+    let new_index = StoneWriter::default()
+        .write_metas(Vec::new(), FileType::Repository, &metas)
+        .expect("index");
+    std::fs::write(&index_path, new_index).expect("rewrite the index");
+
+    let changed = root::prepare(&cache, &request(&[])).expect("prepare from the new index");
+    assert!(!changed.reused);
+    assert_ne!(changed.key, first.key);
+    assert_eq!(
+        std::fs::read(changed.path.join("usr/lib/tiny/data")).expect("data"),
+        b"other data\n"
+    );
+
+    std::fs::write(&index_path, old_index).expect("restore the index");
+    let back = root::prepare(&cache, &request(&[])).expect("prepare from the old index");
+    assert!(back.reused);
+    assert_eq!(back.key, first.key);
+    assert_eq!(
+        std::fs::read(back.path.join("usr/lib/tiny/data")).expect("data"),
+        b"tiny data\n"
+    );
+}

@@ -383,6 +383,9 @@ pub fn build(
 
     // 4. Phases. Everything boulder does on the host below the build's own
     // directories from here on goes through descriptors (see `beneath`).
+    // Until the first phase starts, the time is the sandbox's: its mount
+    // points, the scripts, namespaces, mounts and PID 1.
+    let mut sandbox_started = Instant::now();
     let base = Beneath::open(&dirs.base)?;
     let mason = base.dir("mason")?;
     let scripts_dir = base.ensure_dir("scripts")?;
@@ -416,7 +419,10 @@ pub fn build(
         rest = tail;
     }
     let mut current_stage: Option<(&str, crate::macros::PgoStage)> = None;
-    for group in groups {
+    for (index, group) in groups.into_iter().enumerate() {
+        if index > 0 {
+            sandbox_started = Instant::now();
+        }
         let first = &group[0];
         if first.stage != crate::macros::PgoStage::None
             && current_stage.is_some_and(|(target, _)| target == first.target)
@@ -483,6 +489,9 @@ pub fn build(
             phases::RunError::Write(error) => BuildError::Beneath(error),
             phases::RunError::Sandbox(error) => BuildError::Sandbox(error),
         })?;
+        if let Some(first) = run.first_started {
+            timings.add("sandbox", first.saturating_duration_since(sandbox_started));
+        }
         for (script, elapsed) in group.iter().zip(&run.elapsed) {
             let stage = match script.stage {
                 crate::macros::PgoStage::None => String::new(),

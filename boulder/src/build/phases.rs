@@ -31,6 +31,9 @@ pub const SCRIPTS_MOUNT_POINT: &str = ".boulder-scripts";
 
 /// The outcome of running phases in one sandbox.
 pub struct PhasesRun {
+    /// When the first phase started (its marker arrived); `None` when none
+    /// did. The time before it is the sandbox's setup.
+    pub first_started: Option<Instant>,
     /// How long each phase that started took, in order: the last one is
     /// the one that failed when `status` is not a success.
     pub elapsed: Vec<Duration>,
@@ -150,6 +153,7 @@ pub fn run(
     let status = child.wait_forwarding_signals()?;
     let ended = Instant::now();
     log.flush();
+    let first_started = times.first().copied();
     if times.is_empty() {
         // Nothing started (no output at all): the first phase failed to.
         times.push(ended);
@@ -160,6 +164,7 @@ pub fn run(
         .map(|(start, end)| end.duration_since(*start))
         .collect();
     Ok(PhasesRun {
+        first_started,
         elapsed,
         status,
         lines: kept.into(),

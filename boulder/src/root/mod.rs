@@ -24,6 +24,7 @@ mod cache;
 mod error;
 pub mod import;
 mod lock;
+mod memo;
 pub mod profile;
 mod progress;
 pub mod prune;
@@ -123,21 +124,36 @@ pub fn prepare_with(
     let mut profile = Profile::load(cache, &req.profile)?;
     profile.repositories.extend(extra.iter().cloned());
     let opened = Instant::now();
-    let mut repos = repo::open_all(cache, &profile)?;
+    let indexes = repo::ensure_all(cache, &profile)?;
     let mut requests = profile.packages.clone();
     requests.extend(req.packages.iter().cloned());
-    let mut requests = profile.with_implied(requests);
+    let asked = profile.with_implied(requests);
     let imports_from_host = profile
         .repositories
         .iter()
         .any(|r| r.import.as_deref() == Some("host"));
-    if imports_from_host {
-        let asked = requests.clone();
-        requests = import::ondemand::as_imported_names(cache, asked.clone());
-        if import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
-            repos = repo::open_all(cache, &profile)?;
-            requests = import::ondemand::as_imported_names(cache, asked);
-        }
+    let mut requests = if imports_from_host {
+        import::ondemand::as_imported_names(cache, asked.clone())
+    } else {
+        asked.clone()
+    };
+    // The same indexes and requests resolved before: reuse that root
+    // without reading an index.
+    let memo = memo::Memo::of(cache, &profile, &indexes, &requests);
+    if let Some(prepared) = memo
+        .as_ref()
+        .and_then(|memo| reuse_remembered(cache, memo, &profile, started))
+    {
+        return Ok(prepared);
+    }
+    let mut repos = repo::read_all(indexes)?;
+    // An import changes the index the memo hashed: that resolution is not
+    // remembered under it.
+    let mut memo = memo;
+    if imports_from_host && import::ondemand::import_missing(cache, &repos, &requests)?.is_some() {
+        memo = None;
+        repos = repo::open_all(cache, &profile)?;
+        requests = import::ondemand::as_imported_names(cache, asked);
     }
     let import = opened.elapsed();
 
@@ -192,6 +208,9 @@ pub fn prepare_with(
         }
     };
     prune::mark_used(cache, &key);
+    if let Some(memo) = &memo {
+        memo.remember(&key);
+    }
     let blit = if reused {
         Duration::ZERO
     } else {
@@ -207,6 +226,38 @@ pub fn prepare_with(
         },
         packages: ids.into_iter().map(|(n, _)| n).collect(),
         reused,
+        environment: profile.environment.clone().into_iter().collect(),
+        in_use: RootInUse(Arc::new(in_use)),
+    })
+}
+
+/// The root `memo` remembers, when it still exists, held shared as
+/// [`prepare_with`] holds it.
+fn reuse_remembered(
+    cache: &Cache,
+    memo: &memo::Memo,
+    profile: &Profile,
+    started: Instant,
+) -> Option<PreparedRoot> {
+    let key = memo.recall()?;
+    let roots = cache.roots_dir();
+    let path = roots.join(&key);
+    let in_use = FileLock::shared(&cache.lock_path(&format!("root-{key}"))).ok()?;
+    if !path.is_dir() {
+        return None;
+    }
+    let packages = memo::root_packages(&roots, &key)?;
+    prune::mark_used(cache, &key);
+    Some(PreparedRoot {
+        path,
+        key,
+        timings: RootTimings {
+            resolve: started.elapsed(),
+            import: Duration::ZERO,
+            blit: Duration::ZERO,
+        },
+        packages,
+        reused: true,
         environment: profile.environment.clone().into_iter().collect(),
         in_use: RootInUse(Arc::new(in_use)),
     })

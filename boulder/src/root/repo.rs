@@ -83,14 +83,44 @@ fn cache_name(spec: &RepositorySpec, source: &str) -> String {
 /// Opens every repository of `profile`, importing the host or downloading
 /// indexes that are not there yet.
 pub fn open_all(cache: &Cache, profile: &Profile) -> Result<Vec<Repository>, RootError> {
+    read_all(ensure_all(cache, profile)?)
+}
+
+/// A repository whose index is on disk and up to date, not read yet.
+#[derive(Debug, Clone)]
+pub struct IndexOnDisk {
+    pub spec: RepositorySpec,
+    pub index: Location,
+    pub path: PathBuf,
+}
+
+/// Brings every index of `profile` onto the disk (the host import's
+/// up-to-date check, a download when missing) without reading them.
+pub fn ensure_all(cache: &Cache, profile: &Profile) -> Result<Vec<IndexOnDisk>, RootError> {
     profile
         .repositories
         .iter()
-        .map(|spec| open(cache, spec))
+        .map(|spec| ensure(cache, spec))
         .collect()
 }
 
-fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
+/// Reads the packages of every index [`ensure_all`] brought onto the disk.
+pub fn read_all(indexes: Vec<IndexOnDisk>) -> Result<Vec<Repository>, RootError> {
+    indexes
+        .into_iter()
+        .map(|on_disk| {
+            let packages = read_index(&on_disk.path)?;
+            Ok(Repository {
+                spec: on_disk.spec,
+                index: on_disk.index,
+                index_path: on_disk.path,
+                packages,
+            })
+        })
+        .collect()
+}
+
+fn ensure(cache: &Cache, spec: &RepositorySpec) -> Result<IndexOnDisk, RootError> {
     let located = locate(cache, spec)?;
     if spec.import.as_deref() == Some("host") {
         // Also when an index exists: one made by a boulder with other
@@ -109,12 +139,10 @@ fn open(cache: &Cache, spec: &RepositorySpec) -> Result<Repository, RootError> {
             message: format!("there is no index at {}", located.path.display()),
         });
     }
-    let packages = read_index(&located.path)?;
-    Ok(Repository {
+    Ok(IndexOnDisk {
         spec: spec.clone(),
         index: located.index,
-        index_path: located.path,
-        packages,
+        path: located.path,
     })
 }
 
