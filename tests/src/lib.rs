@@ -47,6 +47,22 @@ pub fn command(name: &str) -> Command {
     Command::new(binary(name))
 }
 
+/// `boulder SUBCOMMAND --cache-dir CACHE ARGS…` (`args` starts with the
+/// subcommand; the cache option goes right after it, before any
+/// `-- COMMAND`), without the caller's `SOURCE_DATE_EPOCH`, which a build
+/// would take for its timestamp: how the build scenarios run boulder.
+pub fn boulder_in_cache(cache: &Path, args: &[&str]) -> Command {
+    let (subcommand, rest) = args.split_first().expect("a boulder subcommand");
+    let mut boulder = command("boulder");
+    boulder
+        .arg(subcommand)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(rest)
+        .env_remove("SOURCE_DATE_EPOCH");
+    boulder
+}
+
 /// The sha256 of `bytes` in lowercase hex, as recipes write upstream hashes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -10,16 +10,11 @@ use common::{cache_dir, have_dpkg, workspace};
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use test_support::text;
 
 fn boulder(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_boulder"))
-        .arg(args[0])
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .args(&args[1..])
-        .env_remove("SOURCE_DATE_EPOCH")
+    e2e::boulder_in_cache(&cache_dir(), args)
         .output()
         .expect("boulder runs")
 }

@@ -399,30 +399,6 @@ fn a_local_archive_named_by_a_path_relative_to_the_recipe_builds() {
     assert!(out.path().join("hello-1.0.0-1-1-x86_64.stone").is_file());
 }
 
-/// Serves `body` at any path over HTTP on loopback, for `requests` requests.
-fn serve(body: Vec<u8>, requests: usize) -> (String, std::thread::JoinHandle<()>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let server = std::thread::spawn(move || {
-        for stream in listener.incoming().take(requests) {
-            let mut stream = stream.expect("connection");
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            while reader.read_line(&mut line).expect("request") > 2 {
-                line.clear();
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).expect("head");
-            stream.write_all(&body).expect("body");
-        }
-    });
-    (address, server)
-}
-
 #[test]
 fn downloads_show_as_plain_lines_without_a_terminal_and_not_with_q() {
     if !have_dpkg() {
@@ -445,8 +421,10 @@ fn downloads_show_as_plain_lines_without_a_terminal_and_not_with_q() {
         assert!(made.success());
         let bytes = fs::read(&archive).expect("archive");
         let hash = hex::encode(sha2::Sha256::digest(&bytes));
-        let (address, server) = serve(bytes, 1);
-        let url = format!("{address}/hello-src-{extra}.tar.gz");
+        let name = format!("hello-src-{extra}.tar.gz");
+        let server = test_support::http::Server::start([(name.clone(), bytes)].into())
+            .expect("loopback server");
+        let url = server.url(&name);
         let edited = fs::read_to_string(recipe.path().join("stone.yaml"))
             .expect("recipe")
             .replace(
@@ -460,7 +438,7 @@ fn downloads_show_as_plain_lines_without_a_terminal_and_not_with_q() {
         fs::write(recipe.path().join("stone.yaml"), edited).expect("write");
         let args: &[&str] = if quiet { &["-q"] } else { &[] };
         let (_out, output) = build(recipe.path(), args);
-        server.join().expect("server");
+        assert_eq!(server.requests(), 1, "one download");
         let stderr = text(&output.stderr);
         assert!(output.status.success(), "{stderr}");
         if quiet {

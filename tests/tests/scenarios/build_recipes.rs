@@ -21,14 +21,8 @@ use object::Object;
 use test_support::text;
 
 fn boulder(args: &[&str], cwd: &Path) -> Output {
-    // The cache option goes right after the subcommand, before any `-- COMMAND`.
-    Command::new(env!("CARGO_BIN_EXE_boulder"))
-        .arg(args[0])
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .args(&args[1..])
+    e2e::boulder_in_cache(&cache_dir(), args)
         .current_dir(cwd)
-        .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("boulder runs")
 }
