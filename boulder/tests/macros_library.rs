@@ -16,6 +16,34 @@ fn embedded_library_loads_with_all_targets() {
     assert_eq!(targets, ALL_TARGETS);
 }
 
+/// The embedded library reads a target's arch file when the target is first
+/// asked for. Read whole, at once, its files have no problem and no unknown
+/// key (a late read reports neither), and every target comes out the same
+/// either way, whichever target is asked for first.
+#[test]
+fn the_lazily_read_embedded_library_is_the_library_read_whole() {
+    let whole = MacroLibrary::from_layers(vec![MacroLibrary::embedded_sources()])
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(whole.warnings().is_empty(), "{:?}", whole.warnings());
+    for first in ALL_TARGETS {
+        let lazy = MacroLibrary::embedded().unwrap();
+        let mut order = vec![first];
+        order.extend(ALL_TARGETS.iter().filter(|name| **name != first));
+        for name in order {
+            assert_eq!(
+                format!("{:?}", lazy.target(name).expect("target")),
+                format!("{:?}", whole.target(name).expect("target")),
+                "target {name}, after {first} first"
+            );
+        }
+        assert_eq!(
+            lazy.host_target().name(),
+            whole.host_target().name(),
+            "host target"
+        );
+    }
+}
+
 /// Every target upstream boulder has a macro file for.
 const ALL_TARGETS: [&str; 7] = [
     "aarch64",

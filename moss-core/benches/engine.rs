@@ -12,7 +12,9 @@
 //! 1. a fresh `moss install` of all stones: wall time and the child's peak
 //!    RSS, then the first small transaction into that root, alternating with
 //!    the baseline: `zstd -d | tar -x` of a tarball of the same tree
-//!    (compressed at our writer's level); then the same fresh install as
+//!    (compressed at our writer's level), and beside it the same for the
+//!    whole installed root (so the same inodes the install makes: store,
+//!    tree, archived copy, hard links kept); then the same fresh install as
 //!    shipped and with `MOSS_DECODER=streaming` (no large-window check),
 //!    in pairs (`MOSS_BENCH_DECODER_ROUNDS`, default the rounds): their
 //!    ratio shows that support costs our own stones nothing;
@@ -384,10 +386,10 @@ fn tiny(base: &Meta, version: u32) -> Package {
     }
 }
 
-/// The installed tree of `root` as one tar, compressed at our writer's level.
-fn make_tarball(root: &Path, tarball: &Path) {
+/// `what` (paths under `root`) as one tar, compressed at our writer's level.
+fn make_tarball(root: &Path, what: &str, tarball: &Path) {
     let level = format!("-{}", stone::DEFAULT_LEVEL);
-    let script = format!("tar -C \"$1\" -cf - usr | zstd -q -T0 {level} -o \"$2\"");
+    let script = format!("tar -C \"$1\" -cf - {what} | zstd -q -T0 {level} -o \"$2\"");
     let ok = Command::new("sh")
         .args(["-c", &script, "sh"])
         .arg(root)
@@ -514,6 +516,12 @@ fn main() {
     let mut extract_cpus = Vec::new();
     let mut extracts = Vec::new();
     let (mut install_inodes, mut extract_inodes) = (Vec::new(), Vec::new());
+    // A second baseline: the whole installed root (the live tree, the
+    // store in its fan-out directories, the archived copy of the tree and
+    // the databases, hard links kept), so the same inodes the install makes.
+    let whole_tarball = base.join("root.tar.zst");
+    let (mut whole_extracts, mut whole_cpus, mut whole_inodes) =
+        (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let root = base.join(format!("root-{round}"));
         fs::create_dir_all(&root).unwrap();
@@ -536,13 +544,20 @@ fn main() {
         firsts.push(first);
         first_cpus.push(first_cpu);
         if round == 0 {
-            make_tarball(&root, &tarball);
+            make_tarball(&root, "usr", &tarball);
+            make_tarball(&root, "usr .moss", &whole_tarball);
         }
         let cpu_before = children_cpu();
         let inodes_before = inodes_used(&base);
         extracts.push(extract(&tarball, &base.join(format!("extract-{round}"))));
         extract_inodes.push(inodes_used(&base).saturating_sub(inodes_before));
         extract_cpus.push(children_cpu().saturating_sub(cpu_before));
+        let cpu_before = children_cpu();
+        let inodes_before = inodes_used(&base);
+        let target = base.join(format!("extract-whole-{round}"));
+        whole_extracts.push(extract(&whole_tarball, &target));
+        whole_inodes.push(inodes_used(&base).saturating_sub(inodes_before));
+        whole_cpus.push(children_cpu().saturating_sub(cpu_before));
     }
     let root = base.join("root-0");
 
@@ -725,6 +740,21 @@ fn main() {
         "  install / extract time: {:.2} (goal <= 1.30); peak RSS / 64 MiB goal: {:.2}",
         install.as_secs_f64() / extract_time.as_secs_f64(),
         install_rss as f64 / 1024.0 / 64.0
+    );
+    let whole = median(&whole_extracts);
+    println!(
+        "extract of the same inodes: {:>8.3} s median of {rounds} ({}): zstd -d | tar -x of the whole installed root (store, tree, archived copy, databases)",
+        whole.as_secs_f64(),
+        list(&whole_extracts)
+    );
+    println!(
+        "  install / it: time {:.2}, CPU {:.2} ({:.2} s, {}); inodes made {} ({:.2} of the install's)",
+        install.as_secs_f64() / whole.as_secs_f64(),
+        median(&install_cpus).as_secs_f64() / median(&whole_cpus).as_secs_f64(),
+        median(&whole_cpus).as_secs_f64(),
+        list(&whole_cpus),
+        median_of(&whole_inodes),
+        median_of(&whole_inodes) as f64 / median_of(&install_inodes).max(1) as f64
     );
 
     println!(

@@ -10,6 +10,7 @@
 
 mod engine_support;
 mod repo_support;
+mod sandbox_support;
 mod stone_common;
 
 mod cli_reference;

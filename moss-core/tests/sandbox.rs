@@ -9,41 +9,12 @@ use std::os::unix::fs::symlink;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
-use moss_core::sandbox::{Sandbox, SandboxError, SandboxOutput, SetupStep, Stdio};
+use crate::sandbox_support::{host_usr_root, sandbox, sh};
+use moss_core::sandbox::{Sandbox, SandboxError, SetupStep, Stdio};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use tempfile::TempDir;
-
-/// A root with an empty `/usr` (filled by the bind) and the merged-usr links.
-fn host_usr_root() -> TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("sandbox-root")
-        .tempdir()
-        .expect("create a temporary root");
-    fs::create_dir(dir.path().join("usr")).expect("mkdir usr");
-    fs::create_dir(dir.path().join("etc")).expect("mkdir etc");
-    for link in ["bin", "lib", "lib64", "sbin"] {
-        symlink(format!("usr/{link}"), dir.path().join(link)).expect("symlink");
-    }
-    dir
-}
-
-fn sandbox(root: &TempDir) -> Sandbox {
-    Sandbox::new(root.path())
-        .bind_ro("/usr", "/usr")
-        .env_clear()
-        .env("PATH", "/usr/bin:/usr/sbin")
-}
-
-fn sh(sandbox: &Sandbox, script: &str) -> SandboxOutput {
-    sandbox
-        .output(["/usr/bin/sh", "-c", script])
-        .unwrap_or_else(|e| panic!("sandbox failed to start: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use test_support::text;
 
 #[test]
 fn id_u_prints_zero() {

@@ -35,6 +35,13 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// A file the scenarios keep beside their sources (`tests/tests/scenarios/NAME`).
+pub fn scenario_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(name)
+}
+
 /// A `Command` for one of the workspace's binaries.
 pub fn command(name: &str) -> Command {
     Command::new(binary(name))
@@ -44,6 +51,27 @@ pub fn command(name: &str) -> Command {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
+}
+
+/// A gzip-compressed tarball of `files` (path inside the archive, content),
+/// each a regular file of mode 0644 with a fixed time, as upstream release
+/// archives are laid out (`NAME-VERSION/…`).
+pub fn tar_gz(top: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_600_000_000);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, format!("{top}/{name}"), text.as_bytes())
+            .expect("tar entry");
+    }
+    let tar = builder.into_inner().expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
+    gz.finish().expect("gzip")
 }
 
 /// Print why a test is skipped, in a form that stands out in `cargo test` output.

@@ -6,10 +6,18 @@
 //! sorted path order; a later layer overrides names of an earlier one. A name that
 //! two action files of one layer both define (or one file defines twice) is a
 //! load error naming both files, so no result depends on directory order.
+//!
+//! The embedded library is loaded lazily: `boulder build` needs one or two of
+//! its eight targets, so only the base file, the host's arch file and the
+//! action files are read at start; another target's arch file is read, and
+//! the target merged, when that target is first asked for. A library with
+//! data directories is read whole at once, so every mistake in a packager's
+//! own files is reported before anything runs (the embedded files are
+//! checked by the tests instead).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::error::{LoadError, LoadProblem, LoadWarning};
 use super::model::{
@@ -93,15 +101,41 @@ impl TargetMacros {
 /// All macro files, resolved into one [`TargetMacros`] per arch file.
 #[derive(Debug, Clone)]
 pub struct MacroLibrary {
-    targets: BTreeMap<String, TargetMacros>,
+    /// Every target; one not merged yet is merged from `layers` when first
+    /// asked for.
+    targets: BTreeMap<String, OnceLock<TargetMacros>>,
+    layers: Arc<Vec<ParsedLayer>>,
     host: String,
     warnings: Vec<LoadWarning>,
 }
 
+/// Which files [`MacroLibrary::load`] reads before it returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Every file, and every target merged and checked.
+    Whole,
+    /// The base file, the host's arch file and the actions; the rest when
+    /// a target needs it.
+    HostFirst,
+}
+
 impl MacroLibrary {
-    /// The macro files compiled into boulder.
+    /// The macro files compiled into boulder, read lazily (see the module
+    /// comment): the host target is ready, the others are read on first use.
     pub fn embedded() -> Result<Self, LoadError> {
-        Self::from_layers(vec![embedded_layer()])
+        Self::load(vec![Self::embedded_sources()], Reading::HostFirst)
+    }
+
+    /// The files compiled into boulder, as the loader is handed them.
+    pub fn embedded_sources() -> Vec<MacroSource> {
+        embedded::EMBEDDED_MACROS
+            .iter()
+            .map(|(path, text)| MacroSource {
+                path: (*path).to_string(),
+                label: format!("macros/{path} (embedded)"),
+                text: (*text).to_string(),
+            })
+            .collect()
     }
 
     /// The embedded library, loaded once per process and shared (parsing the
@@ -115,7 +149,10 @@ impl MacroLibrary {
     /// The embedded files, then `<dir>/macros/{arch,actions}` of every directory
     /// in order; later directories win.
     pub fn with_data_dirs(dirs: &[PathBuf]) -> Result<Self, LoadError> {
-        let mut layers = vec![embedded_layer()];
+        if dirs.is_empty() {
+            return Self::embedded();
+        }
+        let mut layers = vec![Self::embedded_sources()];
         let mut problems = Vec::new();
         for dir in dirs {
             match read_data_dir(dir) {
@@ -139,19 +176,22 @@ impl MacroLibrary {
         Self::with_data_dirs(&dirs)
     }
 
-    /// Builds a library from in-memory layers (earliest first).
+    /// Builds a library from in-memory layers (earliest first), every file
+    /// read and every target checked at once.
     pub fn from_layers(layers: Vec<Vec<MacroSource>>) -> Result<Self, LoadError> {
+        Self::load(layers, Reading::Whole)
+    }
+
+    fn load(layers: Vec<Vec<MacroSource>>, reading: Reading) -> Result<Self, LoadError> {
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
-        let parsed: Vec<ParsedLayer> = layers
-            .into_iter()
-            .map(|layer| ParsedLayer::parse(layer, &mut problems, &mut warnings))
-            .collect();
         let target_names: Vec<String> = {
-            let mut names: Vec<String> = parsed
+            let mut names: Vec<String> = layers
                 .iter()
-                .flat_map(|layer| layer.arch.keys().cloned())
-                .filter(|name| name != "base")
+                .flatten()
+                .filter_map(|source| arch_key(&source.path))
+                .filter(|name| *name != "base")
+                .map(str::to_string)
                 .collect();
             names.sort();
             names.dedup();
@@ -160,19 +200,29 @@ impl MacroLibrary {
         if target_names.is_empty() {
             problems.push(LoadProblem::NoTargets);
         }
+        let host = host_target(&target_names);
+        let read_now = |key: &str| reading == Reading::Whole || key == "base" || key == host;
+        let parsed: Vec<ParsedLayer> = layers
+            .into_iter()
+            .map(|layer| ParsedLayer::parse(layer, &read_now, &mut problems, &mut warnings))
+            .collect();
         let mut targets = BTreeMap::new();
         for name in target_names {
-            let target = merge_target(&name, &parsed);
-            check_tuning_flags(&target, &mut problems);
-            targets.insert(name, target);
+            let merged = OnceLock::new();
+            if read_now(&name) {
+                let target = merge_target(&name, &parsed);
+                check_tuning_flags(&target, &mut problems);
+                let _ = merged.set(target);
+            }
+            targets.insert(name, merged);
         }
         problems.dedup();
         if !problems.is_empty() {
             return Err(LoadError { problems });
         }
-        let host = host_target(&targets);
         Ok(Self {
             targets,
+            layers: Arc::new(parsed),
             host,
             warnings,
         })
@@ -190,13 +240,15 @@ impl MacroLibrary {
     }
 
     pub fn target(&self, name: &str) -> Option<&TargetMacros> {
-        self.targets.get(name)
+        let (name, merged) = self.targets.get_key_value(name)?;
+        Some(merged.get_or_init(|| merge_target(name, &self.layers)))
     }
 
     /// The native target of this machine (`x86_64` on x86-64), used by listings.
     pub fn host_target(&self) -> &TargetMacros {
-        // `from_layers` refuses a library without targets, so the host exists.
-        &self.targets[&self.host]
+        // `load` refuses a library without targets, so the host exists (and
+        // was merged there).
+        self.targets[&self.host].get_or_init(|| merge_target(&self.host, &self.layers))
     }
 
     pub fn action(&self, name: &str) -> Option<&Action> {
@@ -230,28 +282,25 @@ pub fn user_data_dir() -> Option<PathBuf> {
     dir.join("macros").is_dir().then_some(dir)
 }
 
-fn host_target(targets: &BTreeMap<String, TargetMacros>) -> String {
+/// The host's target among the sorted target names.
+fn host_target(names: &[String]) -> String {
     let arch = std::env::consts::ARCH;
-    if targets.contains_key(arch) {
+    if names.iter().any(|name| name == arch) {
         return arch.to_string();
     }
-    targets
-        .keys()
+    names
+        .iter()
         .find(|name| !name.contains('/'))
-        .or_else(|| targets.keys().next())
+        .or_else(|| names.first())
         .cloned()
         .unwrap_or_default()
 }
 
-fn embedded_layer() -> Vec<MacroSource> {
-    embedded::EMBEDDED_MACROS
-        .iter()
-        .map(|(path, text)| MacroSource {
-            path: (*path).to_string(),
-            label: format!("macros/{path} (embedded)"),
-            text: (*text).to_string(),
-        })
-        .collect()
+/// `x86_64` for `arch/x86_64.yaml`, `emul32/x86_64` for
+/// `arch/emul32/x86_64.yaml`; `None` for an action file.
+fn arch_key(path: &str) -> Option<&str> {
+    path.strip_prefix("arch/")
+        .and_then(|rest| rest.strip_suffix(".yaml"))
 }
 
 fn read_data_dir(dir: &Path) -> Result<Vec<MacroSource>, LoadProblem> {
@@ -300,7 +349,7 @@ fn read_data_dir(dir: &Path) -> Result<Vec<MacroSource>, LoadProblem> {
 }
 
 /// The items of one file, converted and syntax-checked.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct FileItems {
     label: String,
     actions: Vec<Arc<Action>>,
@@ -311,14 +360,37 @@ struct FileItems {
     default_tuning_groups: Vec<String>,
 }
 
+#[derive(Debug)]
 struct ParsedLayer {
-    arch: BTreeMap<String, FileItems>,
+    arch: BTreeMap<String, ArchFile>,
     actions: Vec<FileItems>,
 }
 
+/// An arch file, read at load or kept as text until a target needs it.
+#[derive(Debug)]
+struct ArchFile {
+    unread: Option<MacroSource>,
+    items: OnceLock<FileItems>,
+}
+
+impl ArchFile {
+    /// The file's items. A file read late is one of the embedded library's,
+    /// which the tests read whole and find without problems, so what a late
+    /// read finds wrong is not reported.
+    fn items(&self) -> &FileItems {
+        self.items.get_or_init(|| match &self.unread {
+            Some(source) => read_file(source).items,
+            None => FileItems::default(),
+        })
+    }
+}
+
 impl ParsedLayer {
+    /// Reads the layer's action files and the arch files `read_now` names;
+    /// the other arch files are kept unread.
     fn parse(
         mut sources: Vec<MacroSource>,
+        read_now: &dyn Fn(&str) -> bool,
         problems: &mut Vec<LoadProblem>,
         warnings: &mut Vec<LoadWarning>,
     ) -> Self {
@@ -326,17 +398,35 @@ impl ParsedLayer {
         let mut arch = BTreeMap::new();
         let mut actions = Vec::new();
         let mut layer_seen = HashMap::new();
-        for (source, read) in sources.iter().zip(read_files(&sources)) {
+        let (now, later): (Vec<MacroSource>, Vec<MacroSource>) = sources
+            .into_iter()
+            .partition(|source| arch_key(&source.path).is_none_or(read_now));
+        for source in later {
+            if let Some(key) = arch_key(&source.path) {
+                let key = key.to_string();
+                let unread = Some(source);
+                arch.insert(
+                    key,
+                    ArchFile {
+                        unread,
+                        items: OnceLock::new(),
+                    },
+                );
+            }
+        }
+        for (source, read) in now.iter().zip(read_files(&now)) {
             problems.extend(read.problems);
             warnings.extend(read.warnings);
             let items = read.items;
-            if let Some(key) = source
-                .path
-                .strip_prefix("arch/")
-                .and_then(|rest| rest.strip_suffix(".yaml"))
-            {
+            if let Some(key) = arch_key(&source.path) {
                 check_duplicates(&items, &mut HashMap::new(), problems);
-                arch.insert(key.to_string(), items);
+                arch.insert(
+                    key.to_string(),
+                    ArchFile {
+                        unread: None,
+                        items: OnceLock::from(items),
+                    },
+                );
             } else if source.path.starts_with("actions/") {
                 check_duplicates(&items, &mut layer_seen, problems);
                 actions.push(items);
@@ -619,7 +709,7 @@ fn merge_target(name: &str, layers: &[ParsedLayer]) -> TargetMacros {
     };
     for layer in layers {
         let arch_files = [layer.arch.get("base"), layer.arch.get(name)];
-        for items in arch_files.into_iter().flatten() {
+        for items in arch_files.into_iter().flatten().map(ArchFile::items) {
             merge_items(&mut target, items);
             for package in &items.packages {
                 match target.packages.iter_mut().find(|p| p.name == package.name) {

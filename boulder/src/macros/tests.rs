@@ -262,6 +262,20 @@ fn exponential_expansion_is_cut_off() {
     assert_eq!(errors[0].kind, MacroErrorKind::TooLarge(MAX_STEPS));
 }
 
+/// The fixed bound would stop a long script: each line here is two input
+/// tokens (`: ` after the line break, `%(prefix)`) and a third step for the
+/// definition's value, so the script takes more than [`MAX_STEPS`] steps.
+/// Its budget grows with its length and it expands whole.
+#[test]
+fn a_script_longer_than_the_fixed_bound_expands() {
+    let lines = MAX_STEPS / 2 + 1;
+    let script = ": %(prefix)\n".repeat(lines);
+    let expansion = expand(&script).unwrap();
+    let text = expansion.text();
+    assert_eq!(text.len(), ": /usr\n".len() * lines);
+    assert!(text.ends_with("\n: /usr\n"));
+}
+
 #[test]
 fn breakpoints_split_segments_and_keep_the_input_span() {
     let expansion = expand("a\n%break_exit\nb\n  %pause\nc").unwrap();

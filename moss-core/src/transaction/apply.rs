@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::spare::Reuse;
 use super::stones::{cache_stones, read_stones};
 use super::{Engine, EngineError, TransactionReport};
 use crate::blit::{BlitStats, Patch};
@@ -88,7 +89,7 @@ impl Engine {
             plan.push(stone.meta.clone(), stone.layouts.clone(), true);
         }
         // Everything is checked before the first write.
-        let tree = plan.tree()?;
+        let (tree, spare) = self.plan_trees(&plan)?;
         self.check_live(active)?;
         // What this install adds, to take it away again if it fails.
         let mut new_packages = Vec::new();
@@ -108,8 +109,9 @@ impl Engine {
         new_assets.dedup();
         let result =
             cache_stones(&stones, &self.store, &mut self.db).and_then(|(assets, bytes)| {
+                let reuse = Reuse { plan: &plan, spare };
                 let mut report =
-                    self.commit_tree("Install", &tree, &plan.selections, active, Some(&plan))?;
+                    self.commit_tree("Install", &tree, &plan.selections, active, Some(reuse))?;
                 report.assets_written = assets;
                 report.bytes_written = bytes;
                 Ok(report)
@@ -166,9 +168,10 @@ impl Engine {
         if let Some(missing) = names.iter().find(|n| !found.contains(*n)) {
             return Err(EngineError::NotInstalled(missing.clone()));
         }
-        let tree = plan.tree()?;
+        let (tree, spare) = self.plan_trees(&plan)?;
         self.check_live(active)?;
-        self.commit_tree("Remove", &tree, &plan.selections, active, Some(&plan))
+        let reuse = Reuse { plan: &plan, spare };
+        self.commit_tree("Remove", &tree, &plan.selections, active, Some(reuse))
     }
 
     /// Makes an existing state live again and runs its system triggers.
@@ -280,16 +283,18 @@ impl Engine {
     }
 
     /// Records a new state for `tree` and makes it live. With `reuse` (the
-    /// plan `tree` was built from), an archived tree may be patched into the
-    /// new one (see `spare`) instead of blitting every entry.
+    /// plan `tree` was built from, and the archived tree built beside it),
+    /// an archived tree may be patched into the new one (see `spare`)
+    /// instead of blitting every entry.
     pub(super) fn commit_tree(
         &mut self,
         summary: &str,
         tree: &Tree,
         selections: &[Selection],
         old: Option<i64>,
-        reuse: Option<&Plan>,
+        reuse: Option<Reuse<'_>>,
     ) -> Result<TransactionReport, EngineError> {
+        let fresh = fresh_install(old, reuse.is_some());
         let id = self.db.begin_new_state(summary, None, selections, old)?;
         let journal = Journal {
             new_state: id,
@@ -303,7 +308,7 @@ impl Engine {
         }
         let (blit, mut triggers) = result?;
         let staging = self.inst.staging_dir();
-        if fresh_install(old, reuse) {
+        if fresh {
             self.archive_fresh_tree(tree, selections, id);
         }
         remove_tree(&staging).map_err(io("removing", &staging))?;
@@ -349,19 +354,19 @@ impl Engine {
         tree: &Tree,
         selections: &[Selection],
         journal: &Journal,
-        reuse: Option<&Plan>,
+        reuse: Option<Reuse<'_>>,
     ) -> Result<(BlitStats, TriggerOutcome), EngineError> {
         let staging = self.inst.staging_dir();
         remove_tree(&staging).map_err(io("removing", &staging))?;
         fs::create_dir_all(&staging).map_err(io("creating", &staging))?;
         checkpoint();
         let usr = staging.join("usr");
+        let fresh = fresh_install(journal.old_state, reuse.is_some());
         let spare = match reuse {
-            Some(plan) => self.take_spare(tree, plan, journal, &usr)?,
+            Some(reuse) => self.take_spare(tree, reuse, journal, &usr)?,
             None => None,
         };
         let blitter = self.blitter();
-        let fresh = fresh_install(journal.old_state, reuse);
         let stats = match &spare {
             Some(spare) => {
                 let patch = if spare.reconcile {
@@ -417,8 +422,8 @@ const TWIN: &str = "archive-usr";
 
 /// Whether a transaction installs into a root without a state: it leaves a
 /// copy of its tree archived (see `archive_fresh_tree`).
-fn fresh_install(old: Option<i64>, reuse: Option<&Plan>) -> bool {
-    old.is_none() && reuse.is_some()
+fn fresh_install(old: Option<i64>, reuse: bool) -> bool {
+    old.is_none() && reuse
 }
 
 /// `/bin`, `/sbin`, `/lib`, `/lib64` and `/lib32` of the root, as links into

@@ -65,9 +65,10 @@ impl Engine {
         for (planned, sel) in plan.selections.iter_mut().zip(selections) {
             planned.reason = sel.reason.clone();
         }
-        let tree = plan.tree()?;
+        let (tree, spare) = self.plan_trees(&plan)?;
         self.check_live(active)?;
-        self.commit_tree(summary, &tree, &plan.selections, active, Some(&plan))
+        let reuse = super::spare::Reuse { plan: &plan, spare };
+        self.commit_tree(summary, &tree, &plan.selections, active, Some(reuse))
     }
 
     /// The active selections (empty before the first state).

@@ -45,8 +45,14 @@ fn lexical_join(parent: &str, target: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// The index of the last `/` in `path`. A byte scan: paths are short, and
+/// `rfind`'s searcher costs more than the scan on the tree's 50,000 paths.
+fn last_slash(path: &str) -> Option<usize> {
+    path.bytes().rposition(|b| b == b'/')
+}
+
 fn parent_of(path: &str) -> &str {
-    path.rfind('/').map_or("", |i| &path[..i])
+    last_slash(path).map_or("", |i| &path[..i])
 }
 
 /// Follows the symlinks packages declare, assuming each leads to a directory
@@ -171,7 +177,7 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
     let mut dirs: FastMap<&str, Resolved<'_>> = FastMap::default();
     let mut entries = Vec::with_capacity(records.len());
     for &(package, record) in &records {
-        let (dir, name) = match record.path.rfind('/') {
+        let (dir, name) = match last_slash(&record.path) {
             Some(i) => (&record.path[..i], &record.path[i + 1..]),
             None => ("", record.path.as_str()),
         };
@@ -186,7 +192,11 @@ pub(super) fn build(packages: &[PackageLayouts<'_>]) -> Result<Tree, TreeError> 
                 path: if dir.is_empty() {
                     name.to_string()
                 } else {
-                    format!("{dir}/{name}")
+                    let mut path = String::with_capacity(dir.len() + 1 + name.len());
+                    path.push_str(dir);
+                    path.push('/');
+                    path.push_str(name);
+                    path
                 },
                 used: used.clone(),
             }),
@@ -318,11 +328,13 @@ fn assemble(
     at_path: &FastMap<&str, usize>,
     implied: &FastSet<&str>,
 ) -> Tree {
+    // Counting bytes, not `matches('/')`: its searcher costs more than the
+    // rest of the sort key on a tree of 50,000 paths.
     let depth = |p: &str| {
         if p.is_empty() {
             0
         } else {
-            p.matches('/').count() + 1
+            p.bytes().filter(|&b| b == b'/').count() + 1
         }
     };
     // Parents before children, and each directory's children sorted by name.

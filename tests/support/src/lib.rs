@@ -30,6 +30,12 @@ pub fn under_ci() -> bool {
     }
 }
 
+/// A process's output (stdout or stderr) as text, invalid UTF-8 replaced: what
+/// assertion messages show.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Reports that `test` cannot run because `what` is missing: a failure under
 /// CI, a visible `SKIPPED` line elsewhere. The caller returns after it.
 #[track_caller]

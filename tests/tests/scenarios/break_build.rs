@@ -9,20 +9,11 @@
 mod pty;
 
 use std::fs;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::common::{cache_dir, have_dpkg};
 use moss_core::stone::StoneReader;
 use pty::Pty;
-
-/// The cache shared with the other build tests (the host import is slow).
-fn cache_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boulder-root-cache")
-}
-
-fn have_dpkg() -> bool {
-    test_support::have_dpkg("break_build")
-}
 
 const HEADER: &str = "name        : breaktest
 version     : 1.0

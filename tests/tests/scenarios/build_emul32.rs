@@ -6,17 +6,12 @@
 use crate::common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::stone_common::regular_files as files;
 use common::{cache_dir, have_dpkg};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/scenarios")
-        .join(name)
-}
+use e2e::scenario_fixture as fixture;
 
 /// Whether the host has the 32-bit C runtime the host profile imports.
 fn host_has_multilib() -> bool {

@@ -12,6 +12,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use test_support::text;
 
 fn boulder(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_boulder"))
@@ -29,10 +30,6 @@ fn boulder(args: &[&str]) -> Output {
 /// meanwhile.
 fn cache_dir() -> PathBuf {
     common::cache_dir().with_file_name("boulder-root-cache-hostile")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A recipe whose phases are `setup`, `build` and `install` as given.

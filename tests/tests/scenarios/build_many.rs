@@ -11,6 +11,7 @@ use common::{cache_dir, have_dpkg, workspace};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use test_support::text;
 
 fn boulder(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_boulder"))
@@ -21,10 +22,6 @@ fn boulder(args: &[&str]) -> Output {
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("boulder runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn shown(output: &Output) -> String {

@@ -18,6 +18,7 @@ use common::{cache_dir, have_dpkg, workspace};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use test_support::text;
 
 fn boulder(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_boulder"))
@@ -29,10 +30,6 @@ fn boulder(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("boulder runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn path_str(path: &Path) -> &str {

@@ -18,23 +18,18 @@
 use crate::common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::stone_common::regular_files as files;
 use common::{cache_dir, have_dpkg};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/scenarios/pgo")
-        .join(name)
-}
+use e2e::scenario_fixture as fixture;
 
 /// A recipe directory with `stone.yaml` from `recipe` and `pkg/main.c`.
 fn recipe_dir(recipe: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::create_dir(dir.path().join("pkg")).expect("pkg");
-    fs::copy(fixture("main.c"), dir.path().join("pkg/main.c")).expect("main.c");
+    fs::copy(fixture("pgo/main.c"), dir.path().join("pkg/main.c")).expect("main.c");
     fs::write(dir.path().join("stone.yaml"), recipe).expect("recipe");
     dir
 }
@@ -63,7 +58,7 @@ fn a_gnu_recipe_with_a_workload_is_built_in_pgo_stages_with_gcc() {
     if !have_dpkg() {
         return;
     }
-    let recipe = fs::read_to_string(fixture("gnu-stone.yaml")).expect("fixture");
+    let recipe = fs::read_to_string(fixture("pgo/gnu-stone.yaml")).expect("fixture");
     let dir = recipe_dir(&recipe);
     let out = tempfile::tempdir().expect("out");
     let (code, stdout, stderr) = build(dir.path(), out.path());
@@ -167,7 +162,7 @@ fn build_llvm(test: &str, extra: &str, stages: &[&str]) {
     if !have_dpkg() || !host_has_llvm_pgo(test) {
         return;
     }
-    let recipe = fs::read_to_string(fixture("llvm-stone.yaml"))
+    let recipe = fs::read_to_string(fixture("pgo/llvm-stone.yaml"))
         .expect("fixture")
         .replace(
             "toolchain   : llvm\n",

@@ -18,6 +18,7 @@ use std::process::{Command, Output};
 use moss_core::sandbox::Sandbox;
 use moss_core::stone::{LayoutKind, Meta, StoneReader};
 use object::Object;
+use test_support::text;
 
 fn boulder(args: &[&str], cwd: &Path) -> Output {
     // The cache option goes right after the subcommand, before any `-- COMMAND`.
@@ -30,10 +31,6 @@ fn boulder(args: &[&str], cwd: &Path) -> Output {
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("boulder runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Builds `recipe` into a fresh output directory; panics with the output on failure.

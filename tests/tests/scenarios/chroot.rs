@@ -10,6 +10,7 @@ use common::{cache_dir, have_dpkg, workspace};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
+use test_support::text;
 
 fn chroot(command: &[&str]) -> Output {
     let recipe = workspace().join("recipes-example/hello");
@@ -22,10 +23,6 @@ fn chroot(command: &[&str]) -> Output {
         .args(command)
         .output()
         .expect("run boulder chroot")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn sh(script: &str) -> Output {

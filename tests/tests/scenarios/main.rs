@@ -14,6 +14,8 @@
 mod common;
 #[path = "../../../moss-core/tests/engine_support/mod.rs"]
 mod engine_support;
+#[path = "../../../moss-core/tests/sandbox_support/mod.rs"]
+mod sandbox_support;
 #[path = "../../../moss-core/tests/stone_common/mod.rs"]
 mod stone_common;
 

@@ -125,23 +125,6 @@ fn drafts_of_the_real_tarballs_check_and_match_the_real_recipes() {
 }
 
 /// A gzipped tarball of `files` below the top directory `top`.
-fn tarball(top: &str, files: &[(&str, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, text) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(1_600_000_000);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, format!("{top}/{name}"), text.as_bytes())
-            .expect("entry");
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &builder.into_inner().expect("tar")).expect("gzip");
-    gz.finish().expect("gzip")
-}
-
 const MIT: &str = "Copyright (c) 2024 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the \"Software\"), to deal\nin the Software without restriction, including without limitation the rights\nto use, copy, modify, merge, publish, distribute, sublicense, and/or sell\ncopies of the Software, and to permit persons to whom the Software is\nfurnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\nOUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\nSOFTWARE.\n";
 
 #[test]
@@ -150,7 +133,7 @@ fn a_tree_without_a_build_system_gets_a_commented_skeleton() {
     let file = tmp.path().join("oddball-0.3.tar.gz");
     fs::write(
         &file,
-        tarball(
+        e2e::tar_gz(
             "oddball-0.3",
             &[
                 ("README", "Just some files.\n"),
@@ -191,7 +174,7 @@ fn a_tree_without_a_build_system_gets_a_commented_skeleton() {
 
 #[test]
 fn a_tarball_over_http_is_drafted_with_its_dependencies_and_hash() {
-    let bytes = tarball(
+    let bytes = e2e::tar_gz(
         "widget-2.5",
         &[
             ("LICENSE", MIT),
@@ -206,7 +189,7 @@ fn a_tarball_over_http_is_drafted_with_its_dependencies_and_hash() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&bytes))
     };
-    let data = tarball("data", &[("words", "one two\n")]);
+    let data = e2e::tar_gz("data", &[("words", "one two\n")]);
     let data_hash = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&data))
@@ -338,7 +321,7 @@ fn every_build_system_drafts_a_recipe_that_checks() {
     ];
     for (top, files, system, wanted) in cases {
         let file = tmp.path().join(format!("{top}.tar.gz"));
-        fs::write(&file, tarball(top, files)).expect("write");
+        fs::write(&file, e2e::tar_gz(top, files)).expect("write");
         let draft = new_recipe(file.to_str().unwrap(), &tmp.path().join(top), &cache);
         assert!(
             draft.contains(&format!("# Build system: {system}\n")),

@@ -41,15 +41,6 @@ fn request(packages: &[&str]) -> RootRequest {
     }
 }
 
-fn sha256(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).expect("read");
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The import state names the index it was written with, every package it
 /// wanted is in the index providing what it was wanted for, and the stones
 /// directory holds exactly the stones the index names.
@@ -62,7 +53,7 @@ fn assert_state_and_index_agree(cache: &Cache) -> serde_json::Value {
     let index = dir.join("stone.index");
     assert_eq!(
         state["index_sha256"].as_str(),
-        Some(sha256(&index).as_str())
+        Some(e2e::sha256_hex(&std::fs::read(&index).expect("read the index")).as_str())
     );
     let metas = boulder::root::repo::read_index(&index).expect("index");
     for (package, wanted) in state["wanted"].as_object().expect("wanted") {

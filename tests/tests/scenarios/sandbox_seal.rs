@@ -14,41 +14,12 @@
 use std::fs;
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::symlink;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio as ProcessStdio};
 
-use moss_core::sandbox::{Sandbox, SandboxOutput, Stdio};
-use tempfile::TempDir;
-
-fn host_usr_root() -> TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("seal-root")
-        .tempdir()
-        .expect("create a temporary root");
-    fs::create_dir(dir.path().join("usr")).expect("mkdir usr");
-    for link in ["bin", "lib", "lib64", "sbin"] {
-        symlink(format!("usr/{link}"), dir.path().join(link)).expect("symlink");
-    }
-    dir
-}
-
-fn sandbox(root: &TempDir) -> Sandbox {
-    Sandbox::new(root.path())
-        .bind_ro("/usr", "/usr")
-        .env_clear()
-        .env("PATH", "/usr/bin:/usr/sbin")
-}
-
-fn sh(sandbox: &Sandbox, script: &str) -> SandboxOutput {
-    sandbox
-        .output(["/usr/bin/sh", "-c", script])
-        .unwrap_or_else(|e| panic!("sandbox failed to start: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::sandbox_support::{host_usr_root, sandbox, sh};
+use moss_core::sandbox::Stdio;
+use test_support::text;
 
 fn have_perl(test: &str) -> bool {
     let ok = std::path::Path::new("/usr/bin/perl").exists();

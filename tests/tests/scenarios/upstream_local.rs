@@ -13,27 +13,13 @@ use std::path::Path;
 use std::process::Command;
 
 use boulder::upstream::{SourceDirs, Upstream, UpstreamCache};
-use sha2::{Digest, Sha256};
 
+/// `dir/NAME`, a tarball holding `pkg-1.0/README` with `content`, and its sha256.
 fn tarball(dir: &Path, name: &str, content: &str) -> (std::path::PathBuf, String) {
-    let src = dir.join(format!("{name}-src"));
-    fs::create_dir_all(src.join("pkg-1.0")).expect("mkdir");
-    fs::write(src.join("pkg-1.0/README"), content).expect("write");
+    let bytes = e2e::tar_gz("pkg-1.0", &[("README", content)]);
     let archive = dir.join(name);
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(&src)
-        .arg("pkg-1.0")
-        .status()
-        .expect("tar");
-    assert!(status.success());
-    let hash = Sha256::digest(fs::read(&archive).expect("read"))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    (archive, hash)
+    fs::write(&archive, &bytes).expect("write the tarball");
+    (archive, e2e::sha256_hex(&bytes))
 }
 
 #[test]

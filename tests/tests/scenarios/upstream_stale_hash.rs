@@ -14,22 +14,6 @@ use test_support::http::Server;
 use e2e::sha256_hex as sha256;
 
 /// A small real tar.gz holding `<dir>/README` with `text`.
-fn tarball(dir: &str, text: &str) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(text.len() as u64);
-    header.set_mode(0o644);
-    header.set_mtime(1_600_000_000);
-    header.set_cksum();
-    builder
-        .append_data(&mut header, format!("{dir}/README"), text.as_bytes())
-        .expect("tar entry");
-    let tar = builder.into_inner().expect("tar");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
-    gz.finish().expect("gzip")
-}
-
 fn serve(files: &[(&str, &[u8])]) -> Server {
     let files: HashMap<String, Vec<u8>> = files
         .iter()
@@ -40,8 +24,8 @@ fn serve(files: &[(&str, &[u8])]) -> Server {
 
 #[test]
 fn a_changed_url_fetches_again_and_a_stale_hash_names_the_previous_url() {
-    let old = tarball("hello-1.0", "one\n");
-    let new = tarball("hello-1.1", "two\n");
+    let old = e2e::tar_gz("hello-1.0", &[("README", "one\n")]);
+    let new = e2e::tar_gz("hello-1.1", &[("README", "two\n")]);
     let server = serve(&[("hello-1.0.tar.gz", &old), ("hello-1.1.tar.gz", &new)]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let cache = UpstreamCache::new(tmp.path());
@@ -113,7 +97,7 @@ fn a_changed_url_fetches_again_and_a_stale_hash_names_the_previous_url() {
 
 #[test]
 fn the_local_source_directory_stays_matched_by_hash_alone() {
-    let old = tarball("hello-1.0", "one\n");
+    let old = e2e::tar_gz("hello-1.0", &[("README", "one\n")]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let sources = tmp.path().join("sources");
     fs::create_dir_all(&sources).expect("mkdir");
@@ -160,8 +144,8 @@ fn build(cache: &Path, recipe: &Path) -> Output {
 
 #[test]
 fn a_stale_hash_build_fails_naming_the_recipe_line_and_the_previous_url() {
-    let old = tarball("hello-1.0", "one\n");
-    let new = tarball("hello-1.1", "two\n");
+    let old = e2e::tar_gz("hello-1.0", &[("README", "one\n")]);
+    let new = e2e::tar_gz("hello-1.1", &[("README", "two\n")]);
     let server = serve(&[("hello-1.0.tar.gz", &old), ("hello-1.1.tar.gz", &new)]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let cache_dir = tmp.path().join("cache");
