@@ -324,6 +324,15 @@ fn prune_removes_unused_roots_and_their_store_assets() {
     assert!(cache.store().list().expect("list").is_empty());
     assert!(cache.mode_variants().list().is_empty());
 
+    // What resolved to the pruned root is forgotten with it.
+    let resolutions = cache.dir().join("resolutions");
+    assert_eq!(
+        std::fs::read_dir(&resolutions)
+            .expect("resolutions")
+            .count(),
+        0
+    );
+
     // The stones are still downloaded: the root comes back without the server.
     files.lock().expect("files").clear();
     let again = root::prepare(&cache, &request(&[])).expect("prepare again");

@@ -95,6 +95,22 @@ impl Memo {
     }
 }
 
+/// Drops the remembered resolutions whose root is gone (a prune removed
+/// it); best effort. A later build with those inputs resolves afresh anyway.
+pub fn forget_missing_roots(cache: &Cache) {
+    let Ok(entries) = fs::read_dir(resolutions_dir(cache)) else {
+        return;
+    };
+    let roots = cache.roots_dir();
+    for entry in entries.flatten() {
+        let memo = Memo { path: entry.path() };
+        let gone = memo.recall().is_none_or(|key| !roots.join(key).is_dir());
+        if gone {
+            let _ = fs::remove_file(&memo.path);
+        }
+    }
+}
+
 fn resolutions_dir(cache: &Cache) -> PathBuf {
     cache.dir().join("resolutions")
 }

@@ -181,6 +181,7 @@ pub fn prune(cache: &Cache, options: &PruneOptions) -> Result<PruneReport, RootE
             }
         }
     }
+    super::memo::forget_missing_roots(cache);
     let (assets, bytes) = prune_store(cache)?;
     report.assets = assets;
     report.bytes = bytes;
