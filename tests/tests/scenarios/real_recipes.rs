@@ -212,7 +212,12 @@ fn installed_aha_runs(cache: &Path, out: &Path, root: &Path) {
         .find(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("aha-") && n.ends_with(".stone"))
+                .and_then(|n| n.strip_prefix("aha-"))
+                // The program's stone, not aha-dbginfo's (the directory's
+                // order differs between file systems).
+                .is_some_and(|n| {
+                    n.starts_with(|c: char| c.is_ascii_digit()) && n.ends_with(".stone")
+                })
         })
         .expect("the aha stone");
     let install = Command::new(&moss)
